@@ -1,0 +1,57 @@
+"""Text helpers shared by the parser, the unit directory and the handlers.
+
+Everything entering the core is NFC-normalised once (:func:`nfc`); every
+accent-insensitive comparison goes through :func:`fold`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
+_DASH_TABLE = str.maketrans({d: "-" for d in DASHES})
+_SPACES_RE = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u3000]+")
+
+# Tone marks on "oa", "oe", "uy" are written two ways ("Uỷ ban"/"Ủy ban", "hoà"/"hòa");
+# government documents mostly use the second. unify_tones() rewrites the first into it.
+_TONES = "\u0300\u0301\u0309\u0303\u0323"  # huyền, sắc, hỏi, ngã, nặng
+_PAIRS = {("o", "a"), ("o", "e"), ("u", "y")}
+
+
+def _tone_table() -> dict[str, str]:
+    table: dict[str, str] = {}
+    for first, second in _PAIRS:
+        for tone in _TONES:
+            for up1, up2 in ((False, False), (True, False), (True, True)):
+                a = first.upper() if up1 else first
+                b = second.upper() if up2 else second
+                moved = unicodedata.normalize("NFC", a + b + tone)
+                kept = unicodedata.normalize("NFC", a + tone + b)
+                table[moved] = kept
+    return table
+
+
+_TONE_TABLE = _tone_table()
+# "oà" only when not followed by a vowel-forming letter ("hoàn" keeps its tone on a).
+_TONE_RE = re.compile(r"(?<![qQ])(" + "|".join(map(re.escape, _TONE_TABLE)) + r")(?![a-zđ\u00e0-\u1ef9])",
+                      re.IGNORECASE)
+
+
+def nfc(text: str) -> str:
+    """Return ``text`` in Unicode NFC with dashes unified and runs of spaces collapsed."""
+    text = unicodedata.normalize("NFC", text).translate(_DASH_TABLE)
+    return _SPACES_RE.sub(" ", text)
+
+
+def unify_tones(text: str) -> str:
+    """Rewrite "Uỷ ban", "hoà" to "Ủy ban", "hòa" (same word, one spelling for exact matching)."""
+    return _TONE_RE.sub(lambda m: _TONE_TABLE[m.group(1)], text)
+
+
+def fold(text: str) -> str:
+    """Lower-case, drop Vietnamese diacritics (đ -> d) and collapse spaces: "Ủy ban" -> "uy ban"."""
+    text = unicodedata.normalize("NFD", text.translate(_DASH_TABLE))
+    text = "".join(c for c in text if unicodedata.category(c) != "Mn")
+    text = text.replace("đ", "d").replace("Đ", "d").replace("Ð", "d").replace("ð", "d")
+    return " ".join(text.casefold().split())
