@@ -55,3 +55,9 @@ def fold(text: str) -> str:
     text = "".join(c for c in text if unicodedata.category(c) != "Mn")
     text = text.replace("đ", "d").replace("Đ", "d").replace("Ð", "d").replace("ð", "d")
     return " ".join(text.casefold().split())
+
+
+def lower_same_length(text: str) -> str:
+    """Lower case with one tone placement ("Uỷ" -> "ủy"); offsets stay those of ``text``."""
+    low = unify_tones(text).lower()
+    return low if len(low) == len(text) else text.lower()

@@ -1,0 +1,211 @@
+"""Start-up settings, read once from the environment and an optional ``.env`` file.
+
+Every problem is reported as :class:`bot.errors.ConfigError` with a Vietnamese message that
+names the variable and the bad value, so an operator can fix it without reading a traceback.
+The bot token is a secret: it never appears in ``repr``/``str`` of :class:`Settings` nor in
+any error message.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import time
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+
+from bot.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_DATA_DIR = "data"
+DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+DEFAULT_DIGEST_TIME = "07:30"
+DEFAULT_REMINDER_OFFSETS = "7,3,1,0"
+DB_FILENAME = "bot.json"
+MAX_REMINDER_OFFSET = 366
+
+_MASK = "***"
+_SPLIT_RE = re.compile(r"[\s,;]+")
+_TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+_TIME_RE = re.compile(r"^(\d{1,2})\s*[:hH]\s*(\d{2})$")
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Settings:
+    """Everything the bot needs to start. ``bot_token`` absent means local chat mode."""
+
+    bot_token: str | None = None
+    admin_ids: frozenset[int] = frozenset()
+    data_dir: Path = Path(DEFAULT_DATA_DIR)
+    timezone: str = DEFAULT_TIMEZONE
+    bot_api_url: str | None = None
+    digest_time: time = time(7, 30)
+    reminder_offsets: tuple[int, ...] = (7, 3, 1, 0)
+    """Days before a deadline at which reminders go out, largest first."""
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def local_mode(self) -> bool:
+        """No token: the bot runs as a local console chat instead of polling Telegram."""
+        return self.bot_token is None
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / DB_FILENAME
+
+    def is_admin(self, user_id: int | None) -> bool:
+        return user_id is not None and user_id in self.admin_ids
+
+    def __repr__(self) -> str:
+        token = _MASK if self.bot_token else None
+        return (
+            f"Settings(bot_token={token!r}, admin_ids={sorted(self.admin_ids)!r}, "
+            f"data_dir={str(self.data_dir)!r}, timezone={self.timezone!r}, "
+            f"bot_api_url={self.bot_api_url!r}, "
+            f"digest_time={self.digest_time.strftime('%H:%M')!r}, "
+            f"reminder_offsets={self.reminder_offsets!r})"
+        )
+
+    __str__ = __repr__
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
+) -> Settings:
+    """Build :class:`Settings` from ``env`` (default ``os.environ``) over ``env_file``.
+
+    Values in ``env`` win over the file, as python-dotenv does without ``override``; the
+    process environment itself is not modified.
+    """
+    merged: dict[str, str] = {}
+    if env_file is not None and Path(env_file).is_file():
+        try:
+            file_values = dotenv_values(env_file, encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"Không đọc được tệp cấu hình {env_file}: {exc}") from None
+        merged.update({k: v for k, v in file_values.items() if v is not None})
+    merged.update(os.environ if env is None else env)
+
+    token = _optional(merged, "BOT_TOKEN")
+    try:
+        return _build(merged, token)
+    except ConfigError as exc:
+        if token and token in exc.message:  # a secret pasted into the wrong variable
+            raise ConfigError(exc.message.replace(token, _MASK)) from None
+        raise
+
+
+def _build(values: Mapping[str, str], token: str | None) -> Settings:
+    if token is not None and not _TOKEN_RE.match(token):
+        raise ConfigError(
+            "BOT_TOKEN không đúng dạng «<số>:<chuỗi ký tự>» mà BotFather cấp. "
+            "Hãy sao chép lại token, hoặc bỏ trống để chạy chế độ trò chuyện cục bộ."
+        )
+    settings = Settings(
+        bot_token=token,
+        admin_ids=_admin_ids(_optional(values, "ADMIN_IDS") or ""),
+        data_dir=_data_dir(_optional(values, "DATA_DIR") or DEFAULT_DATA_DIR),
+        timezone=_timezone(_optional(values, "BOT_TIMEZONE") or DEFAULT_TIMEZONE),
+        bot_api_url=_api_url(_optional(values, "BOT_API_URL")),
+        digest_time=_digest_time(_optional(values, "DIGEST_TIME") or DEFAULT_DIGEST_TIME),
+        reminder_offsets=_offsets(
+            _optional(values, "REMINDER_OFFSETS") or DEFAULT_REMINDER_OFFSETS
+        ),
+    )
+    if not settings.admin_ids:
+        logger.warning("ADMIN_IDS is empty: nobody can import plans or change settings")
+    return settings
+
+
+def _optional(values: Mapping[str, str], name: str) -> str | None:
+    raw = values.get(name)
+    if raw is None:
+        return None
+    raw = raw.strip()
+    return raw or None
+
+
+def _admin_ids(raw: str) -> frozenset[int]:
+    ids: set[int] = set()
+    for part in _SPLIT_RE.split(raw.strip()):
+        if not part:
+            continue
+        if not part.isascii() or not part.isdigit() or int(part) <= 0:
+            raise ConfigError(
+                f"ADMIN_IDS có giá trị không hợp lệ: «{part}». Cần là các số ID người dùng "
+                "Telegram (số nguyên dương), cách nhau bằng dấu phẩy hoặc khoảng trắng."
+            )
+        ids.add(int(part))
+    return frozenset(ids)
+
+
+def _data_dir(raw: str) -> Path:
+    path = Path(raw).expanduser()
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"DATA_DIR «{raw}» đã tồn tại nhưng không phải là thư mục.")
+    return path
+
+
+def _timezone(raw: str) -> str:
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ConfigError(
+            f"BOT_TIMEZONE không hợp lệ: «{raw}». Hãy dùng tên múi giờ IANA, "
+            f"ví dụ «{DEFAULT_TIMEZONE}»."
+        ) from None
+    return raw
+
+
+def _api_url(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    try:
+        parts = urlsplit(raw)
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        port_ok = False
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
+        raise ConfigError(
+            f"BOT_API_URL không hợp lệ: «{raw}». Cần là địa chỉ http:// hoặc https://, "
+            "ví dụ «http://127.0.0.1:8081/bot»."
+        )
+    return raw.rstrip("/")
+
+
+def _digest_time(raw: str) -> time:
+    match = _TIME_RE.match(raw)
+    if match:
+        hour, minute = int(match.group(1)), int(match.group(2))
+        if hour < 24 and minute < 60:
+            return time(hour, minute)
+    raise ConfigError(
+        f"DIGEST_TIME không hợp lệ: «{raw}». Cần là giờ:phút trong ngày, ví dụ «07:30»."
+    )
+
+
+def _offsets(raw: str) -> tuple[int, ...]:
+    days: set[int] = set()
+    for part in _SPLIT_RE.split(raw.strip()):
+        if not part:
+            continue
+        if not part.isascii() or not part.isdigit() or int(part) > MAX_REMINDER_OFFSET:
+            raise ConfigError(
+                f"REMINDER_OFFSETS có giá trị không hợp lệ: «{part}». Cần là số ngày trước hạn "
+                f"(0 đến {MAX_REMINDER_OFFSET}), cách nhau bằng dấu phẩy, ví dụ «7,3,1,0»."
+            )
+        days.add(int(part))
+    if not days:
+        raise ConfigError("REMINDER_OFFSETS không có số ngày nào, ví dụ đúng: «7,3,1,0».")
+    return tuple(sorted(days, reverse=True))

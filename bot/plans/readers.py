@@ -1,0 +1,793 @@
+"""Read plan files (.txt, .md, .docx, .pdf) into numbered, NFC-normalised lines.
+
+The parser reports deadlines back to people by line number, so every reader keeps
+numbers stable: for .txt/.md the number is the line of the file (blank lines kept),
+for .docx the paragraph or table row in document order, for .pdf the line of the
+extracted text. Every failure a user can cause (empty, too large, binary, damaged,
+unknown encoding) becomes a :class:`~bot.errors.PlanError` with a Vietnamese message.
+
+Old Vietnamese documents still arrive in the 8-bit encodings TCVN3 (ABC, fonts
+".VnTime") and VNI (fonts "VNI-Times"), or as Windows-1258. They are converted only
+when the result reads as Vietnamese; anything else is refused rather than guessed.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.errors import (
+    BotError,
+    BrokenFile,
+    EmptyPlan,
+    EncodingUnknown,
+    FileTooLarge,
+    PlanError,
+    UnsupportedFile,
+)
+from bot.plans.ocr import fix_ocr, is_page_number, is_vietnamese_syllable, looks_ocr
+from bot.plans.source import MAX_FILE_BYTES, SUPPORTED_EXTENSIONS, SourceLine
+from bot.text import nfc
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "PlanText",
+    "decode_tcvn3",
+    "decode_text",
+    "decode_vni",
+    "encode_tcvn3",
+    "encode_vni",
+    "load_plan_bytes",
+    "load_plan_file",
+    "read_plan_bytes",
+    "read_plan_file",
+    "strip_markdown",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class PlanText:
+    """The lines of one plan file and how they were obtained (for logs and user notices)."""
+
+    lines: tuple[SourceLine, ...]
+    encoding: str
+    """"utf-8", "utf-8-sig", "utf-16", "utf-32", "tcvn3", "vni", "cp1258", "docx" or "pdf"."""
+    non_nfc_lines: int = 0
+    """Lines that were not in NFC (decomposed accents) before normalisation."""
+    ocr_fixed_lines: int = 0
+    """Lines changed by :func:`bot.plans.ocr.fix_ocr` (0 unless the text looked like OCR)."""
+    page_number_lines: int = 0
+    """Lines holding only a page number, blanked (their number is kept)."""
+
+
+# --- messages ------------------------------------------------------------------------------
+
+_SUPPORTED = ", ".join(SUPPORTED_EXTENSIONS)
+_MB = 1024 * 1024
+MSG_ENCODING = (
+    "Tệp không phải UTF-8 và không nhận ra bảng mã (TCVN3/VNI). "
+    "Hãy mở tệp, lưu lại dưới dạng UTF-8 (Unicode) hoặc .docx rồi gửi lại."
+)
+MSG_DOCX_BROKEN = (
+    "Tệp .docx bị hỏng hoặc không phải định dạng Word (.docx). "
+    "Hãy mở tệp bằng Word, lưu lại dưới dạng .docx rồi gửi lại."
+)
+MSG_DOC = (
+    "Tệp .doc (Word 97-2003) chưa được hỗ trợ. Hãy mở tệp bằng Word và lưu lại dưới dạng "
+    ".docx (Tệp → Lưu thành → Word Document) rồi gửi lại."
+)
+MSG_PDF_BROKEN = "Tệp PDF bị hỏng hoặc không đọc được. Hãy xuất lại tệp PDF hoặc gửi bản .docx."
+MSG_PDF_ENCRYPTED = (
+    "Tệp PDF được khóa bằng mật khẩu nên không đọc được nội dung. "
+    "Hãy gỡ mật khẩu hoặc gửi bản .docx/.txt."
+)
+MSG_PDF_NO_TEXT = (
+    "Tệp PDF không có lớp chữ (có thể là bản scan hoặc ảnh chụp) nên không đọc được nội dung. "
+    "Cần nhận dạng chữ (OCR) trước: hãy gửi bản .docx/.txt hoặc tệp PDF đã được OCR."
+)
+
+
+def _display_name(filename: str) -> str:
+    return Path(filename).name or filename
+
+
+# --- size and extension ----------------------------------------------------------------------
+
+
+def _extension(filename: str) -> str:
+    """Return the lower-cased extension, refusing the ones no reader handles."""
+    name = _display_name(filename)
+    ext = Path(name).suffix.lower()
+    if ext == ".doc":
+        raise UnsupportedFile(MSG_DOC)
+    if ext not in SUPPORTED_EXTENSIONS:
+        shown = f"“{ext}”" if ext else "không có đuôi"
+        raise UnsupportedFile(
+            f"Không đọc được tệp “{name}”: định dạng {shown} chưa được hỗ trợ. "
+            f"Bot chỉ nhận các tệp {_SUPPORTED}."
+        )
+    return ext
+
+
+def _check_size(size: int, filename: str) -> None:
+    name = _display_name(filename)
+    if size > MAX_FILE_BYTES:
+        shown = f"{size / _MB:.1f}".replace(".", ",")  # Vietnamese decimal comma
+        raise FileTooLarge(
+            f"Tệp “{name}” quá lớn ({shown} MB). Bot chỉ nhận tệp tối đa "
+            f"{MAX_FILE_BYTES // _MB} MB; hãy tách tệp hoặc bỏ bớt ảnh."
+        )
+    if size == 0:
+        raise EmptyPlan(f"Tệp “{name}” trống, không có nội dung.")
+
+
+# --- legacy Vietnamese encodings -------------------------------------------------------------
+
+# TCVN 5712:1993 (VN1) bytes 0xA1..0xFF; TCVN3/ABC (VN3) is the part of it that .VnTime fonts
+# use (lower-case letters with tones, upper-case letters without). 0xB0-0xB4 are combining tones.
+_TCVN3_HIGH = (
+    "ĂÂÊÔƠƯĐăâêôơưđẰ\u0300\u0309\u0303\u0301\u0323àảã"
+    "áạẲằẳẵắẴẮẦẨẪẤỀặầẩẫấậèỂẻẽéẹềểễếệìỉỄẾỒĩíịòỔỏõóọồổỗ"
+    "ốộờởỡớợùỖủũúụừửữứựỳỷỹýỵỐ"
+)
+assert len(_TCVN3_HIGH) == 0xFF - 0xA1 + 1
+_TCVN3_DECODE = {0xA1 + i: ch for i, ch in enumerate(_TCVN3_HIGH)}
+_TCVN3_ENCODE = {ch: chr(code) for code, ch in _TCVN3_DECODE.items() if len(ch) == 1}
+
+# VNI-Windows: a base letter followed by one byte carrying shape + tone ("aù" = "á").
+_TONES = ("", "\u0301", "\u0300", "\u0309", "\u0303", "\u0323")  # none, sắc, huyền, hỏi, ngã, nặng
+_VNI_TONE = {"\u0301": "ù", "\u0300": "ø", "\u0309": "û", "\u0303": "õ", "\u0323": "ï"}
+_VNI_CIRCUMFLEX = dict(zip(_TONES, "âáàåãä", strict=True))
+_VNI_BREVE = dict(zip(_TONES, "êéèúüë", strict=True))
+
+
+def _vni_marks() -> dict[str, str]:
+    """VNI mark byte (as a Latin-1 character) -> the combining marks it stands for."""
+    marks = {char: tone for tone, char in _VNI_TONE.items()}
+    marks.update({char: "\u0302" + tone for tone, char in _VNI_CIRCUMFLEX.items()})
+    marks.update({char: "\u0306" + tone for tone, char in _VNI_BREVE.items()})
+    marks.update({char.upper(): combining for char, combining in list(marks.items())})
+    return marks
+
+
+_VNI_MARKS = _vni_marks()
+# Letters that are one byte in VNI: ơ ư đ and i/y with some tones.
+_VNI_LETTERS = {"ô": "ơ", "ö": "ư", "ñ": "đ", "í": "í", "ì": "ì", "æ": "ỉ", "ó": "ĩ", "ò": "ị",
+                "î": "ỵ"}
+_VNI_LETTERS.update({k.upper(): v.upper() for k, v in list(_VNI_LETTERS.items())})
+_VNI_I_ENCODE = {"\u0301": "í", "\u0300": "ì", "\u0309": "æ", "\u0303": "ó", "\u0323": "ò"}
+_VNI_VOWEL_BASES = frozenset("aeiouyAEIOUYơưƠƯ")
+
+# Bytes 0x80-0x9F as Windows-1252 shows them (undefined ones keep their Latin-1 code point).
+_CP1252_HIGH = {
+    b: bytes([b]).decode("cp1252", errors="ignore") or chr(b) for b in range(0x80, 0xA0)
+}
+_CP1252_REVERSE = {ch: b for b, ch in _CP1252_HIGH.items()}
+
+
+def _legacy_chars(data: bytes) -> str:
+    """Bytes as the characters a legacy-encoded file shows in a Western code page."""
+    return "".join(_CP1252_HIGH.get(b, chr(b)) for b in data)
+
+
+def _legacy_bytes(text: str) -> bytes | None:
+    """Inverse of :func:`_legacy_chars`; None when ``text`` holds characters it cannot produce."""
+    out = bytearray()
+    for ch in text:
+        code = ord(ch)
+        if code < 0x80 or 0xA0 <= code <= 0xFF:
+            out.append(code)
+        elif ch in _CP1252_REVERSE:
+            out.append(_CP1252_REVERSE[ch])
+        else:
+            return None
+    return bytes(out)
+
+
+_WORD_RE = re.compile(r"[^\W\d_]+")
+
+
+def _restore_upper(text: str) -> str:
+    """TCVN3 writes capitals with lower-case codes in a capital font: "HOạCH" -> "HOẠCH"."""
+
+    def fix(match: re.Match[str]) -> str:
+        word = match.group(0)
+        ascii_letters = [c for c in word if c.isascii()]
+        if len(ascii_letters) >= 2 and all(c.isupper() for c in ascii_letters):
+            return word.upper()
+        return word
+
+    return _WORD_RE.sub(fix, text)
+
+
+def decode_tcvn3(text: str) -> str:
+    """Convert TCVN3 (ABC) text, read as Latin-1/Windows-1252 characters, to Unicode NFC."""
+    converted = "".join(_TCVN3_DECODE.get(ord(ch), ch) for ch in text)
+    return _restore_upper(unicodedata.normalize("NFC", converted))
+
+
+def encode_tcvn3(text: str) -> bytes:
+    """Encode Unicode text as TCVN3 bytes (capitals with tones fall back to lower case, as in
+    the .VnTime fonts). Used to build test files and for round trips."""
+    out = []
+    for ch in unicodedata.normalize("NFC", text):
+        if ch in _TCVN3_ENCODE:
+            out.append(_TCVN3_ENCODE[ch])
+        elif ch.lower() in _TCVN3_ENCODE:
+            out.append(_TCVN3_ENCODE[ch.lower()])
+        else:
+            out.append(ch)
+    return "".join(out).encode("cp1252", errors="replace")
+
+
+def decode_vni(text: str) -> str:
+    """Convert VNI-Windows text, read as Latin-1/Windows-1252 characters, to Unicode NFC."""
+    out: list[str] = []
+    previous_base = ""
+    for ch in text:
+        if ch in _VNI_MARKS and previous_base in _VNI_VOWEL_BASES:
+            out.append(_VNI_MARKS[ch])
+            previous_base = ""
+        elif ch in _VNI_LETTERS:
+            letter = _VNI_LETTERS[ch]
+            out.append(letter)
+            previous_base = letter
+        else:
+            out.append(ch)
+            previous_base = ch
+    return unicodedata.normalize("NFC", "".join(out))
+
+
+def encode_vni(text: str) -> bytes:
+    """Encode Unicode text as VNI-Windows bytes. Used to build test files and for round trips."""
+    out: list[str] = []
+    for ch in unicodedata.normalize("NFC", text):
+        parts = unicodedata.normalize("NFD", ch)
+        base, marks = parts[0], parts[1:]
+        upper = base.isupper()
+        tone = next((m for m in marks if m in _VNI_TONE), "")
+        if ch in "đĐ":
+            out.append("Ñ" if upper else "ñ")
+            continue
+        if not marks or base.lower() not in "aeiouy":
+            out.append(ch)
+            continue
+        if "\u031b" in marks:  # horn: ơ ư are single bytes, the tone follows
+            letter = {"o": "ô", "u": "ö"}[base.lower()]
+            seq = letter + _VNI_TONE.get(tone, "")
+        elif "\u0302" in marks:
+            seq = base.lower() + _VNI_CIRCUMFLEX[tone]
+        elif "\u0306" in marks:
+            seq = base.lower() + _VNI_BREVE[tone]
+        elif base.lower() == "i":
+            seq = _VNI_I_ENCODE[tone]
+        elif base.lower() == "y" and tone == "\u0323":
+            seq = "î"
+        else:
+            seq = base.lower() + _VNI_TONE[tone]
+        out.append(seq.upper() if upper else seq)
+    return "".join(out).encode("cp1252", errors="replace")
+
+
+_TOKEN_SPLIT_RE = re.compile(r"[\s!-@\[-`{-~\u2010-\u206f\ufffd]+")
+
+
+_HAS_VOWEL_RE = re.compile(r"[aeiouyAEIOUY\u00c0-\u00c3\u00c8-\u00ca\u00cc\u00cd\u00d2-\u00d5"
+                           r"\u00d9\u00da\u00dd\u00e0-\u00e3\u00e8-\u00ea\u00ec\u00ed\u00f2-\u00f5"
+                           r"\u00f9\u00fa\u00fd\u0102\u0103\u0128\u0129\u0168\u0169\u01a0\u01a1"
+                           r"\u01af\u01b0\u1ea0-\u1ef9]")
+
+
+def _vietnamese_score(text: str) -> tuple[int, int]:
+    """(tokens with non-ASCII characters, those of them shaped like Vietnamese syllables).
+
+    Tokens without any vowel ("NĐ", "HĐND") are acronyms and say nothing either way.
+    """
+    total = valid = 0
+    for token in _TOKEN_SPLIT_RE.split(text):
+        if not token or token.isascii():
+            continue
+        if token.isalpha() and not _HAS_VOWEL_RE.search(token):
+            continue
+        total += 1
+        valid += is_vietnamese_syllable(token)
+    return total, valid
+
+
+_MIN_TOKENS = 3
+_MIN_RATIO = 0.85
+_MIN_MARGIN = 0.10
+
+
+_DECODERS = {
+    "tcvn3": lambda data: decode_tcvn3(_legacy_chars(data)),
+    "vni": lambda data: decode_vni(_legacy_chars(data)),
+    "cp1258": lambda data: unicodedata.normalize("NFC", data.decode("cp1258", errors="replace")),
+}
+_SAMPLE_BYTES = 64 * 1024  # ~10,000 words judge an encoding; the whole file is converted once
+
+
+def _detect_legacy(data: bytes) -> tuple[str, str] | None:
+    """Return (text, encoding) when exactly one legacy encoding turns ``data`` into Vietnamese."""
+    sample = data[:_SAMPLE_BYTES]
+    scored = []
+    for name, decode in _DECODERS.items():
+        total, valid = _vietnamese_score(decode(sample))
+        ratio = valid / total if total else 0.0
+        scored.append((ratio, valid, total, name))
+    scored.sort(reverse=True)
+    best_ratio, _, best_total, best_name = scored[0]
+    second_ratio = scored[1][0]
+    logger.debug("legacy encoding scores: %s", scored)
+    if (best_total >= _MIN_TOKENS and best_ratio >= _MIN_RATIO
+            and best_ratio - second_ratio >= _MIN_MARGIN):
+        return _DECODERS[best_name](data), best_name
+    return None
+
+
+# --- bytes to text ---------------------------------------------------------------------------
+
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+_MAGIC = (
+    (b"%PDF-", "PDF"),
+    (b"PK\x03\x04", "tệp nén ZIP (có thể là .docx/.xlsx)"),
+    (b"\xd0\xcf\x11\xe0", "Word/Excel cũ (.doc/.xls)"),
+    (b"\x89PNG", "ảnh PNG"),
+    (b"\xff\xd8\xff", "ảnh JPEG"),
+    (b"GIF8", "ảnh GIF"),
+    (b"Rar!", "tệp nén RAR"),
+    (b"7z\xbc\xaf", "tệp nén 7z"),
+    (b"{\\rtf", "RTF"),
+)
+_CONTROL_BYTES = frozenset(range(0x20)) - frozenset(b"\t\n\r\x0b\x0c\x1a")
+
+
+def _refuse_binary(data: bytes, filename: str) -> None:
+    name = _display_name(filename)
+    for magic, kind in _MAGIC:
+        if data.startswith(magic):
+            raise UnsupportedFile(
+                f"Tệp “{name}” có đuôi văn bản nhưng nội dung là {kind}, "
+                f"không phải văn bản thuần. Hãy gửi đúng tệp với đuôi phù hợp ({_SUPPORTED})."
+            )
+    sample = data[:65536]
+    controls = sum(b in _CONTROL_BYTES for b in sample)
+    if b"\x00" in data or controls > len(sample) // 100:
+        raise UnsupportedFile(
+            f"Tệp “{name}” không phải văn bản thuần (có dữ liệu nhị phân, "
+            f"ví dụ ảnh hoặc tệp nén). Hãy gửi kế hoạch dưới dạng {_SUPPORTED}."
+        )
+
+
+def decode_text(data: bytes, filename: str = "tệp.txt") -> tuple[str, str]:
+    """Decode a text file: BOM, UTF-8, then a reliably detected legacy Vietnamese encoding.
+
+    Returns (text, encoding name). Raises UnsupportedFile for binary data and
+    EncodingUnknown when no encoding gives Vietnamese text.
+    """
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(codec), codec
+            except UnicodeDecodeError as exc:
+                raise EncodingUnknown(MSG_ENCODING) from exc
+    _refuse_binary(data, filename)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        detected = _detect_legacy(data)
+        if detected is None:
+            raise EncodingUnknown(MSG_ENCODING) from None
+        logger.info("%s: converted from legacy encoding %s", filename, detected[1])
+        return detected
+    return _repair_mojibake(text, filename)
+
+
+def _repair_mojibake(text: str, filename: str) -> tuple[str, str]:
+    """A legacy document pasted into a UTF-8 file shows as "KÕ ho¹ch"; convert it back."""
+    total, valid = _vietnamese_score(text[:_SAMPLE_BYTES])
+    if total < _MIN_TOKENS or valid / total >= 0.5:
+        return text, "utf-8"
+    raw = _legacy_bytes(text)
+    detected = _detect_legacy(raw) if raw is not None else None
+    if detected is None:
+        return text, "utf-8"
+    logger.info("%s: UTF-8 text held %s characters; converted", filename, detected[1])
+    return detected
+
+
+# --- markdown ----------------------------------------------------------------------------------
+
+_HR_RE = re.compile(r"\s{0,3}(?:(?:-\s*){3,}|(?:\*\s*){3,}|(?:_\s*){3,}|(?:=\s*){3,})")
+_HEADING_RE = re.compile(r"^\s{0,3}#{1,6}(?:\s+|$)")
+_HEADING_CLOSE_RE = re.compile(r"\s+#+\s*$")
+_QUOTE_RE = re.compile(r"^\s{0,3}>\s?")
+_BULLET_RE = re.compile(r"^(\s*)[*+](?=\s+\S)")
+_TABLE_SEP_RE = re.compile(r"\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*")
+_EMPHASIS_RE = re.compile(r"(?<![\w*\\])(\*{1,3}|_{2,3})(?=[^\s*_])(.*?[^\s*_\\])\1(?![\w*])")
+_LEADING_EMPHASIS_RE = re.compile(r"^(\s*(?:-\s+)?)(?:\*{1,3}|_{2,3})(?=[^\s*_])")
+_TRAILING_EMPHASIS_RE = re.compile(  # an italic paragraph may close on a later line: "(...).*"
+    r"(?<=[^\s*_\\])(?:\*{2,3}|_{2,3}|(?<=[.,;:!?)”\"’])\*)\s*$"  # noqa: RUF001
+)
+_ESCAPE_RE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>])")
+
+
+def strip_markdown(line: str) -> str:
+    """Remove markdown markup from one line, keeping the words and list dashes.
+
+    Emphasis (``**``, ``*``, ``***``, ``__``) goes when it wraps words; a star glued to a
+    digit ("5*") stays. Headings lose their ``#``, rules (``-----``) become blank, ``*``/``+``
+    bullets become "- ", table rows lose their outer pipes.
+    """
+    if _HR_RE.fullmatch(line):
+        return ""
+    if _TABLE_SEP_RE.fullmatch(line) and "|" in line:
+        return ""
+    text = line
+    while _QUOTE_RE.match(text):
+        text = _QUOTE_RE.sub("", text, count=1)
+    if _HEADING_RE.match(text):
+        text = _HEADING_CLOSE_RE.sub("", _HEADING_RE.sub("", text, count=1))
+    text = _BULLET_RE.sub(r"\1-", text)
+    stripped = text.strip()
+    if len(stripped) > 1 and stripped.startswith("|") and stripped.endswith("|"):
+        text = " | ".join(cell.strip() for cell in stripped[1:-1].split("|"))
+    for _ in range(4):  # nested emphasis: ***a*** or **x *y* z**
+        new = _EMPHASIS_RE.sub(r"\2", text)
+        if new == text:
+            break
+        text = new
+    text = _LEADING_EMPHASIS_RE.sub(r"\1", text)
+    text = _TRAILING_EMPHASIS_RE.sub("", text)
+    return _ESCAPE_RE.sub(r"\1", text)
+
+
+# --- .docx -------------------------------------------------------------------------------------
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def _w_val(element: Any, tag: str) -> str | None:
+    child = element.find(_W + tag) if element is not None else None
+    return child.get(_W + "val") if child is not None else None
+
+
+_MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+
+
+def _paragraph_text(p: Any) -> str:
+    """Text of a w:p: runs, hyperlinks, fields and insertions; tabs and breaks become spaces."""
+    parts: list[str] = []
+    for node in p.iter(_W + "t", _W + "tab", _W + "br", _W + "cr", _W + "noBreakHyphen"):
+        if any(a.tag == _MC_FALLBACK for a in node.iterancestors()):
+            continue  # the same text box again, for old readers
+        tag = node.tag
+        if tag == _W + "t":
+            parts.append(node.text or "")
+        elif tag == _W + "noBreakHyphen":
+            parts.append("-")
+        elif tag == _W + "tab" and node.getparent().tag == _W + "tabs":
+            continue  # a tab stop definition, not a tab character
+        else:
+            parts.append(" ")
+    return "".join(parts)
+
+
+def _roman(number: int) -> str:
+    values = ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
+              (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i"))
+    out = []
+    for value, letters in values:
+        while number >= value:
+            out.append(letters)
+            number -= value
+    return "".join(out)
+
+
+def _letters(number: int) -> str:
+    # Word repeats the letter: 27 -> "aa".
+    return chr(ord("a") + (number - 1) % 26) * ((number - 1) // 26 + 1)
+
+
+def _format_number(number: int, fmt: str) -> str:
+    if fmt == "lowerLetter":
+        return _letters(number)
+    if fmt == "upperLetter":
+        return _letters(number).upper()
+    if fmt == "lowerRoman":
+        return _roman(number)
+    if fmt == "upperRoman":
+        return _roman(number).upper()
+    if fmt == "decimalZero":
+        return f"{number:02d}"
+    if fmt == "none":
+        return ""
+    return str(number)
+
+
+@dataclass(frozen=True, slots=True)
+class _Level:
+    start: int
+    fmt: str
+    text: str
+
+
+class _Numbering:
+    """Render Word's automatic list numbers ("1.", "a)", bullets) that python-docx does not."""
+
+    def __init__(self, document: Any) -> None:
+        self._levels: dict[str, dict[int, _Level]] = {}
+        self._num_to_abstract: dict[str, str] = {}
+        self._overrides: dict[str, dict[int, int]] = {}
+        self._counters: dict[str, list[int | None]] = {}
+        self._started: set[str] = set()
+        self._style_num: dict[str, tuple[str | None, str | None, str | None]] = {}
+        try:
+            numbering = document.part.numbering_part.element
+        except (KeyError, NotImplementedError, AttributeError):
+            numbering = None
+        if numbering is not None:
+            self._load_numbering(numbering)
+        for style in document.styles.element.findall(_W + "style"):
+            ppr = style.find(_W + "pPr")
+            num_pr = ppr.find(_W + "numPr") if ppr is not None else None
+            self._style_num[style.get(_W + "styleId") or ""] = (
+                _w_val(num_pr, "numId"), _w_val(num_pr, "ilvl"), _w_val(style, "basedOn"))
+
+    def _load_numbering(self, numbering: Any) -> None:
+        for abstract in numbering.findall(_W + "abstractNum"):
+            levels: dict[int, _Level] = {}
+            for lvl in abstract.findall(_W + "lvl"):
+                levels[int(lvl.get(_W + "ilvl", "0"))] = _Level(
+                    start=int(_w_val(lvl, "start") or 1),
+                    fmt=_w_val(lvl, "numFmt") or "decimal",
+                    text=_w_val(lvl, "lvlText") or "",
+                )
+            self._levels[abstract.get(_W + "abstractNumId") or ""] = levels
+        for num in numbering.findall(_W + "num"):
+            num_id = num.get(_W + "numId") or ""
+            self._num_to_abstract[num_id] = _w_val(num, "abstractNumId") or ""
+            overrides = {}
+            for override in num.findall(_W + "lvlOverride"):
+                start = _w_val(override, "startOverride")
+                if start is not None:
+                    overrides[int(override.get(_W + "ilvl", "0"))] = int(start)
+            self._overrides[num_id] = overrides
+
+    def _num_pr(self, p: Any) -> tuple[str | None, int]:
+        ppr = p.find(_W + "pPr")
+        num_pr = ppr.find(_W + "numPr") if ppr is not None else None
+        num_id, ilvl = _w_val(num_pr, "numId"), _w_val(num_pr, "ilvl")
+        style_id = _w_val(ppr, "pStyle")
+        seen = set()
+        while style_id and style_id not in seen and (num_id is None or ilvl is None):
+            seen.add(style_id)
+            s_num, s_lvl, based_on = self._style_num.get(style_id, (None, None, None))
+            num_id = num_id or s_num
+            ilvl = ilvl or s_lvl
+            style_id = based_on
+        return num_id, int(ilvl or 0)
+
+    def label(self, p: Any) -> str:
+        """The label Word would show before paragraph ``p`` ("" when it is not numbered)."""
+        num_id, ilvl = self._num_pr(p)
+        if not num_id or num_id == "0":
+            return ""
+        abstract_id = self._num_to_abstract.get(num_id)
+        levels = self._levels.get(abstract_id or "")
+        if not levels or ilvl not in levels:
+            return "- "
+        counters = self._counters.setdefault(abstract_id or "", [None] * 10)
+        overrides = self._overrides.get(num_id, {})
+        if num_id not in self._started:
+            self._started.add(num_id)
+            for level, start in overrides.items():
+                if level < len(counters):
+                    counters[level] = start - 1
+        level = levels[ilvl]
+        if level.fmt == "bullet":
+            return "- "
+        for upper in range(ilvl):
+            if counters[upper] is None and upper in levels:
+                counters[upper] = levels[upper].start
+        current = counters[ilvl]
+        counters[ilvl] = level.start if current is None else current + 1
+        for deeper in range(ilvl + 1, len(counters)):
+            counters[deeper] = None
+
+        def render(match: re.Match[str]) -> str:
+            index = int(match.group(1)) - 1
+            value = counters[index] if 0 <= index < len(counters) else None
+            fmt = levels[index].fmt if index in levels else "decimal"
+            return _format_number(value or 1, fmt)
+
+        text = re.sub(r"%(\d)", render, level.text).strip()
+        return f"{text} " if text else ""
+
+
+def _docx_blocks(parent: Any) -> Iterator[Any]:
+    """w:p and w:tbl children in document order, looking inside content controls (w:sdt)."""
+    for child in parent.iterchildren():
+        if child.tag in (_W + "p", _W + "tbl"):
+            yield child
+        elif child.tag == _W + "sdt":
+            content = child.find(_W + "sdtContent")
+            if content is not None:
+                yield from _docx_blocks(content)
+
+
+def _children(parent: Any, tag: str) -> Iterator[Any]:
+    """Children with ``tag``, looking inside content controls (w:sdt) as Word does."""
+    for child in parent.iterchildren():
+        if child.tag == tag:
+            yield child
+        elif child.tag == _W + "sdt":
+            content = child.find(_W + "sdtContent")
+            if content is not None:
+                yield from _children(content, tag)
+
+
+def _table_rows(tbl: Any) -> Iterator[str]:
+    """One text per row: non-empty cells joined with " | " (nested tables flatten into cells)."""
+    for tr in _children(tbl, _W + "tr"):
+        cells = []
+        for tc in _children(tr, _W + "tc"):
+            cell = " ".join(_paragraph_text(p) for p in tc.iter(_W + "p")).strip()
+            if cell:
+                cells.append(cell)
+        yield " | ".join(cells)
+
+
+def _read_docx(data: bytes) -> list[str]:
+    import docx  # python-docx; imported here so text-only use does not pay for lxml
+
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise UnsupportedFile(MSG_DOC)
+    try:
+        document = docx.Document(io.BytesIO(data))
+        numbering = _Numbering(document)
+        texts: list[str] = []
+        for block in _docx_blocks(document.element.body):
+            if block.tag == _W + "p":
+                text = _paragraph_text(block)
+                label = numbering.label(block)
+                texts.append(label + text if text.strip() else text)
+            else:
+                texts.extend(_table_rows(block))
+    except BotError:
+        raise
+    except Exception as exc:  # python-docx/lxml/zipfile raise many types on damaged packages
+        logger.warning("cannot read .docx: %r", exc)
+        raise BrokenFile(MSG_DOCX_BROKEN) from exc
+    return texts
+
+
+# --- .pdf ----------------------------------------------------------------------------------------
+
+
+def _read_pdf(data: bytes) -> list[str]:
+    from pypdf import PdfReader
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            try:
+                opened = reader.decrypt("")
+            except Exception as exc:  # missing crypto backend, unknown algorithm
+                logger.warning("cannot decrypt PDF: %r", exc)
+                opened = 0
+            if not opened:
+                raise BrokenFile(MSG_PDF_ENCRYPTED)
+        texts: list[str] = []
+        for page in reader.pages:
+            texts.extend(_split_lines(page.extract_text() or ""))
+    except BotError:
+        raise
+    except Exception as exc:  # pypdf raises many types on damaged files
+        logger.warning("cannot read PDF: %r", exc)
+        raise BrokenFile(MSG_PDF_BROKEN) from exc
+    if not any(t.strip() for t in texts):
+        raise EmptyPlan(MSG_PDF_NO_TEXT)
+    return texts
+
+
+# --- common ------------------------------------------------------------------------------------
+
+_LINE_BREAK_RE = re.compile(r"\r\n|\r|\n")
+_INVISIBLE = {0xFEFF: None, 0x00AD: None, 0x200C: None, 0x200D: None, 0x2060: None}
+_INVISIBLE.update({c: " " for c in range(0x20) if c not in (0x0A, 0x0D)})
+_INVISIBLE.update({c: " " for c in (0x7F, 0x85, 0x2028, 0x2029)})
+
+
+def _split_lines(text: str) -> list[str]:
+    """Split on \\n, \\r\\n or \\r only, as editors count lines; no phantom last line."""
+    lines = _LINE_BREAK_RE.split(text)
+    if len(lines) > 1 and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def _finish(raw: Iterable[str], encoding: str, *, markdown: bool, ocr: bool,
+            drop_page_numbers: bool, filename: str) -> PlanText:
+    texts: list[str] = []
+    non_nfc = 0
+    for line in raw:
+        if not unicodedata.is_normalized("NFC", line):
+            non_nfc += 1
+        text = nfc(line.translate(_INVISIBLE))
+        if markdown:
+            text = strip_markdown(text)
+        texts.append(text.rstrip())
+    if not any(texts):
+        raise EmptyPlan(f"Tệp “{_display_name(filename)}” không có nội dung văn bản "
+                        "(chỉ có khoảng trắng).")
+    fixed = pages = 0
+    if ocr and looks_ocr(texts):
+        repaired = [fix_ocr(t) for t in texts]
+        fixed = sum(a != b for a, b in zip(texts, repaired, strict=True))
+        texts = repaired
+    if drop_page_numbers:
+        for i, text in enumerate(texts):
+            if text and is_page_number(text):
+                texts[i] = ""
+                pages += 1
+    lines = tuple(SourceLine(number=i, text=t) for i, t in enumerate(texts, start=1))
+    logger.info("read %s: %s lines (%s), %s not NFC, %s OCR-fixed, %s page numbers",
+                _display_name(filename), len(lines), encoding, non_nfc, fixed, pages)
+    return PlanText(lines=lines, encoding=encoding, non_nfc_lines=non_nfc,
+                    ocr_fixed_lines=fixed, page_number_lines=pages)
+
+
+def load_plan_bytes(data: bytes, filename: str, *, drop_page_numbers: bool = True) -> PlanText:
+    """Read an uploaded plan (bytes plus its file name, which decides the format)."""
+    ext = _extension(filename)
+    _check_size(len(data), filename)
+    if ext == ".docx":
+        return _finish(_read_docx(data), "docx", markdown=False, ocr=False,
+                       drop_page_numbers=False, filename=filename)
+    if ext == ".pdf":
+        return _finish(_read_pdf(data), "pdf", markdown=False, ocr=True,
+                       drop_page_numbers=drop_page_numbers, filename=filename)
+    text, encoding = decode_text(data, filename)
+    return _finish(_split_lines(text), encoding, markdown=True, ocr=True,
+                   drop_page_numbers=drop_page_numbers, filename=filename)
+
+
+def load_plan_file(path: str | Path, *, drop_page_numbers: bool = True) -> PlanText:
+    """Read a plan file from disk; the size is checked before anything is read."""
+    path = Path(path)
+    _extension(path.name)
+    try:
+        size = os.stat(path).st_size
+    except OSError as exc:
+        raise PlanError(f"Không mở được tệp “{path.name}”: tệp không tồn tại.") from exc
+    if not path.is_file():
+        raise PlanError(f"“{path.name}” không phải là một tệp.")
+    _check_size(size, path.name)
+    with path.open("rb") as handle:
+        data = handle.read(MAX_FILE_BYTES + 1)
+    return load_plan_bytes(data, path.name, drop_page_numbers=drop_page_numbers)
+
+
+def read_plan_bytes(data: bytes, filename: str) -> list[SourceLine]:
+    """Lines of an uploaded plan; see :func:`load_plan_bytes`."""
+    return list(load_plan_bytes(data, filename).lines)
+
+
+def read_plan_file(path: str | Path) -> list[SourceLine]:
+    """Lines of a plan file on disk; see :func:`load_plan_file`."""
+    return list(load_plan_file(path).lines)

@@ -1,0 +1,169 @@
+"""From lines to blocks: paragraphs and list items, with their markers and source lines.
+
+Plans arrive as typed text, markdown, or text extracted from PDFs and OCR, where lines are
+hard-wrapped mid-sentence, some files put a blank line after every line, page numbers and
+footnotes interrupt paragraphs, and words are split by a hyphen at a line end. This module
+rebuilds the logical blocks:
+
+- a line starting with a list marker (I., 1., 3.1., (1), a), -, +) starts a block;
+- in normal text a blank line ends a block; in "double-spaced" text (a blank after nearly every
+  line) blank lines mean nothing;
+- a line after a sentence end (".", ":", "!") that starts with a capital starts a block;
+- a block that stops mid-sentence continues on the next lowercase line, across a page break.
+
+Every block keeps, for each of its characters, the input line it came from.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+
+from bot.plans.source import SourceLine
+
+ROMAN_RE = re.compile(r"^(?P<m>(?:X{0,3})(?:IX|IV|V?I{1,3}|V|X))\s*[.\-–:)]\s*(?=\S)")
+PART_RE = re.compile(r"^(?P<m>(?:PHẦN|Phần)\s+(?:THỨ\s+)?[\wÀ-ỹ]+)\s*[.:\-–]?\s*(?=\S)")
+NUMBER_RE = re.compile(r"^(?P<m>\d{1,2}(?:\.\d{1,2}){0,3})(?:\.|\s*[\-–)])\s*(?=[^\d\s%/,.])")
+NUMBER_DOT_RE = re.compile(r"^(?P<m>\d{1,2}(?:\.\d{1,2}){1,3})\s+(?=[^\d\s%/])")
+PAREN_RE = re.compile(r"^\((?P<m>\d{1,2})\)\s*(?=\S)")
+LETTER_RE = re.compile(r"^(?P<m>[a-zđ])\s*\)\s*(?=\S)")
+BULLET_RE = re.compile(r"^(?P<m>[-–+•*])\s+(?=\S)")
+FOOTNOTE_RE = re.compile(r"^\s*[¹²³⁴⁵⁶⁷⁸⁹⁰]+")
+PAGE_NUMBER_RE = re.compile(r"^\s*(?:[-–]\s*)?\d{1,3}(?:\s*[-–])?\s*$")
+NOISE_TAIL_RE = re.compile(r"(?:\s*[•·]\s*(?:\w{1,2}\s*)?)+$")
+END_RE = re.compile(r"^\s*(?:Nơi nhận|NƠI NHẬN|Nơi nhân)\s*:?", re.IGNORECASE)
+
+LEVEL_ROMAN, LEVEL_PAREN, LEVEL_LETTER, LEVEL_BULLET, LEVEL_PARA = 1, 5, 6, 7, 9
+
+
+@dataclass(slots=True)
+class Block:
+    """A paragraph or list item of the plan."""
+
+    marker: str
+    level: int
+    text: str = ""
+    starts: list[int] = field(default_factory=list)
+    """Offsets in ``text`` where each source line begins."""
+    lines: list[int] = field(default_factory=list)
+    """The source line numbers matching ``starts``."""
+    continued: bool = False
+    """Started by a sentence end inside running text (no blank line, no marker): it goes on
+    with the item before it."""
+
+    @property
+    def line(self) -> int:
+        return self.lines[0]
+
+    @property
+    def end_line(self) -> int:
+        return self.lines[-1]
+
+    def line_at(self, offset: int) -> int:
+        """The source line of the character at ``offset``."""
+        i = bisect.bisect_right(self.starts, offset) - 1
+        return self.lines[max(0, i)]
+
+    def append(self, text: str, line: int) -> None:
+        if not self.text:
+            self.starts.append(0)
+            self.lines.append(line)
+            self.text = text
+            return
+        if self.text.endswith("-") and text[:1].isalnum() and not self.text.endswith(" -"):
+            # "16-\nNQ/TU": a word split at the line end.
+            joined = self.text
+        else:
+            joined = self.text.rstrip() + " "
+        self.starts.append(len(joined))
+        self.lines.append(line)
+        self.text = joined + text
+
+
+def parse_marker(text: str) -> tuple[str, int, str]:
+    """Split a line into (marker, level, rest). Level 9 means no marker."""
+    for rx, level in ((ROMAN_RE, LEVEL_ROMAN), (PART_RE, LEVEL_ROMAN)):
+        m = rx.match(text)
+        if m:
+            return m["m"], level, text[m.end():]
+    m = NUMBER_RE.match(text) or NUMBER_DOT_RE.match(text)
+    if m:
+        return m["m"], 2 + m["m"].count("."), text[m.end():]
+    for rx, level in ((PAREN_RE, LEVEL_PAREN), (LETTER_RE, LEVEL_LETTER),
+                      (BULLET_RE, LEVEL_BULLET)):
+        m = rx.match(text)
+        if m:
+            marker = f"({m['m']})" if level == LEVEL_PAREN else m["m"]
+            if level == LEVEL_LETTER:
+                marker += ")"
+            return marker, level, text[m.end():]
+    return "", LEVEL_PARA, text
+
+
+def clean_line(text: str) -> str:
+    text = NOISE_TAIL_RE.sub("", text.strip())
+    return text.strip()
+
+
+def is_double_spaced(lines: list[SourceLine]) -> bool:
+    """True when nearly every text line is followed by a blank line (blank lines carry no
+    meaning then)."""
+    text_lines = 0
+    followed = 0
+    for a, b in zip(lines, lines[1:], strict=False):
+        if a.text.strip():
+            text_lines += 1
+            if not b.text.strip():
+                followed += 1
+    if text_lines < 10 or followed / text_lines <= 0.8:
+        return False
+    # One paragraph per line with blank lines between is ordinary text, not hard-wrapped.
+    lengths = sorted(len(ln.text.strip()) for ln in lines if ln.text.strip())
+    return lengths[len(lengths) // 2] < 140
+
+
+def body_end(lines: list[SourceLine]) -> int:
+    """Index of the first line after the body (the "Nơi nhận:" block), or len(lines)."""
+    for i, ln in enumerate(lines):
+        if END_RE.match(ln.text) and i > len(lines) // 3:
+            return i
+    return len(lines)
+
+
+def build_blocks(lines: list[SourceLine]) -> list[Block]:
+    """Rebuild paragraphs and list items from ``lines`` (the body of the plan)."""
+    double = is_double_spaced(lines)
+    blocks: list[Block] = []
+    current: Block | None = None
+    blank_run = 0
+    for ln in lines:
+        raw = ln.text
+        if FOOTNOTE_RE.match(raw) or PAGE_NUMBER_RE.match(raw):
+            continue  # footnotes and page numbers interrupt paragraphs; they are not content
+        text = clean_line(raw)
+        if not text:
+            blank_run += 1
+            continue
+        marker, level, rest = parse_marker(text)
+        starts_new = current is None or level != LEVEL_PARA
+        if current is not None and level == LEVEL_PARA:
+            prev = current.text.rstrip()
+            ended = prev.endswith((".", ":", "!", "?", ";", "./.")) or prev.endswith(".”")
+            if blank_run and not double:
+                # A blank line ends a block, unless the block stopped mid-sentence and the
+                # next line carries on in lower case (a page break in the middle).
+                starts_new = ended or not (rest[:1].islower() or rest[:1].isdigit())
+            elif ended and prev.endswith((".", "!", "?", ":", ".”")) and rest[:1].isupper():
+                starts_new = True
+        blank_before = blank_run > 0
+        blank_run = 0
+        if starts_new:
+            current = Block(marker=marker, level=level,
+                            continued=level == LEVEL_PARA and (double or not blank_before))
+            blocks.append(current)
+            current.append(rest, ln.number)
+        else:
+            assert current is not None
+            current.append(text, ln.number)
+    return blocks

@@ -1,0 +1,317 @@
+"""What the store keeps: immutable records and their JSON row form.
+
+Rows are plain dicts of JSON types (dates as ISO strings, datetimes as ISO strings with their
+UTC offset) so that the TinyDB file stays readable and diffable. Every record type has
+``to_row()`` and ``from_row(row_id, row)``; the row id is the TinyDB document id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from bot.models import Period, Recurrence
+
+OPEN = "open"
+DONE = "done"
+DUE_KINDS = ("explicit", "period", "extended")
+
+DeadlineRow = tuple[str, str | None, int]
+"""(phrase as written, due date ISO or None, line)."""
+
+
+def _d(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDocument:
+    """One imported plan file; a re-import of the same number and issuer bumps ``version``."""
+
+    id: int
+    kind: str
+    number: str | None
+    issuer: str | None
+    issued: date | None
+    title: str | None
+    period: Period | None
+    locality: str | None
+    filename: str
+    file_hash: str
+    imported_at: datetime
+    imported_by: int | None
+    task_ids: tuple[int, ...]
+    version: int = 1
+
+    @property
+    def label(self) -> str:
+        """How to name the document to a person: its number, else its title, else the file."""
+        return self.number or self.title or self.filename
+
+    def to_row(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind, "number": self.number, "issuer": self.issuer,
+            "issued": _iso(self.issued), "title": self.title,
+            "period": self.period.to_json() if self.period else None,
+            "locality": self.locality, "filename": self.filename, "file_hash": self.file_hash,
+            "imported_at": _iso(self.imported_at), "imported_by": self.imported_by,
+            "task_ids": list(self.task_ids), "version": self.version,
+        }
+
+    @classmethod
+    def from_row(cls, row_id: int, row: Mapping[str, Any]) -> StoredDocument:
+        period = row.get("period")
+        return cls(
+            id=row_id, kind=row.get("kind") or "other", number=row.get("number"),
+            issuer=row.get("issuer"), issued=_d(row.get("issued")), title=row.get("title"),
+            period=Period(period["label"], date.fromisoformat(period["start"]),
+                          date.fromisoformat(period["end"])) if period else None,
+            locality=row.get("locality"), filename=row.get("filename") or "",
+            file_hash=row["file_hash"], imported_at=datetime.fromisoformat(row["imported_at"]),
+            imported_by=row.get("imported_by"), task_ids=tuple(row.get("task_ids") or ()),
+            version=int(row.get("version") or 1),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTask:
+    """One tracked task. ``lead``/``support`` hold scoped unit keys ("cam pha|phong y te")."""
+
+    id: int
+    doc_id: int
+    line: int
+    end_line: int
+    section: str
+    text: str
+    lead: tuple[str, ...] = ()
+    support: tuple[str, ...] = ()
+    deadlines: tuple[DeadlineRow, ...] = ()
+    due: date | None = None
+    """Effective deadline: explicit, else the period end, else the date set by /giahan."""
+    due_kind: str | None = None
+    """"explicit", "period", "extended" or None."""
+    original_due: date | None = None
+    """The deadline the plan gave, kept when /giahan moves ``due``."""
+    recurrence: Recurrence | None = None
+    status: str = OPEN
+    done_at: datetime | None = None
+    done_by: int | None = None
+    note: str | None = None
+    fingerprint: str = ""
+    """Folded text + lead units, to recognise the same task in a new version of a plan."""
+
+    @property
+    def code(self) -> str:
+        """The short code people type (/xong 17)."""
+        return str(self.id)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == OPEN
+
+    @property
+    def units(self) -> tuple[str, ...]:
+        """Every responsible unit key, lead first."""
+        return self.lead + tuple(k for k in self.support if k not in self.lead)
+
+    def to_row(self) -> dict[str, Any]:
+        rec = self.recurrence
+        return {
+            "doc": self.doc_id, "line": self.line, "end_line": self.end_line,
+            "section": self.section, "text": self.text, "lead": list(self.lead),
+            "support": list(self.support), "deadlines": [list(d) for d in self.deadlines],
+            "due": _iso(self.due), "due_kind": self.due_kind,
+            "original_due": _iso(self.original_due),
+            "recurrence": rec.to_json() if rec else None, "status": self.status,
+            "done_at": _iso(self.done_at), "done_by": self.done_by, "note": self.note,
+            "fp": self.fingerprint,
+        }
+
+    @classmethod
+    def from_row(cls, row_id: int, row: Mapping[str, Any]) -> StoredTask:
+        rec = row.get("recurrence")
+        return cls(
+            id=row_id, doc_id=row["doc"], line=row["line"], end_line=row.get("end_line", 0),
+            section=row.get("section") or "", text=row["text"], lead=tuple(row.get("lead", ())),
+            support=tuple(row.get("support", ())),
+            deadlines=tuple((d[0], d[1], d[2]) for d in row.get("deadlines", ())),
+            due=_d(row.get("due")), due_kind=row.get("due_kind"),
+            original_due=_d(row.get("original_due")),
+            recurrence=Recurrence(rec["freq"], rec.get("phrase", ""), rec.get("day"),
+                                  rec.get("month_of_period")) if rec else None,
+            status=row.get("status", OPEN), done_at=_dt(row.get("done_at")),
+            done_by=row.get("done_by"), note=row.get("note"), fingerprint=row.get("fp", ""),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StoredUnit:
+    """A unit as the store knows it; ``key`` is scoped by locality."""
+
+    key: str
+    name: str
+    locality: str | None
+    aliases: tuple[str, ...] = ()
+    generic: bool = False
+
+    @property
+    def label(self) -> str:
+        """Name with its locality, to tell "Phòng Y tế (Cẩm Phả)" from that of Uông Bí."""
+        return f"{self.name} ({self.locality})" if self.locality else self.name
+
+
+@dataclass(frozen=True, slots=True)
+class Chat:
+    """A Telegram chat that follows some units; inactive when the bot was removed."""
+
+    id: int
+    title: str
+    type: str
+    active: bool = True
+    unit_keys: tuple[str, ...] = ()
+
+    def to_row(self) -> dict[str, Any]:
+        return {"title": self.title, "type": self.type, "active": self.active}
+
+    @classmethod
+    def from_row(cls, row_id: int, row: Mapping[str, Any],
+                 unit_keys: tuple[str, ...] = ()) -> Chat:
+        return cls(id=row_id, title=row.get("title") or "", type=row.get("type") or "",
+                   active=bool(row.get("active", True)), unit_keys=unit_keys)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One line of the audit trail: who did what, when."""
+
+    id: int
+    at: datetime
+    actor: int | None
+    kind: str
+    task_id: int | None = None
+    doc_id: int | None = None
+    data: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    def to_row(self) -> dict[str, Any]:
+        return {"at": _iso(self.at), "actor": self.actor, "kind": self.kind,
+                "task": self.task_id, "doc": self.doc_id, "data": dict(self.data)}
+
+    @classmethod
+    def from_row(cls, row_id: int, row: Mapping[str, Any]) -> Event:
+        return cls(id=row_id, at=datetime.fromisoformat(row["at"]), actor=row.get("actor"),
+                   kind=row["kind"], task_id=row.get("task"), doc_id=row.get("doc"),
+                   data=dict(row.get("data") or {}))
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """Outcome of one reminder delivery, keyed by the reminder's idempotency key."""
+
+    key: str
+    chat_id: int | None
+    status: str
+    at: datetime
+    detail: str | None = None
+
+    def to_row(self) -> dict[str, Any]:
+        return {"key": self.key, "chat": self.chat_id, "status": self.status,
+                "at": _iso(self.at), "detail": self.detail}
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Delivery:
+        return cls(key=row["key"], chat_id=row.get("chat"), status=row["status"],
+                   at=datetime.fromisoformat(row["at"]), detail=row.get("detail"))
+
+
+@dataclass(frozen=True, slots=True)
+class Reminder:
+    """A one-off reminder a user asked for ("nhắc nhiệm vụ 17 lúc 8:00 ngày 3/10")."""
+
+    id: int
+    task_id: int
+    chat_id: int
+    at: datetime
+    actor: int | None
+    created_at: datetime
+    sent_at: datetime | None = None
+
+    def to_row(self) -> dict[str, Any]:
+        return {"task": self.task_id, "chat": self.chat_id, "at": _iso(self.at),
+                "actor": self.actor, "created_at": _iso(self.created_at),
+                "sent_at": _iso(self.sent_at)}
+
+    @classmethod
+    def from_row(cls, row_id: int, row: Mapping[str, Any]) -> Reminder:
+        return cls(id=row_id, task_id=row["task"], chat_id=row["chat"],
+                   at=datetime.fromisoformat(row["at"]), actor=row.get("actor"),
+                   created_at=datetime.fromisoformat(row["created_at"]),
+                   sent_at=_dt(row.get("sent_at")))
+
+
+@dataclass(frozen=True, slots=True)
+class Announcement:
+    """A message an admin broadcast to chats, kept for the record."""
+
+    id: int
+    at: datetime
+    actor: int | None
+    text: str
+    chat_ids: tuple[int, ...] = ()
+    unit_keys: tuple[str, ...] = ()
+    failed: tuple[int, ...] = ()
+    """Chats the message could not be delivered to."""
+
+    def to_row(self) -> dict[str, Any]:
+        return {"at": _iso(self.at), "actor": self.actor, "text": self.text,
+                "chats": list(self.chat_ids), "units": list(self.unit_keys),
+                "failed": list(self.failed)}
+
+    @classmethod
+    def from_row(cls, row_id: int, row: Mapping[str, Any]) -> Announcement:
+        return cls(id=row_id, at=datetime.fromisoformat(row["at"]), actor=row.get("actor"),
+                   text=row.get("text") or "", chat_ids=tuple(row.get("chats", ())),
+                   unit_keys=tuple(row.get("units", ())), failed=tuple(row.get("failed", ())))
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    """What :meth:`bot.store.Store.import_plan` did, for the reply to the importer."""
+
+    status: str
+    """"new", "replaced" or "duplicate"."""
+    document: StoredDocument
+    task_count: int
+    unit_names: tuple[str, ...]
+    explicit_deadlines: int
+    kept_done: int = 0
+    """Tasks of the previous version whose done status carried over."""
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class UnitStats:
+    """The four categories government trackers report, for one lead unit."""
+
+    unit: StoredUnit
+    done_on_time: int = 0
+    """Hoàn thành đúng hạn."""
+    done_late: int = 0
+    """Hoàn thành quá hạn."""
+    not_yet_due: int = 0
+    """Chưa đến hạn (includes open tasks without a deadline)."""
+    overdue_open: int = 0
+    """Quá hạn chưa hoàn thành."""
+
+    @property
+    def total(self) -> int:
+        return self.done_on_time + self.done_late + self.not_yet_due + self.overdue_open

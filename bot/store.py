@@ -1,0 +1,1229 @@
+"""Persistent state of the bot: imported plans, tasks, units, chats and logs.
+
+Design (measured on TinyDB 4.9.0): TinyDB's own JSONStorage rewrites the file in place and
+re-parses it on every read, so a crash can truncate it and a query over 100k tasks takes most
+of a second. Here:
+
+* :class:`AtomicJSONStorage` parses the file once and writes a whole new copy to a temporary
+  file, fsyncs it and renames it over the old one: after a crash the file holds either the
+  previous or the new state, never a mix.
+* :class:`Store` keeps every record in memory as frozen dataclasses with the indexes the
+  commands need, answers all queries from memory, and persists each public mutating call
+  with exactly one storage write (or none when nothing changed).
+
+Single writer: a Store must be used from one thread (the asyncio event loop) and one process;
+a lock file next to the database refuses a second bot process on the same data directory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import heapq
+import itertools
+import json
+import logging
+import os
+import re
+from bisect import bisect_left, insort
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from tinydb import Storage, TinyDB
+
+from bot.errors import BotError, ConfigError, EmptyPlan, UnitNotFound, UsageError
+from bot.models import DocumentInfo, ParsedPlan
+from bot.records import (
+    DONE,
+    OPEN,
+    Announcement,
+    Chat,
+    Delivery,
+    Event,
+    ImportResult,
+    Reminder,
+    StoredDocument,
+    StoredTask,
+    StoredUnit,
+    UnitStats,
+)
+from bot.text import fold
+from bot.units import Unit, UnitDirectory, unit_key
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no advisory lock, single writer by convention
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = [
+    "SCHEMA_VERSION", "TABLES", "AtomicJSONStorage", "StorageError", "Store", "migrate",
+    "scoped_unit_key", "fingerprint", "Announcement", "Chat", "Delivery", "Event",
+    "ImportResult", "Reminder", "StoredDocument", "StoredTask", "StoredUnit", "UnitStats",
+]
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+TABLES = (
+    "meta", "documents", "tasks", "units", "chats", "subscriptions", "events", "deliveries",
+    "reminders", "announcements",
+)
+_META_ID = "1"
+_SEQ_TABLES = (
+    "documents", "tasks", "units", "subscriptions", "events", "deliveries", "reminders",
+    "announcements",
+)
+_NO_LOCALITY = "-"
+
+
+class StorageError(BotError):
+    """The data file could not be written; the change was not saved."""
+
+
+# ------------------------------------------------------------------------------------------
+# Storage
+# ------------------------------------------------------------------------------------------
+def _fsync_dir(directory: Path) -> None:
+    """Make the rename itself durable (POSIX); silently skipped where unsupported."""
+    try:
+        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+class AtomicJSONStorage(Storage):
+    """TinyDB storage that reads the file once and replaces it atomically on every write.
+
+    ``read()`` returns the cached data after the first parse, so reads never touch the disk.
+    ``write()`` serialises compactly (UTF-8, no ASCII escapes), writes ``<name>.tmp`` in the
+    same directory, fsyncs it, ``os.replace``-s it over the database and fsyncs the directory.
+    If anything fails the cache is dropped (TinyDB may have changed the dict in place) and
+    :class:`StorageError` is raised; the file keeps its previous content.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], create_dirs: bool = True,
+                 lock: bool = False) -> None:
+        super().__init__()
+        self.path = Path(path)
+        self.tmp_path = self.path.with_name(self.path.name + ".tmp")
+        self.writes = 0
+        self._data: dict[str, dict[str, Any]] | None = None
+        self._loaded = False
+        self._lock_fd: int | None = None
+        if create_dirs:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        if lock:
+            self._lock()
+
+    def _lock(self) -> None:
+        if fcntl is None:
+            return
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise ConfigError(
+                f"Tệp dữ liệu {self.path} đang được một tiến trình bot khác sử dụng. Mỗi thư "
+                "mục dữ liệu chỉ cho một bot chạy; hãy dừng tiến trình kia trước."
+            ) from None
+        self._lock_fd = fd
+
+    def read(self) -> dict[str, dict[str, Any]] | None:
+        if not self._loaded:
+            self._data = self._parse()
+            self._loaded = True
+        return self._data
+
+    def _parse(self) -> dict[str, dict[str, Any]] | None:
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise ConfigError(f"Không đọc được tệp dữ liệu {self.path}: {exc.strerror}.") from None
+        if not raw.strip():
+            return None
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(
+                f"Tệp dữ liệu {self.path} bị hỏng (JSON sai ở dòng {exc.lineno}, cột {exc.colno})."
+                " Hãy khôi phục từ bản sao lưu."
+            ) from None
+        except UnicodeDecodeError:
+            raise ConfigError(
+                f"Tệp dữ liệu {self.path} bị hỏng (không phải văn bản UTF-8). "
+                "Hãy khôi phục từ bản sao lưu."
+            ) from None
+        if not isinstance(data, dict) or not all(isinstance(t, dict) for t in data.values()):
+            raise ConfigError(
+                f"Tệp dữ liệu {self.path} không đúng định dạng của bot. "
+                "Hãy khôi phục từ bản sao lưu."
+            )
+        return data
+
+    def write(self, data: dict[str, dict[str, Any]]) -> None:
+        try:
+            payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            self._replace_file(payload)
+        except BaseException as exc:
+            self._data, self._loaded = None, False
+            with contextlib.suppress(OSError):
+                self.tmp_path.unlink()
+            if isinstance(exc, OSError):
+                logger.error("could not write %s: %s", self.path, exc)
+                raise StorageError(
+                    f"Không ghi được dữ liệu vào {self.path} ({exc.strerror or exc}); "
+                    "thay đổi vừa rồi chưa được lưu."
+                ) from exc
+            raise
+        self._data, self._loaded = data, True
+        self.writes += 1
+
+    def _replace_file(self, payload: bytes) -> None:
+        fd = os.open(self.tmp_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(self.tmp_path, self.path)
+        _fsync_dir(self.path.parent)
+
+    def close(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing the descriptor releases the flock
+            self._lock_fd = None
+
+
+# ------------------------------------------------------------------------------------------
+# Schema
+# ------------------------------------------------------------------------------------------
+def _schema_version(data: Mapping[str, Any]) -> int | None:
+    row = (data.get("meta") or {}).get(_META_ID)
+    if row is None:
+        return None
+    return int(row.get("schema_version", 0))
+
+
+def _max_ids(data: Mapping[str, Any]) -> dict[str, int]:
+    return {name: max((int(i) for i in data.get(name) or ()), default=0) for name in _SEQ_TABLES}
+
+
+def _migrate_0_to_1(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 0 (pre-release) kept ``done: bool`` on tasks and no id counters."""
+    tasks = {}
+    for row_id, row in (data.get("tasks") or {}).items():
+        row = dict(row)
+        if "status" not in row:
+            row["status"] = DONE if row.pop("done", False) else OPEN
+        row.setdefault("due_kind", "explicit" if row.get("due") else None)
+        row.setdefault("original_due", row.get("due"))
+        row.setdefault("fp", "")
+        tasks[row_id] = row
+    data["tasks"] = tasks
+    data["meta"] = {_META_ID: {"schema_version": 1, "seq": _max_ids(data)}}
+    return data
+
+
+_MIGRATIONS = {0: _migrate_0_to_1}
+
+
+def migrate(data: Mapping[str, Any] | None) -> tuple[dict[str, Any], bool]:
+    """Bring raw database data to :data:`SCHEMA_VERSION`; returns ``(data, changed)``.
+
+    A file without a meta row but with records is version 0; an empty one is new.
+    """
+    out: dict[str, Any] = dict(data or {})
+    version = _schema_version(out)
+    changed = False
+    if version is None:
+        if any(out.values()):
+            version = 0
+        else:
+            out["meta"] = {_META_ID: {"schema_version": SCHEMA_VERSION, "seq": {}}}
+            version, changed = SCHEMA_VERSION, True
+    if version > SCHEMA_VERSION:
+        raise ConfigError(
+            f"Tệp dữ liệu có phiên bản {version}, mới hơn phiên bản {SCHEMA_VERSION} mà bot "
+            "này hiểu. Hãy cập nhật bot."
+        )
+    while version < SCHEMA_VERSION:
+        logger.info("migrating data from schema %s to %s", version, version + 1)
+        out = _MIGRATIONS[version](out)
+        version += 1
+        changed = True
+    for name in TABLES:
+        if name not in out:
+            out[name] = {}
+            changed = True
+    return out, changed
+
+
+# ------------------------------------------------------------------------------------------
+# Helpers
+# ------------------------------------------------------------------------------------------
+def _locality_key(locality: str | None) -> str:
+    return fold(locality) if locality and fold(locality) else _NO_LOCALITY
+
+
+def scoped_unit_key(name: str, locality: str | None = None) -> str:
+    """Unit key scoped by locality: "Phòng Y tế" of Cẩm Phả differs from that of Uông Bí."""
+    return f"{_locality_key(locality)}|{unit_key(name, locality)}"
+
+
+def fingerprint(text: str, lead: Iterable[str]) -> str:
+    """Identity of a task across versions of a plan: folded text plus its lead units."""
+    material = fold(text) + "\x1f" + "\x1e".join(sorted(lead))
+    return hashlib.blake2b(material.encode("utf-8"), digest_size=8).hexdigest()
+
+
+def _identity(info: DocumentInfo) -> tuple[str, str] | None:
+    """Number + issuer names a document across versions; no number means no identity."""
+    if not info.number or not fold(info.number):
+        return None
+    return fold(info.number), fold(info.issuer or "")
+
+
+def _require_aware(value: datetime) -> None:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("the store needs timezone-aware datetimes")
+
+
+def _vn_date(value: date) -> str:
+    return value.strftime("%d/%m/%Y")
+
+
+def _parse_code(code: object) -> int | None:
+    if isinstance(code, bool):
+        return None
+    if isinstance(code, int):
+        return code
+    text = str(code).strip().lstrip("#")
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
+def _as_keys(keys: Iterable[str] | str) -> list[str]:
+    return [keys] if isinstance(keys, str) else list(dict.fromkeys(keys))
+
+
+_SHIFT = 32
+_ID_MASK = (1 << _SHIFT) - 1
+_NO_DUE = date.max.toordinal() + 1
+
+
+def _sort_key(task: StoredTask) -> int:
+    """(due, id) packed in one int: tasks without a due date sort last."""
+    ordinal = task.due.toordinal() if task.due else _NO_DUE
+    return (ordinal << _SHIFT) | task.id
+
+
+class _SortedIds:
+    """Task ids ordered by (due, id); bisect answers a date range in O(log n)."""
+
+    __slots__ = ("keys",)
+
+    def __init__(self, keys: list[int] | None = None) -> None:
+        self.keys = keys if keys is not None else []
+
+    def add(self, key: int) -> None:
+        insort(self.keys, key)
+
+    def discard(self, key: int) -> None:
+        i = bisect_left(self.keys, key)
+        if i < len(self.keys) and self.keys[i] == key:
+            del self.keys[i]
+
+    def between(self, first: date | None, last: date | None) -> list[int]:
+        """Packed keys with ``first <= due <= last`` (None: open-ended; no-due tasks last)."""
+        lo = 0 if first is None else bisect_left(self.keys, first.toordinal() << _SHIFT)
+        hi = (len(self.keys) if last is None
+              else bisect_left(self.keys, (last.toordinal() + 1) << _SHIFT))
+        return self.keys[lo:hi]
+
+
+class _Batch:
+    """Row changes gathered for one storage write."""
+
+    __slots__ = ("puts", "deletes", "seq", "events")
+
+    def __init__(self, seq: Mapping[str, int]) -> None:
+        self.puts: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+        self.deletes: dict[str, set[str]] = defaultdict(set)
+        self.seq = dict(seq)
+        self.events: list[Event] = []
+
+    def next_id(self, table: str) -> int:
+        self.seq[table] = self.seq.get(table, 0) + 1
+        if self.seq[table] > _ID_MASK:
+            raise StorageError("Đã hết mã số cho bản ghi mới.")
+        return self.seq[table]
+
+    def put(self, table: str, row_id: int, row: dict[str, Any]) -> None:
+        self.puts[table][str(row_id)] = row
+        self.deletes[table].discard(str(row_id))
+
+    def delete(self, table: str, row_id: int) -> None:
+        self.deletes[table].add(str(row_id))
+        self.puts[table].pop(str(row_id), None)
+
+    def event(self, now: datetime, actor: int | None, kind: str, *, task_id: int | None = None,
+              doc_id: int | None = None, **data: Any) -> Event:
+        event = Event(self.next_id("events"), now, actor, kind, task_id, doc_id, data)
+        self.put("events", event.id, event.to_row())
+        self.events.append(event)
+        return event
+
+
+_TRAILING_LOCALITY_RE = re.compile(r"^(.*\S)\s*\(([^()]+)\)\s*$")
+
+
+# ------------------------------------------------------------------------------------------
+# Store
+# ------------------------------------------------------------------------------------------
+class Store:
+    """Every record in memory, indexed for the commands, persisted through TinyDB.
+
+    Not thread-safe by design: use it from the event loop only. Queries never touch the
+    file; each public mutating method performs one storage write (none when nothing changes),
+    and updates memory only after that write succeeded, so a failed write
+    (:class:`StorageError`) leaves both the file and the memory as they were.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *,
+                 storage: type[AtomicJSONStorage] = AtomicJSONStorage, lock: bool = True) -> None:
+        self.path = Path(path)
+        self._db = TinyDB(self.path, storage=storage, lock=lock)
+        try:
+            for name in TABLES:  # no query cache: the store writes behind TinyDB's tables
+                self._db.table(name, cache_size=0)
+            raw, changed = migrate(self._db.storage.read())
+            self._load(raw)  # validate before writing anything back
+            if changed:
+                self._db.storage.write(raw)
+        except BaseException:
+            self._db.close()
+            raise
+
+    # -------------------------------------------------------------- lifecycle
+    @property
+    def db(self) -> TinyDB:
+        """The underlying TinyDB, for inspection only: change data through the Store."""
+        return self._db
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _load(self, raw: Mapping[str, Mapping[str, Any]]) -> None:
+        meta = raw["meta"].get(_META_ID, {})
+        self._seq: dict[str, int] = dict(meta.get("seq") or {})
+        for name, top in _max_ids(raw).items():
+            self._seq[name] = max(self._seq.get(name, 0), top)
+
+        self._docs: dict[int, StoredDocument] = {}
+        self._doc_by_hash: dict[str, int] = {}
+        self._doc_by_ident: dict[tuple[str, str], int] = {}
+        self._tasks: dict[int, StoredTask] = {}
+        self._folded: dict[int, str] = {}
+        self._unit_all: dict[str, _SortedIds] = {}
+        self._unit_open: dict[str, _SortedIds] = {}
+        self._open = _SortedIds()
+        self._dirs: dict[str, UnitDirectory] = {}
+        self._dir_rows: dict[str, int] = {}
+        self._localities: dict[str, str | None] = {}
+        self._units: dict[str, StoredUnit] = {}
+        self._chats: dict[int, Chat] = {}
+        self._subs: dict[tuple[int, str], int] = {}
+        self._unit_chats: dict[str, set[int]] = defaultdict(set)
+        self._events: list[Event] = []
+        self._task_events: dict[int, list[Event]] = defaultdict(list)
+        self._deliveries: dict[str, tuple[int, Delivery]] = {}
+        self._reminders: dict[int, Reminder] = {}
+        self._announcements: list[Announcement] = []
+
+        def rows(table: str) -> Iterable[tuple[int, Mapping[str, Any]]]:
+            for row_id, row in sorted(raw[table].items(), key=lambda kv: int(kv[0])):
+                yield int(row_id), row
+
+        table = row_id = None
+        try:
+            table = "documents"
+            for row_id, row in rows(table):
+                self._remember_document(StoredDocument.from_row(row_id, row))
+            table = "tasks"
+            all_keys: dict[str, list[int]] = defaultdict(list)
+            open_keys: dict[str, list[int]] = defaultdict(list)
+            open_all: list[int] = []
+            for row_id, row in rows(table):
+                task = StoredTask.from_row(row_id, row)
+                self._tasks[row_id] = task
+                key = _sort_key(task)
+                for unit in task.units:
+                    all_keys[unit].append(key)
+                    if task.is_open:
+                        open_keys[unit].append(key)
+                if task.is_open:
+                    open_all.append(key)
+            self._unit_all = {u: _SortedIds(sorted(k)) for u, k in all_keys.items()}
+            self._unit_open = {u: _SortedIds(sorted(k)) for u, k in open_keys.items()}
+            self._open = _SortedIds(sorted(open_all))
+            table = "units"
+            for row_id, row in rows(table):
+                loc_key = row["loc"]
+                self._dirs[loc_key] = UnitDirectory.from_json(row["directory"])
+                self._dir_rows[loc_key] = row_id
+                self._localities[loc_key] = row.get("locality")
+                self._refresh_units(loc_key)
+            table = "chats"
+            for row_id, row in rows(table):
+                self._chats[row_id] = Chat.from_row(row_id, row)
+            table = "subscriptions"
+            for row_id, row in rows(table):
+                chat = self._chats[row["chat"]]
+                self._subs[(chat.id, row["unit"])] = row_id
+                self._unit_chats[row["unit"]].add(chat.id)
+                self._chats[chat.id] = replace(chat, unit_keys=chat.unit_keys + (row["unit"],))
+            table = "events"
+            for row_id, row in rows(table):
+                self._remember_event(Event.from_row(row_id, row))
+            table = "deliveries"
+            for row_id, row in rows(table):
+                delivery = Delivery.from_row(row)
+                self._deliveries[delivery.key] = (row_id, delivery)
+            table = "reminders"
+            for row_id, row in rows(table):
+                self._reminders[row_id] = Reminder.from_row(row_id, row)
+            table = "announcements"
+            for row_id, row in rows(table):
+                self._announcements.append(Announcement.from_row(row_id, row))
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+            logger.error("bad record in %s: table %s, id %s: %r", self.path, table, row_id, exc)
+            raise ConfigError(
+                f"Tệp dữ liệu {self.path} có bản ghi hỏng (bảng {table}, mã {row_id}). "
+                "Hãy khôi phục từ bản sao lưu."
+            ) from exc
+        logger.info("loaded %s: %d documents, %d tasks, %d units, %d chats", self.path,
+                    len(self._docs), len(self._tasks), len(self._units), len(self._chats))
+
+    # -------------------------------------------------------------- persistence
+    def _commit(self, batch: _Batch) -> None:
+        """Apply ``batch`` to a copy of the raw data and write it once."""
+        current = self._db.storage.read() or {}
+        data = dict(current)
+        if batch.seq != self._seq:
+            meta = dict(data.get("meta") or {})
+            meta[_META_ID] = {**meta.get(_META_ID, {}), "schema_version": SCHEMA_VERSION,
+                              "seq": dict(batch.seq)}
+            data["meta"] = meta
+        for table in set(batch.puts) | set(batch.deletes):
+            rows = dict(data.get(table) or {})
+            for row_id in batch.deletes.get(table, ()):
+                rows.pop(row_id, None)
+            rows.update(batch.puts.get(table, {}))
+            data[table] = rows
+        self._db.storage.write(data)
+        self._seq = batch.seq
+        for event in batch.events:
+            self._remember_event(event)
+
+    def _remember_event(self, event: Event) -> None:
+        self._events.append(event)
+        if event.task_id is not None:
+            self._task_events[event.task_id].append(event)
+
+    def _remember_document(self, doc: StoredDocument) -> None:
+        self._docs[doc.id] = doc
+        self._doc_by_hash[doc.file_hash] = doc.id
+        ident = _identity(DocumentInfo(number=doc.number, issuer=doc.issuer))
+        if ident is not None:
+            self._doc_by_ident[ident] = doc.id
+
+    def _forget_document(self, doc: StoredDocument) -> None:
+        self._docs.pop(doc.id, None)
+        if self._doc_by_hash.get(doc.file_hash) == doc.id:
+            del self._doc_by_hash[doc.file_hash]
+        ident = _identity(DocumentInfo(number=doc.number, issuer=doc.issuer))
+        if ident is not None and self._doc_by_ident.get(ident) == doc.id:
+            del self._doc_by_ident[ident]
+
+    def _index(self, task: StoredTask) -> None:
+        key = _sort_key(task)
+        for unit in task.units:
+            self._unit_all.setdefault(unit, _SortedIds()).add(key)
+            if task.is_open:
+                self._unit_open.setdefault(unit, _SortedIds()).add(key)
+        if task.is_open:
+            self._open.add(key)
+
+    def _unindex(self, task: StoredTask) -> None:
+        key = _sort_key(task)
+        for unit in task.units:
+            self._unit_all[unit].discard(key)
+            if task.is_open:
+                self._unit_open[unit].discard(key)
+        if task.is_open:
+            self._open.discard(key)
+
+    def _put_task(self, task: StoredTask) -> None:
+        old = self._tasks.get(task.id)
+        if old is not None:
+            self._unindex(old)
+            if old.text != task.text:
+                self._folded.pop(task.id, None)
+        self._tasks[task.id] = task
+        self._index(task)
+
+    def _drop_task(self, task: StoredTask) -> None:
+        self._unindex(self._tasks.pop(task.id))
+        self._folded.pop(task.id, None)
+
+    def _refresh_units(self, loc_key: str) -> None:
+        locality = self._localities.get(loc_key)
+        for unit in self._dirs[loc_key].units():
+            key = f"{loc_key}|{unit.key}"
+            self._units[key] = StoredUnit(key, unit.name, locality, unit.aliases, unit.generic)
+
+    # -------------------------------------------------------------- import
+    def import_plan(self, plan: ParsedPlan, *, filename: str, file_hash: str,
+                    actor: int | None, now: datetime) -> ImportResult:
+        """Store a parsed plan: "new", "replaced" (same number and issuer) or "duplicate".
+
+        A replaced version keeps the id and done status of every task whose fingerprint is
+        unchanged (and its /giahan date when the plan's own date did not change).
+        """
+        _require_aware(now)
+        existing = self._doc_by_hash.get(file_hash)
+        if existing is not None:
+            doc = self._docs[existing]
+            tasks = self.document_tasks(doc.id)
+            return ImportResult("duplicate", doc, len(tasks), self._unit_names(tasks),
+                                sum(t.due_kind == "explicit" for t in tasks), 0, ())
+        if not plan.tasks:
+            raise EmptyPlan("Không tìm thấy nhiệm vụ nào giao cho đơn vị trong văn bản này, "
+                            "nên không có gì để theo dõi.")
+        info = plan.document
+        ident = _identity(info)
+        previous_id = self._doc_by_ident.get(ident) if ident is not None else None
+        previous = self._docs.get(previous_id) if previous_id is not None else None
+        loc_key = _locality_key(info.locality)
+        old_dir = self._dirs.get(loc_key)
+        directory = UnitDirectory.from_json(old_dir.to_json()) if old_dir else UnitDirectory()
+        warnings = list(plan.warnings)
+        batch = _Batch(self._seq)
+
+        old_by_fp: dict[str, list[StoredTask]] = defaultdict(list)
+        for task in self.document_tasks(previous.id) if previous else ():
+            old_by_fp[task.fingerprint].append(task)
+        doc_id = previous.id if previous else batch.next_id("documents")
+        new_tasks: list[StoredTask] = []
+        kept_done = 0
+        no_lead: list[int] = []
+        for item in plan.tasks:
+            lead = self._unit_keys(directory, loc_key, info.locality, item.lead, item.line,
+                                   warnings)
+            support = tuple(k for k in self._unit_keys(directory, loc_key, info.locality,
+                                                       item.support, item.line, warnings)
+                            if k not in lead)
+            if not lead:
+                no_lead.append(item.line)
+            fp = fingerprint(item.text, lead)
+            old = old_by_fp[fp].pop(0) if old_by_fp.get(fp) else None
+            task = StoredTask(
+                id=old.id if old else batch.next_id("tasks"), doc_id=doc_id, line=item.line,
+                end_line=item.end_line, section=item.section, text=item.text, lead=lead,
+                support=support,
+                deadlines=tuple((d.phrase, d.due.isoformat() if d.due else None, d.line)
+                                for d in item.deadlines),
+                due=item.due, due_kind=item.due_kind, original_due=item.due,
+                recurrence=item.recurrence, fingerprint=fp,
+            )
+            if old is not None:
+                if not old.is_open:
+                    task = replace(task, status=old.status, done_at=old.done_at,
+                                   done_by=old.done_by, note=old.note)
+                    kept_done += 1
+                if old.due_kind == "extended" and old.original_due == item.due:
+                    task = replace(task, due=old.due, due_kind="extended")
+            new_tasks.append(task)
+            batch.put("tasks", task.id, task.to_row())
+        if no_lead:
+            shown = ", ".join(map(str, no_lead[:10])) + ("…" if len(no_lead) > 10 else "")
+            warnings.append(f"{len(no_lead)} nhiệm vụ chưa xác định được đơn vị chủ trì "
+                            f"(dòng {shown}).")
+
+        removed = [t for group in old_by_fp.values() for t in group]
+        removed_ids = {t.id for t in removed}
+        for task in removed:
+            batch.delete("tasks", task.id)
+        dropped_reminders = [r for r in self._reminders.values()
+                             if r.task_id in removed_ids and r.sent_at is None]
+        for reminder in dropped_reminders:
+            batch.delete("reminders", reminder.id)
+        doc = StoredDocument(
+            id=doc_id, kind=info.kind, number=info.number, issuer=info.issuer,
+            issued=info.issued, title=info.title, period=info.period, locality=info.locality,
+            filename=filename, file_hash=file_hash, imported_at=now, imported_by=actor,
+            task_ids=tuple(t.id for t in new_tasks),
+            version=previous.version + 1 if previous else 1,
+        )
+        batch.put("documents", doc_id, doc.to_row())
+        dir_row = self._dir_rows.get(loc_key) or batch.next_id("units")
+        locality = self._localities.get(loc_key, info.locality)
+        batch.put("units", dir_row, {"loc": loc_key, "locality": locality,
+                                     "directory": directory.to_json()})
+        status = "replaced" if previous else "new"
+        batch.event(now, actor, "import", doc_id=doc_id, status=status, filename=filename,
+                    number=info.number, version=doc.version, tasks=len(new_tasks),
+                    kept_done=kept_done, removed=len(removed))
+        self._commit(batch)
+
+        for task in removed:
+            self._drop_task(task)
+        for reminder in dropped_reminders:
+            del self._reminders[reminder.id]
+        if previous is not None:
+            self._forget_document(previous)
+        for task in new_tasks:
+            self._put_task(task)
+        self._remember_document(doc)
+        self._dirs[loc_key], self._dir_rows[loc_key] = directory, dir_row
+        self._localities[loc_key] = locality
+        self._refresh_units(loc_key)
+        logger.info("imported %s as document %d (%s, %d tasks, %d kept done)", filename,
+                    doc_id, status, len(new_tasks), kept_done)
+        return ImportResult(status, doc, len(new_tasks), self._unit_names(new_tasks),
+                            sum(t.due_kind == "explicit" for t in new_tasks), kept_done,
+                            tuple(warnings))
+
+    @staticmethod
+    def _unit_keys(directory: UnitDirectory, loc_key: str, locality: str | None,
+                   names: Iterable[str], line: int, warnings: list[str]) -> tuple[str, ...]:
+        keys: list[str] = []
+        for name in names:
+            try:
+                unit = directory.add(name, locality)
+            except BotError:
+                warnings.append(f"Dòng {line}: bỏ qua tên đơn vị không đọc được «{name}».")
+                continue
+            key = f"{loc_key}|{unit.key}"
+            if key not in keys:
+                keys.append(key)
+        return tuple(keys)
+
+    def _unit_names(self, tasks: Iterable[StoredTask]) -> tuple[str, ...]:
+        keys = dict.fromkeys(k for t in tasks for k in t.units)
+        names = (self._units[k].name if k in self._units else k for k in keys)
+        return tuple(sorted(dict.fromkeys(names), key=fold))
+
+    def undo_import(self, doc_id: int, actor: int | None, now: datetime) -> StoredDocument:
+        """Remove a document and its tasks. A replaced earlier version is not restored."""
+        _require_aware(now)
+        doc = self._docs.get(doc_id)
+        if doc is None:
+            raise UsageError(f"Không có văn bản mã {doc_id}.")
+        tasks = self.document_tasks(doc_id)
+        ids = {t.id for t in tasks}
+        reminders = [r for r in self._reminders.values() if r.task_id in ids and r.sent_at is None]
+        batch = _Batch(self._seq)
+        batch.delete("documents", doc_id)
+        for task in tasks:
+            batch.delete("tasks", task.id)
+        for reminder in reminders:
+            batch.delete("reminders", reminder.id)
+        batch.event(now, actor, "undo_import", doc_id=doc_id, number=doc.number,
+                    filename=doc.filename, tasks=len(tasks))
+        self._commit(batch)
+        for task in tasks:
+            self._drop_task(task)
+        for reminder in reminders:
+            del self._reminders[reminder.id]
+        self._forget_document(doc)
+        logger.info("undid import of document %d (%d tasks)", doc_id, len(tasks))
+        return doc
+
+    # -------------------------------------------------------------- task queries
+    def task(self, code: object) -> StoredTask | None:
+        """The task with this code ("17", "#17" or 17), or None."""
+        task_id = _parse_code(code)
+        return self._tasks.get(task_id) if task_id is not None else None
+
+    def _require(self, code: object) -> StoredTask:
+        task = self.task(code)
+        if task is None:
+            raise UsageError(f"Không có nhiệm vụ mã {str(code).strip()}.")
+        return task
+
+    def _collect(self, index: Mapping[str, _SortedIds], keys: Iterable[str] | str,
+                 first: date | None = None, last: date | None = None) -> list[StoredTask]:
+        lists = [index[k].between(first, last) for k in _as_keys(keys) if k in index]
+        lists = [keys_ for keys_ in lists if keys_]
+        if not lists:
+            return []
+        packed: Iterable[int] = (lists[0] if len(lists) == 1
+                                 else (k for k, _ in itertools.groupby(heapq.merge(*lists))))
+        return [self._tasks[k & _ID_MASK] for k in packed]
+
+    def tasks_for_units(self, keys: Iterable[str] | str, *,
+                        lead_only: bool = False) -> list[StoredTask]:
+        """Tasks naming any of ``keys`` (lead or support), by due date then code."""
+        tasks = self._collect(self._unit_all, keys)
+        if lead_only:
+            wanted = set(_as_keys(keys))
+            tasks = [t for t in tasks if wanted.intersection(t.lead)]
+        return tasks
+
+    def open_tasks(self, keys: Iterable[str] | str | None = None) -> list[StoredTask]:
+        """Open tasks by due date (those without a date last)."""
+        if keys is None:
+            return [self._tasks[k & _ID_MASK] for k in self._open.keys]
+        return self._collect(self._unit_open, keys)
+
+    def overdue(self, keys: Iterable[str] | str | None, today: date) -> list[StoredTask]:
+        """Open tasks whose deadline has passed (due before ``today``), oldest first."""
+        return self._open_between(keys, None, today - timedelta(days=1))
+
+    def upcoming(self, keys: Iterable[str] | str | None, today: date,
+                 days: int) -> list[StoredTask]:
+        """Open tasks due from ``today`` to ``today + days`` inclusive, soonest first."""
+        if days < 0:
+            raise UsageError("Số ngày phải từ 0 trở lên.")
+        return self._open_between(keys, today, today + timedelta(days=days))
+
+    def _open_between(self, keys: Iterable[str] | str | None, first: date | None,
+                      last: date) -> list[StoredTask]:
+        if keys is None:
+            return [self._tasks[k & _ID_MASK] for k in self._open.between(first, last)]
+        return self._collect(self._unit_open, keys, first, last)
+
+    def search(self, query: str, keys: Iterable[str] | str | None = None, *,
+               limit: int | None = None) -> list[StoredTask]:
+        """Tasks whose text holds every word of ``query``, ignoring accents and case.
+
+        Open tasks first, then by due date.
+        """
+        words = fold(query).split()
+        if not words:
+            raise UsageError("Hãy nhập từ cần tìm, ví dụ: /tim tiêm chủng.")
+        pool: Iterable[StoredTask] = (self._tasks.values() if keys is None
+                                      else self.tasks_for_units(keys))
+        found = []
+        folded = self._folded
+        for task in pool:
+            text = folded.get(task.id)
+            if text is None:
+                text = folded[task.id] = fold(task.text)
+            if all(w in text for w in words):
+                found.append(task)
+        found.sort(key=lambda t: (not t.is_open, _sort_key(t)))
+        return found[:limit] if limit is not None else found
+
+    def documents(self) -> list[StoredDocument]:
+        """All documents, most recently imported first."""
+        return sorted(self._docs.values(), key=lambda d: (d.imported_at, d.id), reverse=True)
+
+    def document(self, doc_id: int) -> StoredDocument | None:
+        return self._docs.get(doc_id)
+
+    def document_tasks(self, doc_id: int) -> list[StoredTask]:
+        """The tasks of one document, in the order of the plan."""
+        doc = self._docs.get(doc_id)
+        return [self._tasks[i] for i in doc.task_ids if i in self._tasks] if doc else []
+
+    @property
+    def task_count(self) -> int:
+        return len(self._tasks)
+
+    # -------------------------------------------------------------- units
+    def units(self) -> list[StoredUnit]:
+        """Every known unit, by locality then name."""
+        return sorted(self._units.values(), key=lambda u: (fold(u.locality or ""), fold(u.name)))
+
+    def unit(self, key: str) -> StoredUnit | None:
+        return self._units.get(key)
+
+    def unit_name(self, key: str) -> str:
+        """Display name for a unit key (the key itself if the unit is unknown)."""
+        unit = self._units.get(key)
+        return unit.name if unit else key
+
+    def match_unit(self, query: str, locality: str | None = None) -> StoredUnit:
+        """The unit a person means by ``query`` (accents, abbreviations and typos tolerated).
+
+        "Phòng Y tế (Uông Bí)" picks the locality; a name found in several localities raises
+        :class:`UnitNotFound` whose suggestions are such qualified names.
+        """
+        if locality is None:
+            qualified = _TRAILING_LOCALITY_RE.match(query.strip())
+            if qualified and _locality_key(qualified.group(2)) in self._dirs:
+                query, locality = qualified.group(1), qualified.group(2)
+        if locality is not None:
+            loc_key = _locality_key(locality)
+            directory = self._dirs.get(loc_key)
+            if directory is None:
+                raise UnitNotFound(f"Chưa có đơn vị nào thuộc «{locality}».")
+            return self._stored(loc_key, directory.match(query, self._localities[loc_key]))
+        if not self._dirs:
+            raise UnitNotFound("Chưa có đơn vị nào: hãy nhập một kế hoạch trước.")
+        if len(self._dirs) == 1:
+            loc_key, directory = next(iter(self._dirs.items()))
+            return self._stored(loc_key, directory.match(query, self._localities[loc_key]))
+
+        exact = [(lk, u) for lk, d in self._dirs.items()
+                 if (u := d.resolve(query, self._localities[lk])) is not None]
+        if len(exact) == 1:
+            return self._stored(*exact[0])
+        if exact:
+            return self._ambiguous(query, exact)
+        found: list[tuple[str, Unit]] = []
+        suggestions: list[str] = []
+        for loc_key, directory in self._dirs.items():
+            locality_name = self._localities[loc_key]
+            try:
+                found.append((loc_key, directory.match(query, locality_name)))
+            except UnitNotFound as exc:
+                suggestions.extend(f"{s} ({locality_name})" if locality_name else s
+                                   for s in exc.suggestions)
+        if len(found) == 1:
+            return self._stored(*found[0])
+        if found:
+            return self._ambiguous(query, found)
+        shown = " ".join(query.split())
+        if suggestions:
+            raise UnitNotFound(f"Không tìm thấy đơn vị «{shown}». Có phải: "
+                               + "; ".join(suggestions) + "?", suggestions)
+        raise UnitNotFound(f"Không tìm thấy đơn vị «{shown}».")
+
+    def _stored(self, loc_key: str, unit: Unit) -> StoredUnit:
+        stored = self._units.get(f"{loc_key}|{unit.key}")
+        if stored is None:
+            raise UnitNotFound(f"Không tìm thấy đơn vị «{unit.name}».")
+        return stored
+
+    def _ambiguous(self, query: str, hits: list[tuple[str, Unit]]) -> StoredUnit:
+        labels = [self._stored(lk, u).label for lk, u in hits]
+        raise UnitNotFound(
+            f"Có {len(labels)} đơn vị «{' '.join(query.split())}» ở các địa bàn khác nhau. "
+            "Hãy ghi rõ địa bàn: " + "; ".join(labels) + ".", labels)
+
+    # -------------------------------------------------------------- task changes
+    def _save_task(self, old: StoredTask, new: StoredTask, batch: _Batch) -> None:
+        batch.put("tasks", new.id, new.to_row())
+        self._commit(batch)
+        self._put_task(new)
+        logger.debug("task %s: %s -> %s", new.id, old.status, new.status)
+
+    def mark_done(self, code: object, *, actor: int | None, now: datetime,
+                  note: str | None = None) -> tuple[StoredTask, int]:
+        """Mark a task done; returns it with the days it was late (0 when on time)."""
+        _require_aware(now)
+        task = self._require(code)
+        if not task.is_open:
+            when = f" ngày {_vn_date(task.done_at.date())}" if task.done_at else ""
+            raise UsageError(f"Nhiệm vụ {task.code} đã được đánh dấu hoàn thành{when}.")
+        days_late = max(0, (now.date() - task.due).days) if task.due else 0
+        new = replace(task, status=DONE, done_at=now, done_by=actor, note=note)
+        batch = _Batch(self._seq)
+        batch.event(now, actor, "done", task_id=task.id, doc_id=task.doc_id,
+                    due=task.due.isoformat() if task.due else None, days_late=days_late,
+                    note=note)
+        self._save_task(task, new, batch)
+        return new, days_late
+
+    def reopen(self, code: object, *, actor: int | None, now: datetime) -> StoredTask:
+        """Undo a "done": the task is open again (the event keeps who had closed it)."""
+        _require_aware(now)
+        task = self._require(code)
+        if task.is_open:
+            raise UsageError(f"Nhiệm vụ {task.code} chưa được đánh dấu hoàn thành.")
+        new = replace(task, status=OPEN, done_at=None, done_by=None, note=None)
+        batch = _Batch(self._seq)
+        batch.event(now, actor, "reopen", task_id=task.id, doc_id=task.doc_id,
+                    done_at=task.done_at.isoformat() if task.done_at else None,
+                    done_by=task.done_by, note=task.note)
+        self._save_task(task, new, batch)
+        return new
+
+    def extend(self, code: object, new_due: date, *, actor: int | None, now: datetime,
+               reason: str | None = None) -> StoredTask:
+        """Move an open task's deadline (/giahan); the plan's date stays in ``original_due``."""
+        _require_aware(now)
+        task = self._require(code)
+        if not task.is_open:
+            raise UsageError(f"Nhiệm vụ {task.code} đã hoàn thành, không cần gia hạn.")
+        if new_due < now.date():
+            raise UsageError(f"Ngày gia hạn {_vn_date(new_due)} đã qua.")
+        if new_due == task.due:
+            raise UsageError(f"Nhiệm vụ {task.code} đã có hạn {_vn_date(new_due)}.")
+        new = replace(task, due=new_due, due_kind="extended")
+        batch = _Batch(self._seq)
+        batch.event(now, actor, "extend", task_id=task.id, doc_id=task.doc_id,
+                    old_due=task.due.isoformat() if task.due else None,
+                    old_due_kind=task.due_kind, new_due=new_due.isoformat(), reason=reason)
+        self._save_task(task, new, batch)
+        return new
+
+    def history(self, code: object) -> list[Event]:
+        """Everything that happened to a task, oldest first."""
+        task = self._require(code)
+        return list(self._task_events.get(task.id, ()))
+
+    def recent_events(self, limit: int = 20) -> list[Event]:
+        """The latest events of any kind, newest first."""
+        return self._events[-limit:][::-1] if limit > 0 else []
+
+    # -------------------------------------------------------------- chats
+    def chat(self, chat_id: int) -> Chat | None:
+        return self._chats.get(chat_id)
+
+    def chats(self, *, active_only: bool = False) -> list[Chat]:
+        return [c for c in self._chats.values() if c.active or not active_only]
+
+    def chat_units(self, chat_id: int) -> tuple[str, ...]:
+        chat = self._chats.get(chat_id)
+        return chat.unit_keys if chat else ()
+
+    def unit_chats(self, unit_key: str) -> list[Chat]:
+        """Active chats that follow ``unit_key``."""
+        chats = (self._chats[c] for c in sorted(self._unit_chats.get(unit_key, ())))
+        return [c for c in chats if c.active]
+
+    def subscribe(self, chat_id: int, unit_key: str, *, title: str, chat_type: str,
+                  actor: int | None, now: datetime) -> Chat:
+        """Make a chat follow a unit (and reactivate it); no write when nothing changes."""
+        _require_aware(now)
+        unit = self._units.get(unit_key)
+        if unit is None:
+            raise UsageError("Đơn vị này chưa có trong danh bạ; hãy nhập kế hoạch có giao việc "
+                             "cho đơn vị trước.")
+        old = self._chats.get(chat_id)
+        subscribed = (chat_id, unit_key) in self._subs
+        keys = old.unit_keys if old else ()
+        new = Chat(chat_id, title or (old.title if old else ""),
+                   chat_type or (old.type if old else ""), True,
+                   keys if subscribed else keys + (unit_key,))
+        if new == old:
+            return old
+        batch = _Batch(self._seq)
+        batch.put("chats", chat_id, new.to_row())
+        sub_id = None
+        if not subscribed:
+            sub_id = batch.next_id("subscriptions")
+            batch.put("subscriptions", sub_id, {"chat": chat_id, "unit": unit_key,
+                                                "since": now.isoformat(), "by": actor})
+            batch.event(now, actor, "subscribe", chat_id=chat_id, unit=unit_key)
+        self._commit(batch)
+        self._chats[chat_id] = new
+        if sub_id is not None:
+            self._subs[(chat_id, unit_key)] = sub_id
+            self._unit_chats[unit_key].add(chat_id)
+        return new
+
+    def unsubscribe(self, chat_id: int, unit_key: str, *, actor: int | None,
+                    now: datetime) -> Chat:
+        """Stop a chat following a unit."""
+        _require_aware(now)
+        sub_id = self._subs.get((chat_id, unit_key))
+        if sub_id is None:
+            raise UsageError(f"Nhóm này chưa theo dõi {self.unit_name(unit_key)}.")
+        chat = self._chats[chat_id]
+        new = replace(chat, unit_keys=tuple(k for k in chat.unit_keys if k != unit_key))
+        batch = _Batch(self._seq)
+        batch.delete("subscriptions", sub_id)
+        batch.event(now, actor, "unsubscribe", chat_id=chat_id, unit=unit_key)
+        self._commit(batch)
+        self._chats[chat_id] = new
+        del self._subs[(chat_id, unit_key)]
+        self._unit_chats[unit_key].discard(chat_id)
+        return new
+
+    def set_chat_active(self, chat_id: int, active: bool, reason: str | None,
+                        now: datetime) -> Chat | None:
+        """Mark a chat (in)active, e.g. when the bot is removed or blocked; None if unknown."""
+        _require_aware(now)
+        chat = self._chats.get(chat_id)
+        if chat is None or chat.active == active:
+            return chat
+        new = replace(chat, active=active)
+        batch = _Batch(self._seq)
+        batch.put("chats", chat_id, new.to_row())
+        batch.event(now, None, "chat_active", chat_id=chat_id, active=active, reason=reason)
+        self._commit(batch)
+        self._chats[chat_id] = new
+        return new
+
+    def migrate_chat(self, old_id: int, new_id: int, now: datetime) -> Chat | None:
+        """A group became a supergroup (new id): move its subscriptions and reminders."""
+        _require_aware(now)
+        old = self._chats.get(old_id)
+        if old is None or old_id == new_id:
+            return old
+        target = self._chats.get(new_id)
+        keys = target.unit_keys if target else ()
+        keys += tuple(k for k in old.unit_keys if k not in keys)
+        new = Chat(new_id, old.title or (target.title if target else ""), "supergroup", True,
+                   keys)
+        batch = _Batch(self._seq)
+        batch.delete("chats", old_id)
+        batch.put("chats", new_id, new.to_row())
+        moved: dict[tuple[int, str], int] = {}
+        for key in old.unit_keys:
+            sub_id = self._subs[(old_id, key)]
+            if (new_id, key) in self._subs:
+                batch.delete("subscriptions", sub_id)
+            else:
+                row = dict(self._db.storage.read()["subscriptions"][str(sub_id)], chat=new_id)
+                batch.put("subscriptions", sub_id, row)
+                moved[(new_id, key)] = sub_id
+        reminders = [replace(r, chat_id=new_id) for r in self._reminders.values()
+                     if r.chat_id == old_id and r.sent_at is None]
+        for reminder in reminders:
+            batch.put("reminders", reminder.id, reminder.to_row())
+        batch.event(now, None, "chat_migrate", chat_id=new_id, old_chat_id=old_id)
+        self._commit(batch)
+        del self._chats[old_id]
+        self._chats[new_id] = new
+        for key in old.unit_keys:
+            del self._subs[(old_id, key)]
+            self._unit_chats[key].discard(old_id)
+            self._unit_chats[key].add(new_id)
+        self._subs.update(moved)
+        for reminder in reminders:
+            self._reminders[reminder.id] = reminder
+        logger.info("chat %s migrated to %s", old_id, new_id)
+        return new
+
+    # -------------------------------------------------------------- delivery log
+    def delivery(self, key: str) -> Delivery | None:
+        entry = self._deliveries.get(key)
+        return entry[1] if entry else None
+
+    def delivery_status(self, key: str) -> str | None:
+        """Status recorded for a reminder key ("sent", "failed"...), None if never tried."""
+        entry = self._deliveries.get(key)
+        return entry[1].status if entry else None
+
+    def record_delivery(self, key: str, *, chat_id: int | None, status: str, now: datetime,
+                        detail: str | None = None) -> Delivery:
+        """Record (or overwrite) the outcome of delivering reminder ``key``."""
+        _require_aware(now)
+        delivery = Delivery(key, chat_id, status, now, detail)
+        batch = _Batch(self._seq)
+        entry = self._deliveries.get(key)
+        row_id = entry[0] if entry else batch.next_id("deliveries")
+        batch.put("deliveries", row_id, delivery.to_row())
+        self._commit(batch)
+        self._deliveries[key] = (row_id, delivery)
+        return delivery
+
+    def forget_deliveries(self, before: datetime) -> int:
+        """Drop delivery records older than ``before`` (keeps the file small); one write."""
+        old = [(k, rid) for k, (rid, d) in self._deliveries.items() if d.at < before]
+        if not old:
+            return 0
+        batch = _Batch(self._seq)
+        for _, row_id in old:
+            batch.delete("deliveries", row_id)
+        self._commit(batch)
+        for key, _ in old:
+            del self._deliveries[key]
+        return len(old)
+
+    # -------------------------------------------------------------- announcements
+    def log_announcement(self, text: str, *, actor: int | None, now: datetime,
+                         chat_ids: Iterable[int] = (), unit_keys: Iterable[str] = (),
+                         failed: Iterable[int] = ()) -> Announcement:
+        """Keep a record of a broadcast message and where it went."""
+        _require_aware(now)
+        batch = _Batch(self._seq)
+        item = Announcement(batch.next_id("announcements"), now, actor, text, tuple(chat_ids),
+                            tuple(unit_keys), tuple(failed))
+        batch.put("announcements", item.id, item.to_row())
+        self._commit(batch)
+        self._announcements.append(item)
+        return item
+
+    def announcements(self) -> list[Announcement]:
+        return list(self._announcements)
+
+    # -------------------------------------------------------------- one-off reminders
+    def add_reminder(self, code: object, chat_id: int, at: datetime, actor: int | None,
+                     now: datetime) -> Reminder:
+        """Remind ``chat_id`` of a task at ``at`` (aware, in the future)."""
+        _require_aware(now)
+        _require_aware(at)
+        task = self._require(code)
+        if at <= now:
+            raise UsageError(f"Thời điểm nhắc {at.strftime('%H:%M %d/%m/%Y')} đã qua.")
+        batch = _Batch(self._seq)
+        reminder = Reminder(batch.next_id("reminders"), task.id, chat_id, at, actor, now)
+        batch.put("reminders", reminder.id, reminder.to_row())
+        batch.event(now, actor, "reminder", task_id=task.id, doc_id=task.doc_id,
+                    chat_id=chat_id, at=at.isoformat())
+        self._commit(batch)
+        self._reminders[reminder.id] = reminder
+        return reminder
+
+    def due_reminders(self, until: datetime) -> list[Reminder]:
+        """Unsent reminders whose time is at or before ``until``, earliest first."""
+        _require_aware(until)
+        due = [r for r in self._reminders.values() if r.sent_at is None and r.at <= until]
+        return sorted(due, key=lambda r: (r.at, r.id))
+
+    def mark_reminder_sent(self, reminder_id: int, now: datetime) -> Reminder:
+        _require_aware(now)
+        reminder = self._reminders.get(reminder_id)
+        if reminder is None:
+            raise UsageError(f"Không có lời nhắc mã {reminder_id}.")
+        if reminder.sent_at is not None:
+            return reminder
+        sent = replace(reminder, sent_at=now)
+        batch = _Batch(self._seq)
+        batch.put("reminders", sent.id, sent.to_row())
+        self._commit(batch)
+        self._reminders[sent.id] = sent
+        return sent
+
+    # -------------------------------------------------------------- statistics
+    def stats(self, today: date, keys: Iterable[str] | str | None = None) -> list[UnitStats]:
+        """Per lead unit: done on time, done late, not yet due, overdue and still open.
+
+        A task counts once for each of its lead units. With ``keys``, those units in that
+        order (zeros included); otherwise every unit that leads a task, by name.
+        """
+        wanted = None if keys is None else _as_keys(keys)
+        counts: dict[str, list[int]] = {k: [0, 0, 0, 0] for k in wanted or ()}
+        tasks = self._tasks.values() if wanted is None else self.tasks_for_units(wanted)
+        for task in tasks:
+            if not task.lead:
+                continue
+            if not task.is_open:
+                late = (task.due is not None and task.done_at is not None
+                        and task.done_at.date() > task.due)
+                category = 1 if late else 0
+            else:
+                category = 3 if task.due is not None and task.due < today else 2
+            for key in task.lead:
+                if wanted is None or key in counts:
+                    counts.setdefault(key, [0, 0, 0, 0])[category] += 1
+        result = [UnitStats(self._units.get(key) or StoredUnit(key, key, None), *numbers)
+                  for key, numbers in counts.items()]
+        if wanted is None:
+            result.sort(key=lambda s: (fold(s.unit.locality or ""), fold(s.unit.name)))
+        return result

@@ -1,0 +1,182 @@
+"""The local chat console, fed scripted input, against a tiny real PTB application."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+import pytest
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.errors import ConfigError
+from bot.fakeapi import FakeBotApi
+from handlers.console import (
+    DEFAULT_GROUP_ID,
+    format_buttons,
+    html_to_text,
+    run_console,
+)
+
+USER = 2002
+
+
+async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    keyboard = InlineKeyboardMarkup([
+        [InlineKeyboardButton("Trang sau", callback_data="next"),
+         InlineKeyboardButton("Đã xong", callback_data="done")],
+        [InlineKeyboardButton("Hướng dẫn", url="https://example.org/hd")],
+    ])
+    await update.message.reply_html("<b>Chào</b> bạn &amp; đơn vị\nDòng hai",
+                                    reply_markup=keyboard)
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    await query.answer(f"Đã nhận {query.data}")
+    await query.edit_message_text(f"Bạn chọn: {query.data}")
+
+
+async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    file = await update.message.document.get_file()
+    data = await file.download_as_bytearray()
+    await update.message.reply_text(f"{update.message.document.file_name}: {len(data)} byte")
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    chat = update.effective_chat
+    if update.message.text == "im lặng":
+        return
+    member = await context.bot.get_chat_member(chat.id, update.effective_user.id)
+    await update.message.reply_text(f"{chat.type}/{member.status}: {update.message.text}")
+
+
+def build_app(api: FakeBotApi) -> Application:
+    app = (ApplicationBuilder().token(api.token).base_url(api.base_url)
+           .base_file_url(api.base_file_url).build())
+    app.add_handler(CommandHandler("start", on_start))
+    app.add_handler(CallbackQueryHandler(on_button))
+    app.add_handler(MessageHandler(filters.Document.ALL, on_document))
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, on_text))
+    return app
+
+
+def chat(script: str, **kw) -> tuple[str, FakeBotApi, Application]:
+    """Run the console over ``script``; return what it printed, the server and the app."""
+    out = io.StringIO()
+    with FakeBotApi() as api:
+        app = build_app(api)
+        asyncio.run(run_console(app, api, chat_id=USER, user_id=USER, stdin=io.StringIO(script),
+                                stdout=out, quiet=kw.pop("quiet", 0.1), **kw))
+    return out.getvalue(), api, app
+
+
+def test_start_shows_text_and_numbered_buttons_then_pressing_one():
+    output, api, app = chat("/start\n1\n/thoat\nkhông được gửi\n")
+    assert "Trò chuyện thử với bot" in output
+    assert "Bạn> /start\n" in output  # piped input is echoed after the prompt
+    assert "Bot> Chào bạn & đơn vị\n     Dòng hai\n" in output
+    assert "  [1] Trang sau  [2] Đã xong\n  [3] Hướng dẫn (liên kết)\n" in output
+    assert "(bấm nút «Trang sau»)" in output
+    assert [c["data"] for c in api.answered_callbacks] == ["next"]
+    assert "Bot> (thông báo) Đã nhận next" in output
+    assert "Bot> (sửa tin nhắn trước) Bạn chọn: next" in output
+    assert output.rstrip().endswith("Tạm biệt!")
+    assert "không được gửi" not in output
+    assert not app.running
+
+
+@pytest.mark.parametrize(("script", "expected"), [
+    ("5\n", "Chưa có tin nhắn nào có nút để bấm."),
+    ("/start\n9\n", "Không có nút số 9; hãy chọn từ 1 đến 3."),
+    ("/start\n3\n", "Nút «Hướng dẫn» mở liên kết: https://example.org/hd"),
+    ("/tep\n", "Cách dùng: /tep <đường dẫn tới tệp>"),
+    ("/tep /khong/co/tep.docx\n", "Không tìm thấy tệp «/khong/co/tep.docx»."),
+])
+def test_bad_input_gets_a_vietnamese_answer(script, expected):
+    output, api, _ = chat(script)
+    assert expected in output
+    assert not api.answered_callbacks
+
+
+def test_upload_file_reaches_the_bot(tmp_path):
+    plan = tmp_path / "kế hoạch.txt"
+    plan.write_bytes("Kế hoạch số 12\n1. Báo cáo trước 30/6\n".encode())
+    output, api, _ = chat(f"/tep {plan}\n")
+    size = plan.stat().st_size
+    assert f"(gửi tệp kế hoạch.txt, {size} byte)" in output
+    assert f"Bot> kế hoạch.txt: {size} byte" in output
+    assert any(r["method"] == "getFile" for r in api.sent)
+
+
+def test_group_switch_makes_user_group_admin():
+    output, api, _ = chat("/nhom\nxin chào\n/rieng\nchào riêng\n")
+    assert f"Đang ở nhóm «Nhóm thử nghiệm» (mã {DEFAULT_GROUP_ID})" in output
+    assert "Bot> supergroup/administrator: xin chào" in output
+    assert f"Đang ở trò chuyện riêng với bot (mã {USER})." in output
+    assert "Bot> private/member: chào riêng" in output
+    assert [r["text"] for r in api.messages_to(DEFAULT_GROUP_ID)] == [
+        "supergroup/administrator: xin chào"]
+
+
+def test_silence_is_reported_and_eof_ends_the_session():
+    output, _, app = chat("im lặng", reply_timeout=0.3)
+    assert "(bot chưa trả lời sau 0.3 giây)" in output
+    assert "Tạm biệt!" in output
+    assert not app.running
+
+
+def test_an_already_running_app_is_left_running():
+    async def scenario(api: FakeBotApi) -> tuple[str, bool]:
+        app = build_app(api)
+        async with app:
+            await app.start()
+            await app.updater.start_polling(poll_interval=0, timeout=1)
+            out = io.StringIO()
+            await run_console(app, api, chat_id=USER, user_id=USER,
+                              stdin=io.StringIO("hello\n"), stdout=out, quiet=0.1)
+            still_running = app.running
+            await app.updater.stop()
+            await app.stop()
+        return out.getvalue(), still_running
+
+    with FakeBotApi() as api:
+        output, still_running = asyncio.run(scenario(api))
+    assert still_running
+    assert "Bot> private/member: hello" in output
+
+
+def test_app_not_pointed_at_the_fake_is_refused():
+    app = ApplicationBuilder().token("1:x").build()
+    with FakeBotApi() as api, pytest.raises(ConfigError, match="giả lập"):
+        asyncio.run(run_console(app, api, chat_id=USER, user_id=USER,
+                                stdin=io.StringIO(""), stdout=io.StringIO()))
+
+
+@pytest.mark.parametrize(("html", "text"), [
+    ("<b>Hạn</b> &lt;30/6&gt; &amp; <i>gấp</i>", "Hạn <30/6> & gấp"),
+    ('<a href="https://x.vn/a">tài liệu</a>', "tài liệu (https://x.vn/a)"),
+    ('<a href="https://x.vn">https://x.vn</a>', "https://x.vn"),
+    ("<pre>mã</pre>&#273;", "mãđ"),
+])
+def test_html_to_text(html, text):
+    assert html_to_text(html) == text
+
+
+@pytest.mark.parametrize(("markup", "lines"), [
+    (None, []),
+    ({"inline_keyboard": [[{"text": "A", "callback_data": "a"}]]}, ["  [1] A"]),
+    ({"inline_keyboard": [[{"text": "A", "callback_data": "a"}, {"text": "B", "url": "u"}],
+                          [{"text": "C", "callback_data": "c"}]]},
+     ["  [1] A  [2] B (liên kết)", "  [3] C"]),
+])
+def test_format_buttons(markup, lines):
+    assert format_buttons(markup) == lines
