@@ -46,6 +46,31 @@ def cmd_parse(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    """Until the Telegram bot lands, show the parser at work on the sample plans."""
+    from pathlib import Path
+
+    from bot.plans import parse_file
+
+    folder = Path(args.samples)
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".txt", ".md", ".docx",
+                                                                          ".pdf"))
+    if not files:
+        print(f"Không có kế hoạch mẫu trong {folder}.", file=sys.stderr)
+        return 2
+    for path in files:
+        plan = parse_file(path)
+        named = sum(1 for t in plan.tasks if t.lead)
+        explicit = sum(len(t.deadlines) for t in plan.tasks)
+        print(f"=== {path.name}: {len(plan.tasks)} nhiệm vụ ({named} có đơn vị), "
+              f"{explicit} hạn ghi rõ")
+        print(_table(plan))
+        print()
+    print("Bot Telegram sẽ có ở bước tiếp theo; hiện lệnh này chạy bộ đọc kế hoạch trên các "
+          "văn bản mẫu.")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Bot nhắc việc theo kế hoạch")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -53,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("file")
     p.add_argument("--format", choices=("json", "table"), default="table")
     p.set_defaults(func=cmd_parse)
+    r = sub.add_parser("run", help="chạy bot (hiện tại: đọc các kế hoạch mẫu)")
+    r.add_argument("--samples", default="data/samples")
+    r.set_defaults(func=cmd_run)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))

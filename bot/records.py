@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from sys import intern
 from typing import Any
 
 from bot.models import Period, Recurrence
@@ -24,6 +25,21 @@ DeadlineRow = tuple[str, str | None, int]
 
 def _d(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
+
+
+_DATES: dict[str, date] = {}
+
+
+def _cached_date(value: str | None) -> date | None:
+    """Parse an ISO date, sharing one object per distinct date (tasks repeat few dates)."""
+    if not value:
+        return None
+    found = _DATES.get(value)
+    if found is None:
+        if len(_DATES) > 20_000:
+            _DATES.clear()
+        found = _DATES[value] = date.fromisoformat(value)
+    return found
 
 
 def _dt(value: str | None) -> datetime | None:
@@ -125,32 +141,55 @@ class StoredTask:
         return self.lead + tuple(k for k in self.support if k not in self.lead)
 
     def to_row(self) -> dict[str, Any]:
-        rec = self.recurrence
-        return {
-            "doc": self.doc_id, "line": self.line, "end_line": self.end_line,
-            "section": self.section, "text": self.text, "lead": list(self.lead),
-            "support": list(self.support), "deadlines": [list(d) for d in self.deadlines],
-            "due": _iso(self.due), "due_kind": self.due_kind,
-            "original_due": _iso(self.original_due),
-            "recurrence": rec.to_json() if rec else None, "status": self.status,
-            "done_at": _iso(self.done_at), "done_by": self.done_by, "note": self.note,
-            "fp": self.fingerprint,
-        }
+        """Lean row: empty fields are left out and ``original_due`` only when it differs
+        from ``due`` (100k rows load markedly faster and the file is smaller)."""
+        row: dict[str, Any] = {"doc": self.doc_id, "line": self.line, "text": self.text,
+                               "status": self.status}
+        if self.end_line != self.line:
+            row["end_line"] = self.end_line
+        if self.section:
+            row["section"] = self.section
+        if self.lead:
+            row["lead"] = list(self.lead)
+        if self.support:
+            row["support"] = list(self.support)
+        if self.deadlines:
+            row["deadlines"] = [list(d) for d in self.deadlines]
+        if self.due is not None:
+            row["due"] = self.due.isoformat()
+        if self.due_kind is not None:
+            row["due_kind"] = self.due_kind
+        if self.original_due != self.due:
+            row["original_due"] = _iso(self.original_due)
+        if self.recurrence is not None:
+            row["recurrence"] = self.recurrence.to_json()
+        if self.done_at is not None:
+            row["done_at"] = self.done_at.isoformat()
+        if self.done_by is not None:
+            row["done_by"] = self.done_by
+        if self.note is not None:
+            row["note"] = self.note
+        if self.fingerprint:
+            row["fp"] = self.fingerprint
+        return row
 
     @classmethod
     def from_row(cls, row_id: int, row: Mapping[str, Any]) -> StoredTask:
-        rec = row.get("recurrence")
+        get = row.get
+        due = _cached_date(get("due"))
+        original = _cached_date(row["original_due"]) if "original_due" in row else due
+        rec = get("recurrence")
+        done_at = get("done_at")
+        line = row["line"]
         return cls(
-            id=row_id, doc_id=row["doc"], line=row["line"], end_line=row.get("end_line", 0),
-            section=row.get("section") or "", text=row["text"], lead=tuple(row.get("lead", ())),
-            support=tuple(row.get("support", ())),
-            deadlines=tuple((d[0], d[1], d[2]) for d in row.get("deadlines", ())),
-            due=_d(row.get("due")), due_kind=row.get("due_kind"),
-            original_due=_d(row.get("original_due")),
-            recurrence=Recurrence(rec["freq"], rec.get("phrase", ""), rec.get("day"),
-                                  rec.get("month_of_period")) if rec else None,
-            status=row.get("status", OPEN), done_at=_dt(row.get("done_at")),
-            done_by=row.get("done_by"), note=row.get("note"), fingerprint=row.get("fp", ""),
+            row_id, row["doc"], line, get("end_line", line), get("section", ""), row["text"],
+            tuple(map(intern, get("lead", ()))), tuple(map(intern, get("support", ()))),
+            tuple(map(tuple, get("deadlines", ()))),  # type: ignore[arg-type]
+            due, get("due_kind"), original,
+            Recurrence(rec["freq"], rec.get("phrase", ""), rec.get("day"),
+                       rec.get("month_of_period")) if rec else None,
+            get("status", OPEN), datetime.fromisoformat(done_at) if done_at else None,
+            get("done_by"), get("note"), get("fp", ""),
         )
 
 
