@@ -57,7 +57,17 @@ def fold(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
+_LOWER_TONE_TABLE = {k: v for k, v in _TONE_TABLE.items() if k.islower()}
+_LOWER_TONE_RE = re.compile(
+    r"(?<!q)(" + "|".join(map(re.escape, _LOWER_TONE_TABLE)) + r")(?![a-zđ\u00e0-\u1ef9])"
+)
+
+
 def lower_same_length(text: str) -> str:
     """Lower case with one tone placement ("Uỷ" -> "ủy"); offsets stay those of ``text``."""
-    low = unify_tones(text).lower()
-    return low if len(low) == len(text) else text.lower()
+    low = text.lower()
+    if len(low) != len(text):
+        return low
+    if not any(k in low for k in _LOWER_TONE_TABLE):
+        return low
+    return _LOWER_TONE_RE.sub(lambda m: _LOWER_TONE_TABLE[m.group(1)], low)

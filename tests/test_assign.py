@@ -1,0 +1,181 @@
+"""Tests for bot.plans.assign: who a block of a plan is addressed to.
+
+The sentences come from the sample plans in data/samples (line numbers in the comments), cut to
+the part that matters, so each shape of assignment the parser must read is pinned down.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.plans.assign import find_assignment, split_units, starts_with_head
+from bot.text import fold
+
+# (text, expected lead, expected support or None when not checked, start of the task body)
+ASSIGNED: list[tuple[str, tuple[str, ...], tuple[str, ...] | None, str]] = [
+    # Colon form (000:133, 000:141).
+    ("Phòng Y tế: Rà soát kỹ các đối tượng thuộc diện phải tiêm vắc xin.",
+     ("Phòng Y tế",), (), "Rà soát kỹ"),
+    ("Phòng Tài chính - Kế hoạch: Tham mưu giải ngân vốn đầu tư công.",
+     ("Phòng Tài chính - Kế hoạch",), (), "Tham mưu giải ngân"),
+    ("Ban Chỉ huy quân sự Thành phố: Bảo đảm vững chắc quốc phòng, duy trì nghiêm chế độ "
+     "trực sẵn sàng chiến đấu.",
+     ("Ban Chỉ huy quân sự Thành phố",), (), "Bảo đảm vững chắc"),
+    # Colon form with several units (000:474, 000:308, 000:814).
+    ("Phòng Tài nguyên và Môi trường, Văn phòng Đăng ký quyền sử dụng đất: Đẩy nhanh tiến độ "
+     "cấp giấy chứng nhận quyền sử dụng đất.",
+     ("Phòng Tài nguyên và Môi trường", "Văn phòng Đăng ký quyền sử dụng đất"), (),
+     "Đẩy nhanh"),
+    ("Phòng Giáo dục và Đào tạo, Trung tâm Giáo dục nghề nghiệp - Giáo dục thường xuyên: "
+     "Nâng cao chất lượng giáo dục.",
+     ("Phòng Giáo dục và Đào tạo", "Trung tâm Giáo dục nghề nghiệp - Giáo dục thường xuyên"), (),
+     "Nâng cao"),
+    ("Công an Thành phố, UBND các phường, xã: Đảm bảo an ninh trật tự trên địa bàn.",
+     ("Công an Thành phố", "UBND các phường, xã"), (), "Đảm bảo"),
+    # Plural head distributed over the names (000:160).
+    ("Các phòng: Tài chính - Kế hoạch, Quản lý đô thị, Tài nguyên và Môi trường, Kinh tế, "
+     "Ban Quản lý dự án đầu tư xây dựng Thành phố: Căn cứ chức năng, nhiệm vụ tham mưu đẩy "
+     "nhanh tiến độ chuẩn bị đầu tư.",
+     ("Phòng Tài chính - Kế hoạch", "Phòng Quản lý đô thị", "Phòng Tài nguyên và Môi trường",
+      "Phòng Kinh tế", "Ban Quản lý dự án đầu tư xây dựng Thành phố"), (), "Căn cứ chức năng"),
+    # ... with related parties, which go to the support (000:214).
+    ("Các phòng: Tài chính - Kế hoạch, Quản lý đô thị, Ban Quản lý dự án đầu tư xây dựng và "
+     "các cơ quan liên quan căn cứ chức năng, nhiệm vụ: Tiếp tục tham mưu hoàn thiện hạ tầng.",
+     ("Phòng Tài chính - Kế hoạch", "Phòng Quản lý đô thị", "Ban Quản lý dự án đầu tư xây dựng"),
+     ("các cơ quan liên quan",), "Tiếp tục tham mưu"),
+    # "X phối hợp với Y:" (000:208).
+    ("Phòng Kinh tế phối hợp với phòng Giáo dục và Đào tạo và các cơ quan liên quan: Tham mưu "
+     "thu hút các nhà đầu tư nghiên cứu, đầu tư mô hình giáo dục chất lượng cao.",
+     ("Phòng Kinh tế",), ("phòng Giáo dục và Đào tạo", "các cơ quan liên quan"),
+     "Tham mưu thu hút"),
+    # "X và các ... liên quan:" — the related group is support (000:439).
+    ("Ban Quản lý dự án đầu tư xây dựng và các phòng, ban, đơn vị liên quan: Hoàn thành việc "
+     "đầu tư xây dựng hạng mục Lầu Trống, Đền Cửa Ông.",
+     ("Ban Quản lý dự án đầu tư xây dựng",), ("các phòng, ban, đơn vị liên quan",),
+     "Hoàn thành việc"),
+    # "X: Chủ trì, phối hợp với Y ..." after a colon: the lead is X (000:332).
+    ("Phòng Văn hóa và Thông tin: Chủ trì, phối hợp với các phòng, ban, đơn vị liên quan triển "
+     "khai có hiệu quả Kế hoạch số 125/KH-UBND ngày 05/4/2022.",
+     ("Phòng Văn hóa và Thông tin",), None, "Chủ trì"),
+    # Subject form: "X chủ trì, phối hợp với Y <verb>" (004:190).
+    ("Văn phòng Thị ủy chủ trì, phối hợp với các Ban xây dựng Đảng, UBND thị xã thường xuyên "
+     "tổng hợp, theo dõi tiến độ thực hiện Nghị quyết.",
+     ("Văn phòng Thị ủy",), ("các Ban xây dựng Đảng", "UBND thị xã"), "thường xuyên tổng hợp"),
+    ("UBND các phường, xã chủ trì, phối hợp với Công an Thành phố rà soát các cơ sở kinh doanh.",
+     ("UBND các phường, xã",), ("Công an Thành phố",), "rà soát"),
+    # Subject form, one unit then the predicate (002:177, 002:171, 002:173, 004:190).
+    ("Ban Tuyên giáo Thành ủy tham mưu xây dựng kế hoạch tuyên truyền, quán triệt Nghị quyết.",
+     ("Ban Tuyên giáo Thành ủy",), (), "tham mưu xây dựng"),
+    ("Hội đồng nhân dân Thành phố cụ thể hóa thành Nghị quyết về phát triển kinh tế - xã hội.",
+     ("Hội đồng nhân dân Thành phố",), (), "cụ thể hóa"),
+    ("Ủy ban Nhân dân Thành phố xây dựng kế hoạch cụ thể để triển khai thực hiện Nghị quyết.",
+     ("Ủy ban Nhân dân Thành phố",), (), "xây dựng kế hoạch"),
+    ("Cơ quan Ủy ban Kiểm tra - Thanh tra Thành phố thực hiện việc kiểm tra, giám sát.",
+     ("Cơ quan Ủy ban Kiểm tra - Thanh tra Thành phố",), (), "thực hiện việc"),
+    # Subject form, a list (002:175, 003:252, 002:181).
+    ("Các Ban xây dựng Đảng, Văn phòng Thành uỷ căn cứ chức năng, nhiệm vụ chủ động tham mưu "
+     "triển khai thực hiện Nghị quyết.",
+     ("Các Ban xây dựng Đảng", "Văn phòng Thành uỷ"), (), "căn cứ chức năng"),
+    ("Các cấp ủy, tổ chức đảng tăng cường giám sát chuyên đề thực hiện Nghị quyết.",
+     ("Các cấp ủy, tổ chức đảng",), (), "tăng cường"),
+    ("Các đồng chí Ủy viên Ban Chấp hành Đảng bộ Thành phố, Ủy viên Ban Thường vụ Thành ủy theo "
+     "chức năng, nhiệm vụ có trách nhiệm chỉ đạo triển khai.",
+     ("Các đồng chí Ủy viên Ban Chấp hành Đảng bộ Thành phố", "Ủy viên Ban Thường vụ Thành ủy"),
+     (), "theo chức năng"),
+    # Request form: "Giao X chỉ đạo ..." (004:186), "Yêu cầu ...:" (000:109), "Đề nghị ...".
+    ("Giao UBND thị xã chỉ đạo xây dựng kế hoạch tổ chức thực hiện và cụ thể hóa nội dung chủ "
+     "đề công tác năm.",
+     ("UBND thị xã",), (), "chỉ đạo xây dựng"),
+    ("Yêu cầu các phòng, ban, ngành, đơn vị, UBND các phường, xã:",
+     ("các phòng, ban, ngành, đơn vị", "UBND các phường, xã"), (), ""),
+    ("Đề nghị Ủy ban Mặt trận Tổ quốc và các đoàn thể chính trị - xã hội tăng cường giám sát.",
+     ("Ủy ban Mặt trận Tổ quốc", "các đoàn thể chính trị - xã hội"), (), "tăng cường"),
+    # Generic lists stay whole (000:263).
+    ("Các phòng, ban, đơn vị, UBND các phường, xã: Tăng cường ứng dụng công nghệ thông tin.",
+     ("Các phòng, ban, đơn vị", "UBND các phường, xã"), (), "Tăng cường"),
+    ("Các phòng, ban, đơn vị triển khai thực hiện nghiêm túc Kế hoạch.",
+     ("Các phòng, ban, đơn vị",), (), "triển khai"),
+    # A leading clause before the units (002:169).
+    ("Căn cứ Nghị quyết này, các cấp uỷ đảng, chính quyền, các ban, ngành, đoàn thể theo chức "
+     "năng, nhiệm vụ, quyền hạn, chủ động xây dựng kế hoạch cụ thể.",
+     ("các cấp uỷ đảng, chính quyền, các ban, ngành, đoàn thể",), (), "theo chức năng"),
+]
+
+# Blocks that open with no unit: headings, goals, statistics (000, 001, 003, 004).
+UNASSIGNED = [
+    "Về công tác phòng, chống dịch: Tiếp tục thực hiện nghiêm các biện pháp.",
+    "Tiếp tục giữ vững an ninh chính trị, trật tự an toàn xã hội.",
+    "Số lượng đảng viên mới được kết nạp tăng từ 3 - 3,5% so với đầu năm.",
+    "Phòng dịch là cơ bản, chiến lược, lâu dài, quyết định; y tế là trụ cột.",
+    "Tổ chức tốt các hoạt động tuyên truyền, văn hóa, văn nghệ, thể thao.",
+    "Chỉ đạo tổ chức đại hội các đoàn thể, hội quần chúng.",
+    "Mỗi cán bộ, đảng viên phải nêu cao tinh thần tự phê bình và phê bình.",
+    "Tổng thu ngân sách nhà nước trên địa bàn không thấp hơn 52.600 tỷ đồng.",
+    "Quán triệt và cụ thể hóa các nhiệm vụ, giải pháp: phấn đấu hoàn thành toàn diện mục tiêu.",
+    "",
+]
+
+# (written list, units)
+SPLITS = [
+    ("Phòng Tài nguyên và Môi trường", ["Phòng Tài nguyên và Môi trường"]),
+    ("Phòng Văn hóa và Thông tin", ["Phòng Văn hóa và Thông tin"]),
+    ("Các phòng, ban, đơn vị", ["Các phòng, ban, đơn vị"]),
+    ("các phòng, ban, ngành, đơn vị", ["các phòng, ban, ngành, đơn vị"]),
+    ("Phòng Kinh tế, Phòng Y tế và Công an Thành phố",
+     ["Phòng Kinh tế", "Phòng Y tế", "Công an Thành phố"]),
+    ("Chính quyền các cấp, các ngành, các địa phương",
+     ["Chính quyền các cấp, các ngành, các địa phương"]),
+    ("UBND thị xã và các huyện ủy", ["UBND thị xã", "các huyện ủy"]),
+    ("Công an Thành phố; UBND các phường, xã", ["Công an Thành phố", "UBND các phường, xã"]),
+    ("Phòng Tài chính - Kế hoạch, Phòng Quản lý đô thị,",
+     ["Phòng Tài chính - Kế hoạch", "Phòng Quản lý đô thị"]),
+]
+
+
+def _id(text: str) -> str:
+    return fold(text)[:50] or "empty"
+
+
+@pytest.mark.parametrize(("text", "lead", "support", "body"), ASSIGNED,
+                         ids=[_id(c[0]) for c in ASSIGNED])
+def test_assignment(text: str, lead: tuple[str, ...], support: tuple[str, ...] | None,
+                    body: str) -> None:
+    found = find_assignment(text)
+    assert found is not None
+    assert found.lead == lead
+    if support is not None:
+        assert found.support == support
+    assert text[found.body_start:].strip(" :,").startswith(body)
+
+
+@pytest.mark.parametrize("text", UNASSIGNED, ids=[_id(t) for t in UNASSIGNED])
+def test_no_assignment(text: str) -> None:
+    assert find_assignment(text) is None
+
+
+@pytest.mark.parametrize(("written", "units"), SPLITS, ids=[_id(s) for s, _ in SPLITS])
+def test_split_units(written: str, units: list[str]) -> None:
+    assert split_units(written) == units
+
+
+def test_units_are_kept_as_written() -> None:
+    """Old tone placement ("Uỷ") and lower-case heads survive: the unit directory matches them
+    later, the parser must not rewrite them."""
+    found = find_assignment("Văn phòng Thành uỷ: Tổng hợp kết quả thực hiện.")
+    assert found is not None and found.lead == ("Văn phòng Thành uỷ",)
+
+
+def test_body_start_points_after_the_colon() -> None:
+    text = "Phòng Y tế: Rà soát kỹ các đối tượng."
+    found = find_assignment(text)
+    assert found is not None
+    assert text[:found.body_start].rstrip().endswith(":")
+    assert text[found.body_start:].strip() == "Rà soát kỹ các đối tượng."
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Phòng Y tế", True), ("các cấp ủy", True), ("UBND thị xã", True), ("- Ban Tuyên giáo", True),
+    ("Tiếp tục giữ vững", False), ("Về công tác", False), ("Số lượng đảng viên", False),
+])
+def test_starts_with_head(text: str, expected: bool) -> None:
+    assert starts_with_head(text) is expected
