@@ -130,7 +130,8 @@ def test_no_header_at_all() -> None:
 
 
 def test_impossible_issue_date_is_dropped() -> None:
-    text = "Số: 12/KH-UBND\nHạ Long, ngày 31 tháng 02 năm 2023\n\nKẾ HOẠCH\nThực hiện nhiệm vụ năm 2023"
+    text = ("Số: 12/KH-UBND\nHạ Long, ngày 31 tháng 02 năm 2023\n\nKẾ HOẠCH\n"
+            "Thực hiện nhiệm vụ năm 2023")
     info, _ = parse_header(lines(text))
     assert info.issued is None
     assert info.period is not None and info.period.end == date(2023, 12, 31)

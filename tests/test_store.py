@@ -377,9 +377,11 @@ def test_documents_without_number_are_identified_by_hash(store: Store,
 
 
 def test_plan_without_tasks_is_refused(store: Store) -> None:
-    with pytest.raises(EmptyPlan):
+    before = writes(store)
+    with pytest.raises(EmptyPlan) as info:
         store.import_plan(mk_plan([]), filename="x.txt", file_hash="x", actor=1, now=T0)
-    assert writes(store) == 0 or store.documents() == []
+    assert "Không tìm thấy nhiệm vụ" in info.value.message
+    assert writes(store) == before and store.documents() == []
 
 
 def test_undo_import(loaded: Store, clock: FixedClock) -> None:
