@@ -100,6 +100,8 @@ def test_resolution_year_and_spaced_number() -> None:
     assert info.kind == "nghi_quyet"
     assert info.number == "09-NQ/TU"  # "Số 09 - NQ/TU" normalised
     assert info.issued == date(2021, 12, 17)
+    assert info.issuer == "Thị ủy Đông Triều"
+    assert info.locality == "Đông Triều"
     assert info.period == Period("năm 2022", date(2022, 1, 1), date(2022, 12, 31))
     assert info.title is not None and info.title.endswith("về phương hướng, nhiệm vụ năm 2022")
 
