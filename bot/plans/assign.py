@@ -174,7 +174,6 @@ def distribute_plural(head_text: str, names: str) -> list[str]:
     head = re.sub(r"^(?:các|những)\s+", "", head_text.strip(), flags=re.IGNORECASE)
     head = head[:1].upper() + head[1:]
     out: list[str] = []
-    pos = 0
     for m in re.finditer(r"[^,]+", names):
         piece = _clean(m.group(0))
         if not piece:
@@ -184,7 +183,6 @@ def distribute_plural(head_text: str, names: str) -> list[str]:
             out.extend(split_units(names[m.start():]))
             return out
         out.append(f"{head} {piece}")
-        pos = m.end()
     return out
 
 

@@ -71,7 +71,7 @@ HORIZON_BEFORE = re.compile(
     r"(?:giai doan|dinh huong|tam nhin|thoi ky|nhiem ky|quy hoach|de an|chien luoc|"
     r"chuong trinh|ke hoach|nghi quyet|den nam \d{4}\s*,?)\s*[^,;.]{0,60}$"
 )
-TARGET_BEFORE = re.compile(r"(?:phan dau|phau dau|phan dau|dat chuan|dat muc tieu)\s*[^,;.:]{0,70}$")
+TARGET_BEFORE = re.compile(r"(?:phan dau|phau dau|dat chuan|dat muc tieu)\s*[^,;.:]{0,70}$")
 
 
 @dataclass(frozen=True, slots=True)

@@ -198,14 +198,9 @@ def _tasks_from_block(block: Block, assignment: Assignment | None,
     for i, (start, own) in enumerate(cuts):
         stop = cuts[i + 1][0] if i + 1 < len(cuts) else len(text)
         seg_lead, seg_support = (own.lead, own.support) if own else (lead, support)
-        text_start = start + (own.body_start if own else 0) if own else \
-            (body_start if i == 0 else start)
-        if i == 0 and assignment is None:
-            text_start = 0
-        seg_text = text[start:stop].strip() if (own or assignment is None) else \
-            text[text_start:stop].strip()
-        if i == 0 and assignment is not None:
-            seg_text = text[:stop].strip()
+        # Where the task proper starts, after "Units:" or the opening units of a sentence.
+        text_start = start + own.body_start if own else body_start
+        seg_text = text[start:stop].strip()
         body = text[text_start:stop].strip(" :;,")
         if len(body) < 3:
             continue

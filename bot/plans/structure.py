@@ -20,6 +20,7 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
+from bot.plans.ocr import is_page_number
 from bot.plans.source import SourceLine
 
 ROMAN_RE = re.compile(r"^(?P<m>(?:X{0,3})(?:IX|IV|V?I{1,3}|V|X))\s*[.\-–:)]\s*(?=\S)")
@@ -30,7 +31,6 @@ PAREN_RE = re.compile(r"^\((?P<m>\d{1,2})\)\s*(?=\S)")
 LETTER_RE = re.compile(r"^(?P<m>[a-zđ])\s*\)\s*(?=\S)")
 BULLET_RE = re.compile(r"^(?P<m>[-–+•*])\s+(?=\S)")
 FOOTNOTE_RE = re.compile(r"^\s*[¹²³⁴⁵⁶⁷⁸⁹⁰]+")
-PAGE_NUMBER_RE = re.compile(r"^\s*(?:[-–]\s*)?\d{1,3}(?:\s*[-–])?\s*$")
 NOISE_TAIL_RE = re.compile(r"(?:\s*[•·]\s*(?:\w{1,2}\s*)?)+$")
 END_RE = re.compile(r"^\s*(?:Nơi nhận|NƠI NHẬN|Nơi nhân)\s*:?", re.IGNORECASE)
 
@@ -139,7 +139,7 @@ def build_blocks(lines: list[SourceLine]) -> list[Block]:
     blank_run = 0
     for ln in lines:
         raw = ln.text
-        if FOOTNOTE_RE.match(raw) or PAGE_NUMBER_RE.match(raw):
+        if FOOTNOTE_RE.match(raw) or is_page_number(raw.strip()):
             continue  # footnotes and page numbers interrupt paragraphs; they are not content
         text = clean_line(raw)
         if not text:
