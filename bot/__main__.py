@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import date
+from pathlib import Path
 
 from bot.errors import BotError
 
@@ -46,29 +48,23 @@ def cmd_parse(args: argparse.Namespace) -> int:
     return 0
 
 
+def _date_arg(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"«{text}» không phải ngày dạng YYYY-MM-DD (ví dụ 2022-12-20)") from None
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    """Until the Telegram bot lands, show the parser at work on the sample plans."""
-    from pathlib import Path
+    """Run the bot on Telegram with BOT_TOKEN, else the local chat with the sample plans."""
+    from bot.config import load_settings
+    from handlers.runner import run_local, run_telegram
 
-    from bot.plans import parse_file
-
-    folder = Path(args.samples)
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".txt", ".md", ".docx",
-                                                                          ".pdf"))
-    if not files:
-        print(f"Không có kế hoạch mẫu trong {folder}.", file=sys.stderr)
-        return 2
-    for path in files:
-        plan = parse_file(path)
-        named = sum(1 for t in plan.tasks if t.lead)
-        explicit = sum(len(t.deadlines) for t in plan.tasks)
-        print(f"=== {path.name}: {len(plan.tasks)} nhiệm vụ ({named} có đơn vị), "
-              f"{explicit} hạn ghi rõ")
-        print(_table(plan))
-        print()
-    print("Bot Telegram sẽ có ở bước tiếp theo; hiện lệnh này chạy bộ đọc kế hoạch trên các "
-          "văn bản mẫu.")
-    return 0
+    settings = load_settings()
+    if settings.local_mode:
+        return run_local(settings, today=args.today, samples=Path(args.samples))
+    return run_telegram(settings, today=args.today)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,8 +74,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("file")
     p.add_argument("--format", choices=("json", "table"), default="table")
     p.set_defaults(func=cmd_parse)
-    r = sub.add_parser("run", help="chạy bot (hiện tại: đọc các kế hoạch mẫu)")
-    r.add_argument("--samples", default="data/samples")
+    r = sub.add_parser("run", help="chạy bot (không có BOT_TOKEN: trò chuyện thử trên máy)")
+    r.add_argument("--samples", default="data/samples",
+                   help="thư mục kế hoạch mẫu nạp vào cơ sở dữ liệu thử")
+    r.add_argument("--today", type=_date_arg, default=None,
+                   help="coi ngày này là hôm nay, ví dụ 2022-12-20")
     r.set_defaults(func=cmd_run)
     args = parser.parse_args(argv)
     try:

@@ -85,3 +85,28 @@ class FixedClock:
 
     def __repr__(self) -> str:
         return f"FixedClock({self._now.isoformat()})"
+
+
+class ShiftedClock:
+    """The wall clock moved to another day: the local demo's ``--today 2022-12-20``.
+
+    Time still passes (reminders and "now" move on), only the calendar is shifted, so the
+    sample plans of 2021-2023 can be explored as if they were current.
+    """
+
+    __slots__ = ("_offset", "tz")
+
+    def __init__(self, today: date, tz: tzinfo | str = DEFAULT_TZ,
+                 real: Clock | None = None) -> None:
+        self.tz = _as_tz(tz)
+        now = (real or SystemClock(self.tz)).now().astimezone(self.tz)
+        self._offset = datetime.combine(today, now.timetz()) - now
+
+    def now(self) -> datetime:
+        return datetime.now(self.tz) + self._offset
+
+    def today(self) -> date:
+        return self.now().date()
+
+    def __repr__(self) -> str:
+        return f"ShiftedClock({self.now().isoformat()})"

@@ -14,6 +14,12 @@ DOC_KINDS = (
     "ke_hoach", "nghi_quyet", "bao_cao", "chi_thi", "ket_luan",
     "thong_bao", "quyet_dinh", "cong_van", "other",
 )
+KIND_NAMES = {
+    "ke_hoach": "Kế hoạch", "nghi_quyet": "Nghị quyết", "bao_cao": "Báo cáo",
+    "chi_thi": "Chỉ thị", "ket_luan": "Kết luận", "thong_bao": "Thông báo",
+    "quyet_dinh": "Quyết định", "cong_van": "Công văn", "other": "Văn bản",
+}
+"""How each kind is named to people."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from sys import intern
 from typing import Any
 
-from bot.models import Period, Recurrence
+from bot.models import KIND_NAMES, Period, Recurrence
 
 OPEN = "open"
 DONE = "done"
@@ -71,8 +71,17 @@ class StoredDocument:
 
     @property
     def label(self) -> str:
-        """How to name the document to a person: its number, else its title, else the file."""
-        return self.number or self.title or self.filename
+        """How to name the document to a person: "Nghị quyết 09-NQ/TU", else its kind, period
+        and issuer ("Kế hoạch Quý IV năm 2022 – Thành ủy Uông Bí"), else the file name."""
+        kind = KIND_NAMES.get(self.kind, KIND_NAMES["other"])
+        if self.number:
+            return f"{kind} {self.number}"
+        parts = [kind]
+        if self.period:
+            parts.append(self.period.label)
+        if self.issuer:
+            parts.append(f"– {self.issuer}")
+        return " ".join(parts) if len(parts) > 1 else self.filename
 
     def to_row(self) -> dict[str, Any]:
         return {
@@ -355,3 +364,41 @@ class UnitStats:
     @property
     def total(self) -> int:
         return self.done_on_time + self.done_late + self.not_yet_due + self.overdue_open
+
+
+# ------------------------------------------------------------------------------------------
+# Scheduling (issue 4): announcements planned for later ("/thongbao ... lúc 8:00 20/12")
+# ------------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ScheduledAnnouncement:
+    """A broadcast an admin planned for ``at``; kept in the database so a restart loses none.
+
+    ``unit_keys`` empty means every active chat.
+    """
+
+    id: int
+    text: str
+    unit_keys: tuple[str, ...]
+    at: datetime
+    actor: int | None
+    created_at: datetime
+    sent_at: datetime | None = None
+    cancelled_at: datetime | None = None
+
+    @property
+    def pending(self) -> bool:
+        """Neither sent nor cancelled yet."""
+        return self.sent_at is None and self.cancelled_at is None
+
+    def to_row(self) -> dict[str, Any]:
+        return {"text": self.text, "units": list(self.unit_keys), "at": _iso(self.at),
+                "actor": self.actor, "created_at": _iso(self.created_at),
+                "sent_at": _iso(self.sent_at), "cancelled_at": _iso(self.cancelled_at)}
+
+    @classmethod
+    def from_row(cls, row_id: int, row: Mapping[str, Any]) -> ScheduledAnnouncement:
+        return cls(id=row_id, text=row.get("text") or "",
+                   unit_keys=tuple(row.get("units") or ()),
+                   at=datetime.fromisoformat(row["at"]), actor=row.get("actor"),
+                   created_at=datetime.fromisoformat(row["created_at"]),
+                   sent_at=_dt(row.get("sent_at")), cancelled_at=_dt(row.get("cancelled_at")))

@@ -106,10 +106,6 @@ def test_resolution_year_and_spaced_number() -> None:
     assert info.title is not None and info.title.endswith("về phương hướng, nhiệm vụ năm 2022")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "parse_header's title loop skips up to two blank lines and only stops at a line ending in "
-    "'.'/':' or longer than 160 characters, so the opening paragraph of the body becomes part "
-    "of the title (sample 003 shows the same: its title holds five lines of the preamble)"))
 def test_title_stops_at_the_blank_line_before_the_body() -> None:
     src = lines(RESOLUTION_NO_RULE)
     info, body = parse_header(src)

@@ -202,6 +202,12 @@ def parse_header(lines: list[SourceLine]) -> tuple[DocumentInfo, int]:
                     break
                 j += 1
                 continue
+            # After a blank line a title goes on in capitals, with a lower-case "về ...", or
+            # as a short wrapped line; a capitalised sentence there opens the body.
+            if title_lines and gap and not _continues_title(t) and (
+                    len(t) > 100 or t.endswith((".", ":", ";"))
+                    or re.search(r"\b(?:19|20)\d\d\W*$", title_lines[-1])):
+                break
             gap = 0
             if re.fullmatch(r"[-_*=. ]{3,}", t):
                 j += 1
@@ -227,6 +233,11 @@ def parse_header(lines: list[SourceLine]) -> tuple[DocumentInfo, int]:
     return info, body_index
 
 
+def _continues_title(text: str) -> bool:
+    letters = re.sub(r"[^\w]|[\d_]", "", text)
+    return bool(letters) and (letters.isupper() or letters[0].islower())
+
+
 def _issuer(head: list[SourceLine], lines: list[SourceLine], title: str | None) -> str | None:
     signer = None
     for ln in head:
@@ -248,10 +259,16 @@ def _issuer(head: list[SourceLine], lines: list[SourceLine], title: str | None) 
                     name += " " + nxt
             return _title_case_org(name)
     if title:
-        m = re.search(r"của\s+(ban chấp hành đảng bộ\s+\w+(?:\s+\w+)?|ủy ban nhân dân\s+\w+(?:\s+\w+)?"
-                      r"|hội đồng nhân dân\s+\w+(?:\s+\w+)?)", title, re.IGNORECASE)
+        m = re.search(r"của\s+((?:ban chấp hành đảng bộ|ủy ban nhân dân|hội đồng nhân dân)"
+                      r"(?:\s+(?:thành phố|thị xã|thị trấn|tỉnh|huyện|xã|phường))?)",
+                      title, re.IGNORECASE)
         if m:
-            return _title_case_org(m.group(1).upper())
+            name = m.group(1).split()
+            for word in title[m.end():].split()[:3]:  # a place name is capitalised: "Hạ Long"
+                if not word[:1].isupper() or word.isupper() and len(name) > 5:
+                    break
+                name.append(word.strip(",.;:"))
+            return _title_case_org(" ".join(name).upper())
     # Signature block: "TM. ỦY BAN NHÂN DÂN", "T/M THÀNH ỦY".
     for ln in lines[-40:]:
         m = re.search(r"\b(?:TM|T/M|KT|Q)\.?\s+(.+)", re.sub(r"[*#_]", "", ln.text))

@@ -1,0 +1,108 @@
+"""Run the bot: on Telegram when BOT_TOKEN is set, otherwise as a local chat in the terminal.
+
+The local mode is the same :class:`telegram.ext.Application` as in production, pointed at
+:class:`bot.fakeapi.FakeBotApi` on 127.0.0.1, with the sample plans loaded into a separate
+demo database, so a newcomer sees the real bot without a token or a network.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import sys
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import TextIO
+
+from bot.clock import Clock, ShiftedClock, SystemClock
+from bot.config import Settings
+from bot.errors import BotError
+from bot.store import Store
+
+logger = logging.getLogger(__name__)
+
+DEMO_DB = "demo.json"
+DEMO_USER = 1001
+"""The person at the console: an admin of the demo bot, chatting in private chat 1001."""
+DEMO_TODAY = date(2022, 12, 20)
+"""Default "today" of the demo: inside the period of the sample plans."""
+PLAN_SUFFIXES = (".txt", ".md", ".docx", ".pdf")
+
+
+def configure_logging(level: int = logging.INFO, stream: TextIO = sys.stderr) -> None:
+    logging.basicConfig(level=level, stream=stream,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request URL at INFO, and Bot API URLs contain the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def load_samples(store: Store, folder: Path, clock: Clock, actor: int | None) -> list[str]:
+    """Import every plan in ``folder``; returns one Vietnamese line per file."""
+    from bot.plans import parse_file
+
+    lines = []
+    for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in PLAN_SUFFIXES):
+        try:
+            plan = parse_file(path)
+            result = store.import_plan(plan, filename=path.name,
+                                       file_hash=hashlib.sha256(path.read_bytes()).hexdigest(),
+                                       actor=actor, now=clock.now())
+        except BotError as exc:
+            lines.append(f"  {path.name}: {exc.message}")
+            continue
+        doc = result.document
+        lines.append(f"  {doc.label}: {result.task_count} nhiệm vụ, "
+                     f"{len(result.unit_names)} đơn vị")
+    return lines
+
+
+def run_local(settings: Settings, *, today: date | None, samples: Path,
+              stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
+    """The local chat: fake Bot API server + the real Application + a terminal prompt."""
+    from bot.fakeapi import FakeBotApi
+    from handlers.app import build_application
+    from handlers.console import run_console
+
+    configure_logging(logging.WARNING)
+    clock = ShiftedClock(today or DEMO_TODAY, settings.tz)
+    settings = replace(settings, admin_ids=settings.admin_ids | {DEMO_USER})
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db_path = settings.data_dir / DEMO_DB
+    for stale in (db_path, db_path.with_name(db_path.name + ".lock")):
+        stale.unlink(missing_ok=True)  # the demo starts from the samples every time
+    store = Store(db_path)
+    try:
+        lines = load_samples(store, samples, clock, DEMO_USER)
+        stdout.write(f"Cơ sở dữ liệu thử: {db_path} — đã nạp {len(lines)} kế hoạch mẫu:\n")
+        stdout.write("\n".join(lines) + "\n")
+        stdout.write(f"Hôm nay (giả lập): {clock.today():%d/%m/%Y} — đổi bằng "
+                     "--today YYYY-MM-DD. Bạn là quản trị viên; thử /dangky tai chinh, "
+                     "/nhiemvu, /quahan, /thongke.\n\n")
+        with FakeBotApi() as api:
+            app = build_application(settings, store, clock, token=api.token,
+                                    base_url=api.base_url, base_file_url=api.base_file_url)
+            asyncio.run(run_console(app, api, chat_id=DEMO_USER, user_id=DEMO_USER,
+                                    stdin=stdin, stdout=stdout))
+    finally:
+        store.close()
+    return 0
+
+
+def run_telegram(settings: Settings, *, today: date | None) -> int:
+    """Poll Telegram until interrupted (Ctrl+C); jobs are rebuilt from the database."""
+    from handlers.app import build_application
+
+    configure_logging()
+    clock: Clock = ShiftedClock(today, settings.tz) if today else SystemClock(settings.tz)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = Store(settings.db_path)
+    try:
+        app = build_application(settings, store, clock)
+        logger.info("bot starting with %s (database %s)", settings, settings.db_path)
+        app.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])
+    finally:
+        store.close()
+    return 0
