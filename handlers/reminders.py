@@ -1,0 +1,197 @@
+"""/nhacnho (a one-off reminder), /tamhoan (snooze a task's reminders), /thongbao (announce)."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import date, timedelta
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot.dateinput import format_date, format_datetime, parse_user_date, parse_user_datetime
+from bot.errors import NotAllowed
+from bot.records import StoredTask
+from bot.text import fold
+from handlers.common import (
+    answer,
+    chat_unit_keys,
+    guarded,
+    is_admin,
+    reply_html,
+    services,
+    usage,
+    user_id,
+)
+from schedules.announce import announce
+from schedules.dispatch import Dispatcher
+
+USAGE_NHACNHO = ("Cú pháp: /nhacnho &lt;mã&gt; &lt;khi nào&gt;, ví dụ "
+                 "<code>/nhacnho 17 8 giờ sáng mai</code> hoặc "
+                 "<code>/nhacnho 17 25/12 lúc 14:00</code>.")
+USAGE_TAMHOAN = ("Cú pháp: /tamhoan &lt;mã&gt; &lt;khoảng&gt;, ví dụ "
+                 "<code>/tamhoan 17 3 ngày</code> hoặc <code>/tamhoan 17 1 tuần</code>.")
+USAGE_THONGBAO = ("Cú pháp: <code>/thongbao &lt;đơn vị | tất cả&gt;: &lt;nội dung&gt;</code>, "
+                  "hẹn giờ: <code>/thongbao &lt;đơn vị&gt; lúc &lt;khi nào&gt;: &lt;nội dung&gt;"
+                  "</code>. Nhiều đơn vị cách nhau bằng dấu chấm phẩy.")
+SNOOZE_CHOICES = ((1, "1 ngày"), (3, "3 ngày"), (7, "1 tuần"))
+ALL_UNITS = {"tat ca", "tat ca don vi", "toan bo", "all"}
+
+_DURATION_RE = re.compile(r"^(\d{1,3})\s*(ngay|tuan|thang)$")
+_DAYS = {"ngay": 1, "tuan": 7, "thang": 30}
+_AT_RE = re.compile(r"\s+lúc\s+", re.IGNORECASE)
+
+
+def _args(update: Update) -> str:
+    """Everything after the command word, newlines kept (context.args loses them)."""
+    text = update.effective_message.text or "" if update.effective_message else ""
+    parts = text.split(maxsplit=1)
+    return parts[1].strip() if len(parts) > 1 else ""
+
+
+def _own_task(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str) -> StoredTask:
+    """The task, if this chat follows one of its units (admins: any task)."""
+    store = services(context).store
+    task = store.task(code)
+    if task is None:
+        raise usage(f"Không có nhiệm vụ mã {code}. Xem mã bằng /nhiemvu.")
+    if not is_admin(update, context) and not set(task.units) & set(
+            chat_unit_keys(update, context)):
+        raise NotAllowed(f"Nhiệm vụ #{task.code} không thuộc đơn vị mà nhóm này theo dõi.")
+    return task
+
+
+def _dispatcher(context: ContextTypes.DEFAULT_TYPE) -> Dispatcher:
+    data = context.application.bot_data
+    if "dispatcher" not in data:  # normally made at start-up by schedules.jobs
+        svc = services(context)
+        data["dispatcher"] = Dispatcher(context.bot, svc.store, svc.clock)
+    return data["dispatcher"]  # type: ignore[no-any-return]
+
+
+@guarded
+async def nhacnho(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Set a one-off reminder of a task for this chat at a time written in Vietnamese."""
+    parts = _args(update).split(maxsplit=1)
+    if len(parts) < 2:
+        raise usage(USAGE_NHACNHO)
+    task = _own_task(update, context, parts[0])
+    svc = services(context)
+    at = parse_user_datetime(parts[1], svc.now())
+    svc.store.add_reminder(task.code, update.effective_chat.id, at, user_id(update), svc.now())
+    await reply_html(update, f"⏰ Sẽ nhắc nhiệm vụ #{task.code} lúc {format_datetime(at)}.")
+
+
+def snooze_until(text: str, today: date) -> date:
+    """"3 ngày", "1 tuần", "2 tháng" -> today + that; else a date ("đến 5/1/2023")."""
+    folded = fold(text).strip()
+    folded = re.sub(r"^(?:trong|den|toi)\s+", "", folded)
+    m = _DURATION_RE.match(folded)
+    if m:
+        return today + timedelta(days=int(m.group(1)) * _DAYS[m.group(2)])
+    return parse_user_date(re.sub(r"^(?:đến|tới)\s+", "", text.strip(), flags=re.IGNORECASE),
+                           today)
+
+
+@guarded
+async def tamhoan(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Pause a task's reminders for a while; without a span, offer buttons."""
+    parts = _args(update).split(maxsplit=1)
+    if not parts:
+        raise usage(USAGE_TAMHOAN)
+    task = _own_task(update, context, parts[0])
+    if len(parts) == 1:
+        rows = [[(label, f"snz:{task.id}:{days}") for days, label in SNOOZE_CHOICES]]
+        await reply_html(update, f"Tạm hoãn nhắc nhiệm vụ #{task.code} trong bao lâu?", rows)
+        return
+    await reply_html(update, _snooze(update, context, task, snooze_until(
+        parts[1], services(context).today())))
+
+
+def _snooze(update: Update, context: ContextTypes.DEFAULT_TYPE, task: StoredTask,
+            until: date) -> str:
+    svc = services(context)
+    svc.store.snooze(task.code, until, actor=user_id(update), now=svc.now())
+    return (f"🔕 Đã tạm hoãn nhắc nhiệm vụ #{task.code} đến hết ngày "
+            f"{format_date(until - timedelta(days=1))}; bot nhắc lại từ {format_date(until)}.")
+
+
+@guarded
+async def snooze_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The buttons of /tamhoan: snz:<task id>:<days>."""
+    _, task_id, days = update.callback_query.data.split(":")
+    task = _own_task(update, context, task_id)
+    text = _snooze(update, context, task, services(context).today() + timedelta(days=int(days)))
+    await answer(update, "Đã tạm hoãn nhắc.")
+    await update.callback_query.edit_message_text(text)
+
+
+def parse_announcement(text: str) -> tuple[str, str | None, str]:
+    """"<đơn vị> [lúc <khi nào>]: <nội dung>" -> (units, when or None, content)."""
+    cut = min((i for i in (text.find(":"), text.find("\n")) if i >= 0), default=-1)
+    if cut <= 0 or not text[cut + 1:].strip():
+        raise usage(USAGE_THONGBAO)
+    head, content = text[:cut].strip(), text[cut + 1:].strip()
+    when = None
+    m = _AT_RE.search(head)
+    if m is None and fold(head).startswith("luc "):
+        raise usage(USAGE_THONGBAO)
+    if m:
+        head, when = head[:m.start()].strip(), head[m.end():].strip()
+        # "lúc 8:00: nội dung": the first colon was the clock's; take the content after it.
+        if re.fullmatch(r".*\d", when) and re.match(r"\d{2}\b", content):
+            clock, _, rest = content.partition(":")
+            when, content = f"{when}:{clock.strip()}", rest.strip()
+    if not head or not content:
+        raise usage(USAGE_THONGBAO)
+    return head, when, content
+
+
+@guarded
+async def thongbao(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Admins: send a message to every chat of some units, now or at a given time."""
+    if not is_admin(update, context):
+        raise NotAllowed("Chỉ quản trị viên của bot mới gửi được thông báo tới các đơn vị.")
+    target, when, content = parse_announcement(_args(update))
+    svc = services(context)
+    if fold(target).strip() in ALL_UNITS:
+        keys: tuple[str, ...] = ()
+    else:
+        keys = tuple(dict.fromkeys(svc.store.match_unit(part.strip()).key
+                                   for part in target.split(";") if part.strip()))
+    names = "; ".join(svc.store.unit(k).label for k in keys) if keys else "tất cả đơn vị"
+    if when is not None:
+        at = parse_user_datetime(when, svc.now())
+        item = svc.store.schedule_announcement(content, keys, at, actor=user_id(update),
+                                               now=svc.now())
+        await reply_html(update, f"🗓 Đã hẹn gửi thông báo (mã {item}) tới "
+                         f"{html.escape(names, quote=False)} lúc {format_datetime(at)}.")
+        return
+    sent = await announce(_dispatcher(context), svc.store, content, keys,
+                          actor=user_id(update), now=svc.now(),
+                          key=f"{update.effective_chat.id}:{update.effective_message.id}")
+    await reply_html(update, render_report(svc.store, names, sent.chats, sent.report))
+
+
+def render_report(store, names: str, chats: int, report) -> str:  # type: ignore[no-untyped-def]
+    """"Đã gửi tới 3/4 nhóm của …; không gửi được: …"."""
+    if chats == 0:
+        return (f"Chưa có nhóm nào theo dõi {html.escape(names, quote=False)}, nên thông báo "
+                "chưa được gửi tới ai. Nhờ các đơn vị gõ /dangky trong nhóm của mình.")
+    lines = [f"📢 Đã gửi thông báo tới {report.delivered}/{chats} nhóm của "
+             f"{html.escape(names, quote=False)}."]
+    if report.failed_chats:
+        titles = []
+        for chat_id in report.failed_chats:
+            chat = store.chat(chat_id)
+            titles.append(html.escape(chat.title if chat and chat.title else str(chat_id),
+                                      quote=False))
+        lines.append("Không gửi được tới: " + ", ".join(titles) + ".")
+    return "\n".join(lines)
+
+
+def register(app: Application) -> None:
+    app.add_handler(CommandHandler("nhacnho", nhacnho))
+    app.add_handler(CommandHandler("tamhoan", tamhoan))
+    app.add_handler(CommandHandler("thongbao", thongbao))
+    app.add_handler(CallbackQueryHandler(snooze_button, pattern=r"^snz:\d+:\d+$"))
