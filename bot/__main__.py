@@ -67,6 +67,43 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run_telegram(settings, today=args.today)
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    """Import plan files into the bot's database from the command line (the IT officer's way)."""
+    from bot.clock import SystemClock
+    from bot.config import load_settings
+    from bot.importer import import_document
+    from bot.store import Store
+
+    settings = load_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    failures = 0
+    with Store(settings.db_path) as store:
+        for name in args.files:
+            path = Path(name)
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                why = ("không có tệp này" if isinstance(exc, FileNotFoundError)
+                       else "không có quyền đọc" if isinstance(exc, PermissionError)
+                       else "lỗi đọc đĩa")
+                print(f"{path.name}: không đọc được tệp ({why}).", file=sys.stderr)
+                failures += 1
+                continue
+            try:
+                result = import_document(store, data, path.name, actor=None,
+                                         now=SystemClock(settings.tz).now())
+            except BotError as exc:
+                print(f"{path.name}: {exc.message}", file=sys.stderr)
+                failures += 1
+                continue
+            status = {"new": "đã nhập", "replaced": "đã cập nhật phiên bản mới",
+                      "duplicate": "đã nhập trước đây, bỏ qua"}.get(result.status, result.status)
+            print(f"{path.name}: {status} — {result.document.label}: {result.task_count} "
+                  f"nhiệm vụ, {len(result.unit_names)} đơn vị, "
+                  f"{result.explicit_deadlines} hạn ghi rõ.")
+    return 2 if failures else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Bot nhắc việc theo kế hoạch")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -80,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--today", type=_date_arg, default=None,
                    help="coi ngày này là hôm nay, ví dụ 2022-12-20")
     r.set_defaults(func=cmd_run)
+    i = sub.add_parser("nhap", help="nhập kế hoạch vào cơ sở dữ liệu của bot")
+    i.add_argument("files", nargs="+", metavar="FILE")
+    i.set_defaults(func=cmd_import)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))

@@ -9,6 +9,7 @@ waiting for the bot's answer.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime
@@ -26,6 +27,15 @@ SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
+@functools.cache
+def _parsed_samples() -> tuple:
+    from bot.plans import parse_file
+
+    return tuple((path.name, hashlib.sha256(path.read_bytes()).hexdigest(), parse_file(path))
+                 for path in sorted(SAMPLES.iterdir())
+                 if path.suffix.lower() in (".txt", ".md", ".docx", ".pdf"))
+
+
 class BotEnv:
     """Everything an end-to-end test touches; see the module docstring."""
 
@@ -41,18 +51,10 @@ class BotEnv:
         self.app = None
 
     def load_samples(self) -> list:
-        """Import the five sample plans; returns the ImportResults."""
-        from bot.plans import parse_file
-
-        results = []
-        for path in sorted(SAMPLES.iterdir()):
-            if path.suffix.lower() not in (".txt", ".md", ".docx", ".pdf"):
-                continue
-            plan = parse_file(path)
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
-            results.append(self.store.import_plan(plan, filename=path.name, file_hash=digest,
-                                                  actor=self.ADMIN, now=self.clock.now()))
-        return results
+        """Import the five sample plans (parsed once per session); returns the ImportResults."""
+        return [self.store.import_plan(plan, filename=name, file_hash=digest, actor=self.ADMIN,
+                                       now=self.clock.now())
+                for name, digest, plan in _parsed_samples()]
 
     def build(self):  # type: ignore[no-untyped-def]
         from handlers.app import build_application

@@ -1,0 +1,105 @@
+"""Vietnamese texts the bot shows about itself: /start, /help and the command menu.
+
+One module for these texts so that the menu (setMyCommands), /help and /start never disagree
+about which commands exist or how they are typed. Usage lines are plain text here and escaped
+when the HTML is built ("<mã>" must reach Telegram as "&lt;mã&gt;").
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+__all__ = [
+    "ABOUT", "ADMIN_COMMANDS", "COMMANDS", "COMMAND_SPECS", "CommandSpec", "HELP",
+    "HELP_ADMIN", "START", "START_ADMIN", "help_text", "start_text",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    """One command: its name, how it is typed, what it does, and who may use it."""
+
+    name: str
+    usage: str
+    description: str
+    admin: bool = False
+
+
+COMMAND_SPECS: tuple[CommandSpec, ...] = (
+    CommandSpec("start", "/start", "Giới thiệu bot và cách bắt đầu"),
+    CommandSpec("help", "/help", "Hướng dẫn và danh sách lệnh"),
+    CommandSpec("dangky", "/dangky [đơn vị]",
+                "Đăng ký theo dõi nhiệm vụ của một đơn vị (ví dụ: /dangky tài chính)"),
+    CommandSpec("huydangky", "/huydangky [đơn vị]", "Thôi theo dõi một đơn vị"),
+    CommandSpec("donvi", "/donvi",
+                "Các đơn vị đang theo dõi, số nhiệm vụ đang mở và quá hạn"),
+    CommandSpec("nhiemvu", "/nhiemvu [đơn vị]",
+                "Danh sách nhiệm vụ: quá hạn trước, rồi sắp đến hạn"),
+    CommandSpec("chitiet", "/chitiet <mã>",
+                "Chi tiết một nhiệm vụ: nội dung, đơn vị, thời hạn, lịch sử"),
+    CommandSpec("sapden", "/sapden [số ngày]",
+                "Nhiệm vụ sắp đến hạn (mặc định trong 7 ngày tới)"),
+    CommandSpec("quahan", "/quahan", "Nhiệm vụ đã quá hạn mà chưa hoàn thành"),
+    CommandSpec("timkiem", "/timkiem <từ khóa>",
+                "Tìm nhiệm vụ theo từ khóa (gõ có dấu hay không dấu đều được)"),
+    CommandSpec("xong", "/xong <mã> [ghi chú]", "Báo đã hoàn thành một nhiệm vụ"),
+    CommandSpec("mo", "/mo <mã>", "Mở lại một nhiệm vụ đã báo hoàn thành nhầm"),
+    CommandSpec("giahan", "/giahan <mã> <ngày mới> [lý do]",
+                "Gia hạn nhiệm vụ (ví dụ: /giahan 17 15/1/2023 chờ kinh phí)", admin=True),
+    CommandSpec("thongke", "/thongke",
+                "Thống kê: đúng hạn, quá hạn, chưa đến hạn, quá hạn chưa xong"),
+    CommandSpec("vanban", "/vanban", "Các văn bản, kế hoạch đã nhập"),
+    CommandSpec("nhacnho", "/nhacnho <mã> <khi nào>",
+                "Đặt lời nhắc cho một nhiệm vụ (ví dụ: /nhacnho 17 8 giờ sáng mai)"),
+    CommandSpec("tamhoan", "/tamhoan <mã> <khoảng>",
+                "Tạm hoãn nhắc việc một nhiệm vụ (ví dụ: /tamhoan 17 3 ngày, 1 tuần)"),
+    CommandSpec("thongbao", "/thongbao <đơn vị | tất cả> [lúc <khi nào>]: <nội dung>",
+                "Gửi thông báo tới các nhóm của đơn vị, ngay hoặc hẹn giờ", admin=True),
+)
+
+COMMANDS: list[tuple[str, str]] = [(spec.name, spec.description) for spec in COMMAND_SPECS]
+"""(command, Vietnamese description) for setMyCommands, in menu order."""
+
+ADMIN_COMMANDS: frozenset[str] = frozenset(s.name for s in COMMAND_SPECS if s.admin)
+
+ABOUT = (
+    "Bot theo dõi nhiệm vụ mà các kế hoạch, nghị quyết, báo cáo giao cho từng đơn vị.\n"
+    "Quản trị viên gửi tệp văn bản, bot tự tách nhiệm vụ, đơn vị chủ trì, phối hợp và thời hạn.\n"
+    "Mỗi nhóm đăng ký đơn vị của mình để xem danh sách việc, được nhắc trước hạn mỗi sáng "
+    "ngày làm việc và báo hoàn thành ngay trong Telegram."
+)
+
+_GETTING_STARTED = (
+    "Bắt đầu: gõ <b>/dangky</b> để chọn đơn vị cần theo dõi, rồi <b>/nhiemvu</b> để xem việc."
+)
+_UPLOAD_HINT = (
+    "Gửi tệp kế hoạch (.docx, .pdf, .txt, .md) vào cuộc trò chuyện với bot để nhập nhiệm vụ."
+)
+_PARAMS_HINT = "<i>&lt;...&gt; là bắt buộc, [...] là có thể bỏ qua.</i>"
+
+
+def _command_lines(admin: bool) -> list[str]:
+    return [f"{html.escape(s.usage, quote=False)} — {html.escape(s.description, quote=False)}"
+            for s in COMMAND_SPECS if s.admin == admin]
+
+
+def help_text(admin: bool = False) -> str:
+    """The /help answer (HTML); admins also get the admin-only commands."""
+    lines = [html.escape(ABOUT, quote=False), "", "<b>Các lệnh</b>", *_command_lines(False)]
+    if admin:
+        lines += ["", "<b>Dành cho quản trị viên</b>", *_command_lines(True),
+                  html.escape(_UPLOAD_HINT, quote=False)]
+    lines += ["", _PARAMS_HINT]
+    return "\n".join(lines)
+
+
+def start_text(admin: bool = False) -> str:
+    """The /start answer (HTML): what the bot does, how to begin, then the commands."""
+    return f"<b>Xin chào!</b>\n{_GETTING_STARTED}\n\n{help_text(admin)}"
+
+
+HELP = help_text(False)
+HELP_ADMIN = help_text(True)
+START = start_text(False)
+START_ADMIN = start_text(True)

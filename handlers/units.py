@@ -1,0 +1,489 @@
+"""Which units a chat follows: /start, /help, /dangky, /huydangky, /donvi and their buttons.
+
+Unit keys are long scoped Vietnamese strings ("quang ninh|phong tai chinh ke hoach"), too long
+and too fragile for callback data (64 bytes) and deep-link payloads (64 chars of
+[A-Za-z0-9_-]). Both carry :func:`unit_ref` instead: a short stable hash of the key, resolved
+by scanning ``store.units()`` (a few hundred units: microseconds). A stale ref (the unit is
+gone) gives a Vietnamese message, never a wrong unit.
+
+Binding a group to a unit decides where reminders go, so in a group only a group
+administrator or a bot admin may do it; anyone may bind a private chat with the bot.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import logging
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date
+
+from telegram import LinkPreviewOptions, Update
+from telegram.constants import ChatType
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot.errors import NotAllowed, UnitNotFound, UsageError
+from bot.records import StoredUnit
+from bot.store import Store
+from bot.units import UnitDirectory
+from handlers.common import (
+    answer,
+    guarded,
+    is_admin,
+    is_group_admin,
+    markup,
+    reply_html,
+    services,
+    user_id,
+)
+from handlers.texts import help_text, start_text
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "PAGE_SIZE", "PAYLOAD_PREFIX", "closest_units", "deep_link", "deep_link_payload",
+    "donvi_text", "find_unit", "parse_payload", "register", "unit_ref", "units_keyboard",
+]
+
+SUB = "sub:"
+UNSUB = "unsub:"
+PAGE_MARK = "#"
+"""``sub:#3`` turns the unit keyboard to page 3; ``#`` never occurs in a ref."""
+NOOP_PAGE = "#-"
+PAYLOAD_PREFIX = "u-"
+"""Deep-link payloads that bind a unit; other prefixes stay free for later uses."""
+PAGE_SIZE = 8
+MAX_CANDIDATES = 6
+MAX_LABEL_CHARS = 60
+# Candidates for an unclear name: at least this score and within this of the best one
+# ("van hoa": the two "Văn hóa" units at 96, not the "Văn phòng ..." at 80).
+_CANDIDATE_FLOOR = 55.0
+_CANDIDATE_SPREAD = 12.0
+_REF_BYTES = 6  # 48 bits -> 8 base64url characters; collisions need ~16 million units
+_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+# ------------------------------------------------------------------------------------------
+# References and deep links (pure)
+# ------------------------------------------------------------------------------------------
+def unit_ref(unit_key: str) -> str:
+    """Short stable reference of a unit key: 8 characters of [A-Za-z0-9_-]."""
+    digest = hashlib.blake2b(unit_key.encode("utf-8"), digest_size=_REF_BYTES).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+
+
+def deep_link_payload(unit_key: str) -> str:
+    """Payload for t.me/<bot>?startgroup=<payload> that binds the group to ``unit_key``."""
+    return PAYLOAD_PREFIX + unit_ref(unit_key)
+
+
+def parse_payload(payload: str) -> str | None:
+    """The unit ref inside a /start payload, or None when it is not a unit payload."""
+    if not payload.startswith(PAYLOAD_PREFIX):
+        return None
+    ref = payload[len(PAYLOAD_PREFIX):]
+    return ref if len(ref) == len(unit_ref("")) else None
+
+
+def deep_link(bot_username: str, unit_key: str, *, group: bool = True) -> str:
+    """Link that opens the bot (in a group to pick, when ``group``) bound to ``unit_key``."""
+    kind = "startgroup" if group else "start"
+    return f"https://t.me/{bot_username}?{kind}={deep_link_payload(unit_key)}"
+
+
+def find_unit(store: Store, ref: str) -> StoredUnit | None:
+    """The unit whose :func:`unit_ref` is ``ref``, or None."""
+    for unit in store.units():
+        if unit_ref(unit.key) == ref:
+            return unit
+    return None
+
+
+# ------------------------------------------------------------------------------------------
+# Closest units for an unclear name (pure)
+# ------------------------------------------------------------------------------------------
+_Directories = dict[str, tuple[UnitDirectory, dict[str, StoredUnit]]]
+"""Per locality key: a directory and its unscoped keys -> stored units."""
+_directory_cache: dict[int, tuple[tuple[tuple[str, tuple[str, ...]], ...], _Directories]] = {}
+
+
+def _directories(store: Store) -> _Directories:
+    """Per locality, a unit directory rebuilt from the stored units' written forms.
+
+    The store's own directories are private; rebuilding from the aliases gives the same keys
+    and lets one search rank units of every locality together. Cached until units change.
+    """
+    units = store.units()
+    signature = tuple((u.key, u.aliases) for u in units)
+    cached = _directory_cache.get(id(store))
+    if cached is not None and cached[0] == signature:
+        return cached[1]
+    groups: dict[str, list[StoredUnit]] = defaultdict(list)
+    for unit in units:
+        groups[unit.key.split("|", 1)[0]].append(unit)
+    built: _Directories = {}
+    for loc_key, members in groups.items():
+        directory = UnitDirectory()
+        owners: dict[str, StoredUnit] = {}
+        for unit in members:
+            for alias in unit.aliases or (unit.name,):
+                try:
+                    owners[directory.add(alias, unit.locality).key] = unit
+                except UsageError:  # an empty alias: nothing to search by
+                    continue
+        built[loc_key] = (directory, owners)
+    _directory_cache.clear()  # one store per process in practice; never grow without bound
+    _directory_cache[id(store)] = (signature, built)
+    return built
+
+
+def closest_units(store: Store, query: str, suggestions: Sequence[str] = (),
+                  limit: int = MAX_CANDIDATES) -> list[StoredUnit]:
+    """Units a person probably meant by ``query``, best first.
+
+    Ranks every locality's units with the unit directory search; when that finds nothing,
+    falls back on the names the store suggested (``UnitNotFound.suggestions``).
+    """
+    scored: dict[str, tuple[float, StoredUnit]] = {}
+    for loc_key, (directory, owners) in _directories(store).items():
+        locality = next(iter(owners.values())).locality if owners else None
+        for unit, score in directory.search(query, limit=limit, locality=locality):
+            stored = owners.get(unit.key) or store.unit(f"{loc_key}|{unit.key}")
+            if stored is not None and score > scored.get(stored.key, (-1.0, stored))[0]:
+                scored[stored.key] = (score, stored)
+    ranked = sorted(scored.values(), key=lambda item: (-item[0], item[1].label))
+    if ranked:
+        floor = max(_CANDIDATE_FLOOR, ranked[0][0] - _CANDIDATE_SPREAD)
+        return [unit for score, unit in ranked if score >= floor][:limit]
+    by_label = {u.label: u for u in store.units()}
+    by_name: dict[str, list[StoredUnit]] = defaultdict(list)
+    for unit in by_label.values():
+        by_name[unit.name].append(unit)
+    found: list[StoredUnit] = []
+    for name in suggestions:
+        unit = by_label.get(name) or (by_name[name][0] if len(by_name.get(name, ())) == 1
+                                      else None)
+        if unit is not None and unit not in found:
+            found.append(unit)
+    return found[:limit]
+
+
+# ------------------------------------------------------------------------------------------
+# Rendering (pure: HTML strings and (label, data) rows)
+# ------------------------------------------------------------------------------------------
+def _short(label: str) -> str:
+    return label if len(label) <= MAX_LABEL_CHARS else label[:MAX_LABEL_CHARS - 1] + "…"
+
+
+def units_keyboard(units: Sequence[StoredUnit], prefix: str, page: int = 0, *,
+                   marked: Iterable[str] = (), page_size: int = PAGE_SIZE
+                   ) -> tuple[list[list[tuple[str, str]]], int, int]:
+    """One button per unit on ``page`` plus a navigation row; returns (rows, page, pages).
+
+    ``marked`` keys get a check mark (units the chat already follows). ``page`` is clamped,
+    so a stale button still shows a real page.
+    """
+    pages = max(1, math.ceil(len(units) / page_size))
+    page = min(max(page, 0), pages - 1)
+    marked = set(marked)
+    rows = [[(("✓ " if u.key in marked else "") + _short(u.label), prefix + unit_ref(u.key))]
+            for u in units[page * page_size:(page + 1) * page_size]]
+    if pages > 1:
+        nav = []
+        if page > 0:
+            nav.append(("« Trước", f"{prefix}{PAGE_MARK}{page - 1}"))
+        nav.append((f"Trang {page + 1}/{pages}", prefix + NOOP_PAGE))
+        if page < pages - 1:
+            nav.append(("Sau »", f"{prefix}{PAGE_MARK}{page + 1}"))
+        rows.append(nav)
+    return rows, page, pages
+
+
+def _who(chat_type: str | None) -> str:
+    return "Cuộc trò chuyện này" if chat_type == ChatType.PRIVATE else "Nhóm này"
+
+
+def _counts(store: Store, key: str, today: date) -> tuple[int, int]:
+    return len(store.open_tasks(key)), len(store.overdue(key, today))
+
+
+def _unit_line(store: Store, unit: StoredUnit, today: date) -> str:
+    open_n, overdue_n = _counts(store, unit.key, today)
+    place = f" <i>({html.escape(unit.locality, quote=False)})</i>" if unit.locality else ""
+    overdue = f"<b>{overdue_n} quá hạn</b>" if overdue_n else "0 quá hạn"
+    return (f"• {html.escape(unit.name, quote=False)}{place}: "
+            f"{open_n} nhiệm vụ đang mở, {overdue}")
+
+
+def donvi_text(store: Store, keys: Sequence[str], today: date, *, all_units: bool = False,
+               chat_type: str | None = None) -> str:
+    """The /donvi answer: followed units (or every unit for an admin) with their counts."""
+    if all_units:
+        units = store.units()
+        if not units:
+            return "Chưa có đơn vị nào: hãy gửi tệp kế hoạch để bot nhập nhiệm vụ."
+        head = (f"{_who(chat_type)} chưa theo dõi đơn vị nào. Tất cả {len(units)} đơn vị "
+                "trong danh bạ:")
+    else:
+        units = [store.unit(k) or StoredUnit(k, k, None) for k in keys]
+        if not units:
+            return (f"{_who(chat_type)} chưa theo dõi đơn vị nào. "
+                    "Gõ /dangky để chọn đơn vị cần theo dõi.")
+        head = f"{_who(chat_type)} đang theo dõi {len(units)} đơn vị:"
+    lines = [head, *(_unit_line(store, u, today) for u in units)]
+    if not all_units:
+        lines.append("Gõ /nhiemvu để xem nhiệm vụ, /huydangky để thôi theo dõi một đơn vị.")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------------
+# Binding
+# ------------------------------------------------------------------------------------------
+async def _require_binder(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                          action: str) -> None:
+    """Refuse (NotAllowed) a group member who is neither group admin nor bot admin."""
+    if is_admin(update, context) or await is_group_admin(update, context):
+        return
+    raise NotAllowed("Trong nhóm, chỉ quản trị viên của nhóm (hoặc quản trị viên bot) mới "
+                     f"được {action}, vì việc này quyết định nhắc việc gửi tới đâu. Hãy nhờ "
+                     "quản trị viên nhóm gõ lệnh này.")
+
+
+def _chat_title(update: Update) -> tuple[str, str]:
+    chat = update.effective_chat
+    if chat is None:
+        return "", ""
+    return chat.title or chat.full_name or str(chat.id), chat.type
+
+
+async def _bind(update: Update, context: ContextTypes.DEFAULT_TYPE, unit: StoredUnit) -> str:
+    """Subscribe the chat to ``unit`` (rights already checked); the confirmation HTML."""
+    svc = services(context)
+    chat = update.effective_chat
+    title, chat_type = _chat_title(update)
+    already = unit.key in svc.store.chat_units(chat.id)
+    if not already:
+        svc.store.subscribe(chat.id, unit.key, title=title, chat_type=chat_type,
+                            actor=user_id(update), now=svc.now())
+        logger.info("chat %s follows %s", chat.id, unit.key)
+    open_n, overdue_n = _counts(svc.store, unit.key, svc.today())
+    label = f"<b>{html.escape(unit.label, quote=False)}</b>"
+    if already:
+        lines = [f"{_who(chat_type)} đã theo dõi {label} từ trước."]
+    else:
+        lines = [f"✅ {_who(chat_type)} đã đăng ký theo dõi {label}."]
+    lines.append(f"Đơn vị có {open_n} nhiệm vụ đang mở, {overdue_n} quá hạn. "
+                 "Gõ /nhiemvu để xem danh sách.")
+    username = context.bot.username if is_admin(update, context) else None
+    if username:
+        link = html.escape(deep_link(username, unit.key))
+        lines.append(f"Liên kết thêm bot vào nhóm của đơn vị này (đăng ký sẵn): {link}")
+    return "\n".join(lines)
+
+
+def _candidates_text(query: str, candidates: Sequence[StoredUnit], action: str) -> str:
+    shown = html.escape(" ".join(query.split()), quote=False)
+    names = "\n".join(f"• {html.escape(u.label, quote=False)}" for u in candidates)
+    return (f"Chưa xác định được đơn vị «{shown}». Có phải một trong các đơn vị sau? "
+            f"Bấm vào tên để {action}:\n{names}")
+
+
+def _not_found(query: str, command: str) -> UnitNotFound:
+    shown = " ".join(query.split())
+    return UnitNotFound(f"Không tìm thấy đơn vị nào gần với «{shown}». Gõ /{command} (không "
+                        "kèm tên) để chọn từ danh sách đơn vị.")
+
+
+def _all_units_or_fail(store: Store) -> list[StoredUnit]:
+    units = store.units()
+    if not units:
+        raise UsageError("Chưa có đơn vị nào: quản trị viên cần gửi tệp kế hoạch để bot nhập "
+                         "nhiệm vụ trước.")
+    return units
+
+
+def _picker_text(chat_type: str | None, page: int, pages: int, unsubscribe: bool) -> str:
+    if unsubscribe:
+        head = f"Chọn đơn vị {_who(chat_type).lower()} thôi theo dõi"
+    else:
+        head = f"Chọn đơn vị để {_who(chat_type).lower()} theo dõi"
+    if pages > 1:
+        head += f" (trang {page + 1}/{pages})"
+    if unsubscribe:
+        return head + "."
+    return (head + ". Dấu ✓ là đơn vị đã theo dõi.\nCó thể gõ luôn tên, ví dụ: "
+            "/dangky tài chính")
+
+
+# ------------------------------------------------------------------------------------------
+# Handlers
+# ------------------------------------------------------------------------------------------
+@guarded
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Greet and list the commands; with a deep-link payload, bind the chat to that unit."""
+    if not context.args:
+        await reply_html(update, start_text(is_admin(update, context)))
+        return
+    ref = parse_payload(context.args[0])
+    unit = find_unit(services(context).store, ref) if ref else None
+    if unit is None:
+        raise UsageError("Liên kết đăng ký không hợp lệ hoặc đơn vị không còn trong danh bạ. "
+                         "Gõ /dangky để chọn đơn vị.")
+    await _require_binder(update, context, "đăng ký đơn vị cho nhóm")
+    await reply_html(update, await _bind(update, context, unit))
+
+
+@guarded
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """List the commands with their usage (admins also see the admin commands)."""
+    await reply_html(update, help_text(is_admin(update, context)))
+
+
+@guarded
+async def dangky(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Follow a unit: by name, or picked from a keyboard when no name (or an unclear one)."""
+    await _require_binder(update, context, "đăng ký đơn vị cho nhóm")
+    store = services(context).store
+    query = " ".join(context.args or ())
+    if not query.strip():
+        units = _all_units_or_fail(store)
+        rows, page, pages = units_keyboard(units, SUB, 0,
+                                           marked=store.chat_units(update.effective_chat.id))
+        await reply_html(update, _picker_text(update.effective_chat.type, page, pages, False),
+                         rows)
+        return
+    try:
+        unit = store.match_unit(query)
+    except UnitNotFound as exc:
+        candidates = closest_units(store, query, exc.suggestions)
+        if not candidates:
+            raise _not_found(query, "dangky") from exc
+        rows = [[(_short(u.label), SUB + unit_ref(u.key))] for u in candidates]
+        await reply_html(update, _candidates_text(query, candidates, "đăng ký"), rows)
+        return
+    await reply_html(update, await _bind(update, context, unit))
+
+
+@guarded
+async def huydangky(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stop following a unit: by name, or picked from the chat's units."""
+    await _require_binder(update, context, "hủy đăng ký đơn vị của nhóm")
+    svc = services(context)
+    chat = update.effective_chat
+    followed = [svc.store.unit(k) or StoredUnit(k, k, None) for k in svc.store.chat_units(chat.id)]
+    if not followed:
+        raise UsageError(f"{_who(chat.type)} chưa theo dõi đơn vị nào.")
+    query = " ".join(context.args or ())
+    if not query.strip():
+        rows, page, pages = units_keyboard(followed, UNSUB, 0)
+        await reply_html(update, _picker_text(chat.type, page, pages, True), rows)
+        return
+    try:
+        unit = svc.store.match_unit(query)
+    except UnitNotFound:
+        unit = None
+    if unit is None or unit.key not in {u.key for u in followed}:
+        keys = {u.key for u in followed}
+        candidates = [u for u in closest_units(svc.store, query) if u.key in keys] or followed
+        rows = [[(_short(u.label), UNSUB + unit_ref(u.key))] for u in candidates[:PAGE_SIZE]]
+        shown = html.escape(" ".join(query.split()), quote=False)
+        await reply_html(update, f"{_who(chat.type)} không theo dõi đơn vị «{shown}». "
+                                 "Chọn đơn vị muốn thôi theo dõi:", rows)
+        return
+    await reply_html(update, _unbind(update, context, unit))
+
+
+def _unbind(update: Update, context: ContextTypes.DEFAULT_TYPE, unit: StoredUnit) -> str:
+    svc = services(context)
+    chat = update.effective_chat
+    svc.store.unsubscribe(chat.id, unit.key, actor=user_id(update), now=svc.now())
+    logger.info("chat %s no longer follows %s", chat.id, unit.key)
+    left = len(svc.store.chat_units(chat.id))
+    tail = (f"Còn theo dõi {left} đơn vị (xem bằng /donvi)." if left
+            else "Không còn theo dõi đơn vị nào; gõ /dangky để chọn lại.")
+    return (f"Đã thôi theo dõi <b>{html.escape(unit.label, quote=False)}</b>. {tail}")
+
+
+@guarded
+async def donvi(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Units this chat follows with open and overdue counts (admins: all units if none)."""
+    svc = services(context)
+    chat = update.effective_chat
+    keys = svc.store.chat_units(chat.id)
+    text = donvi_text(svc.store, keys, svc.today(),
+                      all_units=not keys and is_admin(update, context), chat_type=chat.type)
+    await reply_html(update, text)
+
+
+async def _turn_page(update: Update, context: ContextTypes.DEFAULT_TYPE, prefix: str,
+                     arg: str) -> None:
+    """Show another page of the unit keyboard in place."""
+    if arg == NOOP_PAGE:
+        await answer(update)
+        return
+    svc = services(context)
+    chat = update.effective_chat
+    followed = svc.store.chat_units(chat.id)
+    try:
+        wanted = int(arg[len(PAGE_MARK):])
+    except ValueError:
+        raise UsageError("Nút này không còn dùng được; hãy gõ lại lệnh.") from None
+    if prefix == SUB:
+        units = _all_units_or_fail(svc.store)
+    else:
+        units = [svc.store.unit(k) or StoredUnit(k, k, None) for k in followed]
+        if not units:
+            raise UsageError(f"{_who(chat.type)} chưa theo dõi đơn vị nào.")
+    rows, page, pages = units_keyboard(units, prefix, wanted, marked=followed)
+    await update.callback_query.edit_message_text(
+        _picker_text(chat.type, page, pages, prefix == UNSUB), reply_markup=markup(rows),
+        link_preview_options=_NO_PREVIEW)
+    await answer(update)
+
+
+@guarded
+async def on_sub(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A unit button ("sub:<ref>") or a page button ("sub:#<page>") of /dangky."""
+    arg = update.callback_query.data[len(SUB):]
+    await _require_binder(update, context, "đăng ký đơn vị cho nhóm")
+    if arg.startswith(PAGE_MARK):
+        await _turn_page(update, context, SUB, arg)
+        return
+    unit = find_unit(services(context).store, arg)
+    if unit is None:
+        raise UsageError("Đơn vị này không còn trong danh bạ; hãy gõ lại /dangky.")
+    text = await _bind(update, context, unit)
+    await update.callback_query.edit_message_text(text, link_preview_options=_NO_PREVIEW)
+    await answer(update, f"Đã đăng ký {unit.label}")
+
+
+@guarded
+async def on_unsub(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A unit button ("unsub:<ref>") or a page button of /huydangky."""
+    arg = update.callback_query.data[len(UNSUB):]
+    await _require_binder(update, context, "hủy đăng ký đơn vị của nhóm")
+    if arg.startswith(PAGE_MARK):
+        await _turn_page(update, context, UNSUB, arg)
+        return
+    store = services(context).store
+    key = next((k for k in store.chat_units(update.effective_chat.id) if unit_ref(k) == arg),
+               None)
+    if key is None:
+        raise UsageError("Đơn vị này đã được bỏ theo dõi trước đó.")
+    unit = store.unit(key) or StoredUnit(key, key, None)
+    await update.callback_query.edit_message_text(_unbind(update, context, unit))
+    await answer(update, f"Đã thôi theo dõi {unit.label}")
+
+
+def register(app: Application) -> None:
+    """Add this slice's command and button handlers."""
+    app.add_handler(CommandHandler("start", start))
+    app.add_handler(CommandHandler("help", help_command))
+    app.add_handler(CommandHandler("dangky", dangky))
+    app.add_handler(CommandHandler("huydangky", huydangky))
+    app.add_handler(CommandHandler("donvi", donvi))
+    app.add_handler(CallbackQueryHandler(on_sub, pattern=rf"^{SUB}"))
+    app.add_handler(CallbackQueryHandler(on_unsub, pattern=rf"^{UNSUB}"))
