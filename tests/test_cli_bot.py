@@ -1,0 +1,63 @@
+"""``python -m bot nhap`` (import from the command line) and ``python -m bot run`` in local
+mode, driven through stdin: the real bot answers in the terminal with no token."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = sorted((ROOT / "data" / "samples").glob("*.txt"))
+
+
+def bot_cli(tmp_path: Path, *args: str, stdin: str | None = None,
+            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("BOT_TOKEN", "ADMIN_IDS")}
+    env.update(PYTHONIOENCODING="utf-8", DATA_DIR=str(tmp_path / "data"))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=tmp_path, env=env,
+                          input=stdin, capture_output=True, text=True, encoding="utf-8",
+                          timeout=timeout)
+
+
+def test_import_from_the_command_line_is_idempotent(tmp_path: Path) -> None:
+    first = bot_cli(tmp_path, "nhap", str(SAMPLES[-1]))
+    assert first.returncode == 0, first.stderr
+    assert "đã nhập — Nghị quyết 09-NQ/TU: 47 nhiệm vụ" in first.stdout
+    again = bot_cli(tmp_path, "nhap", str(SAMPLES[-1]))
+    assert "đã nhập trước đây" in again.stdout
+    assert (tmp_path / "data" / "bot.json").is_file() or any((tmp_path / "data").glob("*.json"))
+
+
+def test_import_reports_each_bad_file_and_keeps_the_good_ones(tmp_path: Path) -> None:
+    empty = tmp_path / "trong.txt"
+    empty.write_text("", encoding="utf-8")
+    proc = bot_cli(tmp_path, "nhap", str(tmp_path / "khong-co.docx"), str(empty),
+                   str(SAMPLES[-1]))
+    assert proc.returncode == 2
+    assert "khong-co.docx: không đọc được tệp (không có tệp này)" in proc.stderr
+    assert "trong.txt:" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "09-NQ/TU" in proc.stdout
+
+
+def test_run_without_token_opens_a_local_chat_with_the_samples(tmp_path: Path) -> None:
+    proc = bot_cli(tmp_path, "run", "--today", "2022-12-20",
+                   "--samples", str(ROOT / "data" / "samples"),
+                   stdin="/vanban\n/dangky tai chinh\n/thoat\n")
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "đã nạp 5 kế hoạch mẫu" in out
+    assert "20/12/2022" in out
+    assert "09-NQ/TU" in out.split("Bạn> /vanban", 1)[1]  # the bot's answer, not the banner
+    assert "Tài chính" in out.split("Bạn> /dangky tai chinh", 1)[1]
+    assert "Tạm biệt" in out
+    assert "Traceback" not in proc.stderr
+
+
+def test_run_rejects_a_malformed_today(tmp_path: Path) -> None:
+    proc = bot_cli(tmp_path, "run", "--today", "20/12/2022")
+    assert proc.returncode == 2
+    assert "YYYY-MM-DD" in proc.stderr
