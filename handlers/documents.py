@@ -1,0 +1,175 @@
+"""Plans as documents: /vanban, importing an uploaded file, and the "Hoàn tác" (undo) button.
+
+Only bot admins import: an import creates tasks for many units and starts reminders. The file
+is checked (type, Telegram's claimed size) before it is downloaded, parsed in a worker thread
+(a large PDF takes a while and must not stall the bot), then stored from the event loop.
+In a group, documents from non-admins are ignored silently: members share files all day and
+should not get a refusal for each one; in a private chat the refusal is explained.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+
+from telegram import Update
+from telegram.constants import ChatAction
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.dateinput import format_datetime
+from bot.errors import FileTooLarge, NotAllowed, PlanError, UsageError
+from bot.importer import (
+    check_upload,
+    document_title,
+    guess_filename,
+    prepare_document,
+    store_document,
+    summarize_import,
+)
+from bot.plans.source import MAX_FILE_BYTES, SUPPORTED_EXTENSIONS
+from bot.records import StoredDocument
+from bot.store import Store
+from handlers.common import (
+    answer,
+    guarded,
+    is_admin,
+    is_group,
+    reply_html,
+    services,
+    usage,
+    user_id,
+)
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["UNDO", "register", "undo_text", "vanban_text"]
+
+UNDO = "undo:"
+UNDO_LABEL = "↩️ Hoàn tác"
+MAX_TITLE_CHARS = 80
+"""A title in /vanban is cut here: the list is for finding a document, not reading it."""
+NOT_ADMIN = ("Chỉ quản trị viên của bot mới được nhập văn bản. Hãy gửi tệp cho quản trị viên "
+             "để nhập vào hệ thống.")
+NO_DOCUMENTS = ("Chưa có văn bản nào được nhập. Quản trị viên gửi tệp kế hoạch ("
+                + ", ".join(SUPPORTED_EXTENSIONS) + ") cho bot để nhập nhiệm vụ.")
+
+
+def _document_line(index: int, doc: StoredDocument) -> str:
+    parts = [f"{index}. <b>{html.escape(document_title(doc, MAX_TITLE_CHARS))}</b>"]
+    if doc.issuer:
+        parts.append(html.escape(doc.issuer))
+    if doc.period:
+        parts.append(html.escape(doc.period.label))
+    parts.append(f"{len(doc.task_ids)} nhiệm vụ")
+    imported = f"nhập lúc {format_datetime(doc.imported_at)}"
+    if doc.version > 1:
+        imported += f" (phiên bản {doc.version})"
+    parts.append(imported)
+    return " — ".join(parts) + f" [mã {doc.id}]"
+
+
+def vanban_text(store: Store) -> str:
+    """HTML list of imported documents, newest first; one balanced line per document."""
+    docs = store.documents()
+    if not docs:
+        return html.escape(NO_DOCUMENTS, quote=False)
+    lines = [f"<b>Văn bản đã nhập ({len(docs)})</b>"]
+    lines += [_document_line(i, doc) for i, doc in enumerate(docs, start=1)]
+    return "\n".join(lines)
+
+
+def undo_text(doc: StoredDocument, removed: int) -> str:
+    """HTML that replaces the import summary once the import was undone."""
+    text = (f"↩️ Đã hoàn tác việc nhập <b>{html.escape(document_title(doc))}</b>: đã xóa "
+            f"{removed} nhiệm vụ của văn bản này.")
+    if doc.version > 1:
+        text += (" Phiên bản trước của văn bản không được khôi phục; nếu cần, hãy gửi lại tệp "
+                 "của phiên bản đó.")
+    return text
+
+
+@guarded
+async def vanban(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/vanban: what has been imported."""
+    if context.args:
+        raise usage("Cách dùng: /vanban (không cần tham số).")
+    await reply_html(update, vanban_text(services(context).store))
+
+
+async def _download(context: ContextTypes.DEFAULT_TYPE, file_id: str, filename: str) -> bytes:
+    try:
+        tg_file = await context.bot.get_file(file_id)
+        return bytes(await tg_file.download_as_bytearray())
+    except TelegramError as exc:
+        logger.warning("download of %s failed: %s", filename, exc)
+        if "too big" in str(exc).lower():
+            raise FileTooLarge(f"Tệp “{filename}” quá lớn: bot chỉ tải được tệp tối đa "
+                               f"{MAX_FILE_BYTES // (1024 * 1024)} MB.") from exc
+        raise PlanError(f"Không tải được tệp “{filename}” từ Telegram. Hãy gửi lại sau ít "
+                        "phút.") from exc
+
+
+@guarded
+async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A file sent to the bot: import it as a plan (admins only)."""
+    message = update.effective_message
+    document = message.document if message else None
+    if document is None:
+        return
+    if not is_admin(update, context):
+        if is_group(update):
+            logger.debug("ignoring a document from non-admin %s in a group", user_id(update))
+            return
+        raise NotAllowed(NOT_ADMIN)
+    filename = guess_filename(document.file_name, document.mime_type)
+    check_upload(filename, document.file_size)
+    try:
+        await context.bot.send_chat_action(message.chat_id, ChatAction.TYPING)
+    except TelegramError:
+        pass  # only a courtesy
+    data = await _download(context, document.file_id, filename)
+    prepared = await asyncio.to_thread(prepare_document, data, filename)
+    svc = services(context)
+    result = store_document(svc.store, prepared, actor=user_id(update), now=svc.now())
+    rows = (None if result.status == "duplicate"
+            else [[(UNDO_LABEL, f"{UNDO}{result.document.id}")]])
+    await reply_html(update, summarize_import(result), rows)
+
+
+@guarded
+async def on_undo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The "Hoàn tác" button under an import summary: remove that document and its tasks."""
+    if not is_admin(update, context):
+        raise NotAllowed("Chỉ quản trị viên mới được hoàn tác việc nhập văn bản.")
+    raw = (update.callback_query.data or "").removeprefix(UNDO)
+    if not raw.isdigit():
+        raise UsageError("Nút hoàn tác không hợp lệ.")
+    svc = services(context)
+    doc = svc.store.document(int(raw))
+    if doc is None:
+        raise UsageError("Văn bản này đã được hoàn tác hoặc không còn trong hệ thống.")
+    removed = len(svc.store.document_tasks(doc.id))
+    svc.store.undo_import(doc.id, user_id(update), svc.now())
+    await answer(update, "Đã hoàn tác việc nhập văn bản.")
+    try:
+        await update.callback_query.edit_message_text(undo_text(doc, removed), reply_markup=None)
+    except TelegramError as exc:  # the undo is done; a stale message is only cosmetic
+        logger.info("could not edit the import summary: %s", exc)
+        await reply_html(update, undo_text(doc, removed))
+
+
+def register(app: Application) -> None:
+    """Add this slice's command, upload and button handlers."""
+    app.add_handler(CommandHandler("vanban", vanban))
+    app.add_handler(MessageHandler(filters.Document.ALL & filters.UpdateType.MESSAGE,
+                                   on_document))
+    app.add_handler(CallbackQueryHandler(on_undo, pattern=rf"^{UNDO}"))
