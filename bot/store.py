@@ -849,7 +849,7 @@ class Store:
         """
         words = search_fold(query).split()
         if not words:
-            raise UsageError("Hãy nhập từ cần tìm, ví dụ: /tim tiêm chủng.")
+            raise UsageError("Hãy nhập từ cần tìm, ví dụ: /timkiem tiêm chủng.")
         pool: Iterable[StoredTask] = (self._tasks.values() if keys is None
                                       else self.tasks_for_units(keys))
         found = []
@@ -1256,3 +1256,205 @@ class Store:
         if wanted is None:
             result.sort(key=lambda s: (fold(s.unit.locality or ""), fold(s.unit.name)))
         return result
+
+    # ==========================================================================================
+    # Scheduling additions (issue 4): snoozes, digest runs, scheduled announcements.
+    # These live in three tables outside TABLES ("snoozes", "digest_runs", "scheduled"), read
+    # lazily from the raw data on first use, so the loader above stays untouched and an older
+    # file simply has none of them. Each mutating call is one storage write, as above.
+    # ==========================================================================================
+    _SNOOZES = "snoozes"
+    _DIGEST_RUNS = "digest_runs"
+    _SCHEDULED = "scheduled"
+    _RUN_ROW = "0"
+    """Row of "digest_runs" holding the last day the digest job ran at all (chat ids != 0)."""
+    MAX_SNOOZE_DAYS = 366
+    MAX_ANNOUNCEMENT_CHARS = 3800
+    """Room for the heading within Telegram's 4,096 characters."""
+
+    def _sched_state(self) -> dict[str, Any]:
+        """Lazily parsed scheduling tables (memory mirrors the file after every commit)."""
+        state = self.__dict__.get("_sched")
+        if state is not None:
+            return state
+        from bot.records import ScheduledAnnouncement
+
+        raw = self._db.storage.read() or {}
+        table = row_id = None
+        snoozes: dict[int, tuple[date, dict[str, Any]]] = {}
+        runs: dict[int, date] = {}
+        scheduled: dict[int, ScheduledAnnouncement] = {}
+        try:
+            table = self._SNOOZES
+            for row_id, row in (raw.get(table) or {}).items():
+                snoozes[int(row_id)] = (date.fromisoformat(row["until"]), dict(row))
+            table = self._DIGEST_RUNS
+            for row_id, row in (raw.get(table) or {}).items():
+                runs[int(row_id)] = date.fromisoformat(row["day"])
+            table = self._SCHEDULED
+            for row_id, row in (raw.get(table) or {}).items():
+                scheduled[int(row_id)] = ScheduledAnnouncement.from_row(int(row_id), row)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            logger.error("bad record in %s: table %s, id %s: %r", self.path, table, row_id, exc)
+            raise ConfigError(
+                f"Tệp dữ liệu {self.path} có bản ghi hỏng (bảng {table}, mã {row_id}). "
+                "Hãy khôi phục từ bản sao lưu."
+            ) from exc
+        top = max(scheduled, default=0)
+        if self._seq.get(self._SCHEDULED, 0) < top:  # ids are never reused
+            self._seq[self._SCHEDULED] = top
+        state = {"snoozes": snoozes, "runs": runs, "scheduled": scheduled}
+        self.__dict__["_sched"] = state
+        return state
+
+    # -------------------------------------------------------------- snoozes
+    def snooze(self, code: object, until: date, *, actor: int | None,
+               now: datetime) -> StoredTask:
+        """Pause a task's reminders until ``until`` (they resume that day); an event is logged."""
+        _require_aware(now)
+        task = self._require(code)
+        if not task.is_open:
+            raise UsageError(f"Nhiệm vụ {task.code} đã hoàn thành, không cần hoãn nhắc.")
+        if isinstance(until, datetime):
+            until = until.date()
+        today = now.date()
+        if until <= today:
+            raise UsageError(f"Ngày hoãn nhắc {_vn_date(until)} phải sau hôm nay "
+                             f"({_vn_date(today)}).")
+        if (until - today).days > self.MAX_SNOOZE_DAYS:
+            raise UsageError(f"Chỉ hoãn nhắc được tối đa {self.MAX_SNOOZE_DAYS} ngày.")
+        state = self._sched_state()
+        row = {"until": until.isoformat(), "by": actor, "at": now.isoformat()}
+        batch = _Batch(self._seq)
+        batch.put(self._SNOOZES, task.id, row)
+        batch.event(now, actor, "snooze", task_id=task.id, doc_id=task.doc_id,
+                    until=until.isoformat())
+        self._commit(batch)
+        state["snoozes"][task.id] = (until, row)
+        return task
+
+    def unsnooze(self, code: object, *, actor: int | None, now: datetime) -> bool:
+        """Resume a snoozed task's reminders now; False when it was not snoozed."""
+        _require_aware(now)
+        task = self._require(code)
+        state = self._sched_state()
+        if task.id not in state["snoozes"]:
+            return False
+        batch = _Batch(self._seq)
+        batch.delete(self._SNOOZES, task.id)
+        batch.event(now, actor, "unsnooze", task_id=task.id, doc_id=task.doc_id)
+        self._commit(batch)
+        del state["snoozes"][task.id]
+        return True
+
+    def snoozes(self) -> dict[int, date]:
+        """Task id -> the day its reminders resume, for tasks that still exist."""
+        return {task_id: until for task_id, (until, _) in self._sched_state()["snoozes"].items()
+                if task_id in self._tasks}
+
+    # -------------------------------------------------------------- digest runs
+    def record_digest_run(self, day: date, chat_ids: Iterable[int], *,
+                          now: datetime) -> None:
+        """Remember that ``day``'s digest went out (for ``chat_ids``); one write.
+
+        The per-chat day is what missed reminders are counted from after downtime; the
+        run row answers "was today's digest sent?" for the catch-up at start.
+        """
+        _require_aware(now)
+        runs = self._sched_state()["runs"]
+        changed = {0: day} if runs.get(0) is None or runs[0] < day else {}
+        for chat_id in chat_ids:
+            if chat_id != 0 and (runs.get(chat_id) is None or runs[chat_id] < day):
+                changed[chat_id] = day
+        if not changed:
+            return
+        batch = _Batch(self._seq)
+        for chat_id, value in changed.items():
+            batch.put(self._DIGEST_RUNS, chat_id, {"day": value.isoformat(),
+                                                   "at": now.isoformat()})
+        self._commit(batch)
+        runs.update(changed)
+
+    def digest_days(self) -> dict[int, date]:
+        """Chat id -> the last day a digest was delivered (or found empty) for it."""
+        return {c: d for c, d in self._sched_state()["runs"].items() if c != 0}
+
+    def last_digest_run(self) -> date | None:
+        """The last day the digest job completed, or None if it never ran."""
+        return self._sched_state()["runs"].get(0)
+
+    # -------------------------------------------------------------- scheduled announcements
+    def schedule_announcement(self, text: str, unit_keys: Iterable[str], at: datetime, *,
+                              actor: int | None, now: datetime) -> int:
+        """Plan a broadcast for ``at`` (to chats following ``unit_keys``; none = every chat)."""
+        from bot.records import ScheduledAnnouncement
+
+        _require_aware(now)
+        _require_aware(at)
+        text = (text or "").strip()
+        if not text:
+            raise UsageError("Nội dung thông báo đang trống.")
+        if len(text) > self.MAX_ANNOUNCEMENT_CHARS:
+            raise UsageError(f"Thông báo dài {len(text)} ký tự; tối đa "
+                             f"{self.MAX_ANNOUNCEMENT_CHARS} ký tự.")
+        if at <= now:
+            raise UsageError(f"Thời điểm gửi {at.strftime('%H:%M %d/%m/%Y')} đã qua.")
+        keys = tuple(_as_keys(unit_keys))
+        unknown = [k for k in keys if k not in self._units]
+        if unknown:
+            raise UsageError(f"Không có đơn vị «{unknown[0]}» trong danh bạ.")
+        state = self._sched_state()
+        batch = _Batch(self._seq)
+        item = ScheduledAnnouncement(batch.next_id(self._SCHEDULED), text, keys, at, actor, now)
+        batch.put(self._SCHEDULED, item.id, item.to_row())
+        batch.event(now, actor, "schedule_announcement", announcement_id=item.id,
+                    at=at.isoformat(), units=list(keys))
+        self._commit(batch)
+        state["scheduled"][item.id] = item
+        return item.id
+
+    def scheduled_announcement(self, announcement_id: int) -> Any:
+        """The scheduled announcement with this id (a ScheduledAnnouncement), or None."""
+        return self._sched_state()["scheduled"].get(announcement_id)
+
+    def scheduled_announcements(self, *, pending_only: bool = True) -> list[Any]:
+        """Scheduled announcements (ScheduledAnnouncement), earliest first."""
+        items = self._sched_state()["scheduled"].values()
+        return sorted((a for a in items if a.pending or not pending_only),
+                      key=lambda a: (a.at, a.id))
+
+    def due_announcements(self, until: datetime) -> list[Any]:
+        """Pending announcements whose time is at or before ``until``, earliest first."""
+        _require_aware(until)
+        return [a for a in self.scheduled_announcements() if a.at <= until]
+
+    def _finish_announcement(self, announcement_id: int, now: datetime, *, actor: int | None,
+                             cancel: bool) -> Any:
+        _require_aware(now)
+        state = self._sched_state()
+        item = state["scheduled"].get(announcement_id)
+        if item is None:
+            raise UsageError(f"Không có thông báo hẹn giờ mã {announcement_id}.")
+        if not item.pending:
+            if cancel:
+                raise UsageError(f"Thông báo hẹn giờ mã {announcement_id} đã được gửi hoặc "
+                                 "đã bị huỷ.")
+            return item
+        new = replace(item, cancelled_at=now) if cancel else replace(item, sent_at=now)
+        batch = _Batch(self._seq)
+        batch.put(self._SCHEDULED, new.id, new.to_row())
+        if cancel:
+            batch.event(now, actor, "cancel_announcement", announcement_id=new.id)
+        self._commit(batch)
+        state["scheduled"][new.id] = new
+        return new
+
+    def mark_announcement_sent(self, announcement_id: int, now: datetime) -> Any:
+        """Mark a scheduled announcement as sent (idempotent)."""
+        return self._finish_announcement(announcement_id, now, actor=None, cancel=False)
+
+    def cancel_announcement(self, announcement_id: int, *, actor: int | None,
+                            now: datetime) -> Any:
+        """Cancel a pending scheduled announcement."""
+        return self._finish_announcement(announcement_id, now, actor=actor, cancel=True)
+    # ==================================== end of scheduling additions (issue 4) ===============

@@ -1,0 +1,181 @@
+"""Benchmark: the bot's commands on a big database (1,000 / 10,000 / 100,000 tasks).
+
+Run from the repository root::
+
+    .venv/bin/python -m bench.commands [--sizes 1000 10000 100000] [--queries 200]
+
+For each size it fills a database with the five sample plans replicated across many
+localities (each copy brings its own units, as many communes would), then prints:
+
+- p50/p95 time to build the reply of ``/nhiemvu`` and ``/sapden`` in-process (the page
+  functions the handlers call, minus the network), for one unit per chat (each query a
+  different unit, so no cached list helps) and for an admin listing every unit (cache dropped
+  before each call);
+- time to import each sample plan into that database (parse + store + atomic write of the
+  whole file) and to mark one task done (one atomic write);
+- start-up time (open the database and build the Application) and peak memory of a fresh
+  process doing that start-up plus the queries (``ru_maxrss``).
+
+Targets at 100,000 tasks: /nhiemvu p95 ≤ 20 ms, start-up ≤ 2 s, memory ≤ 250 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "data" / "samples"
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+TODAY = date(2022, 12, 20)
+NOW = datetime(2022, 12, 20, 9, 0, tzinfo=TZ)
+TARGETS = {"nhiemvu_p95_ms": 20.0, "startup_s": 2.0, "memory_mb": 250.0}
+
+
+def _plans() -> list[tuple[str, Any]]:
+    from bot.plans import parse_file
+
+    return [(p.name, parse_file(p)) for p in sorted(SAMPLES.glob("*.txt"))]
+
+
+def fill(path: Path, size: int) -> int:
+    """Write a database of about ``size`` tasks to ``path`` (one write at the end)."""
+    from bot.store import AtomicJSONStorage, Store
+
+    class Deferred(AtomicJSONStorage):
+        """Keeps writes in memory while filling; the real atomic write happens once."""
+
+        def write(self, data: dict[str, dict[str, Any]]) -> None:
+            self._data, self._loaded = data, True
+
+    plans = _plans()
+    store = Store(path, storage=Deferred, lock=False)
+    copy = 0
+    while store.task_count < size:
+        name, plan = plans[copy % len(plans)]
+        doc = plan.document
+        place = f"Xã Thử {copy // len(plans) + 1}"
+        clone = replace(plan, document=replace(
+            doc, locality=place, number=f"{doc.number}-{copy}" if doc.number else None,
+            issuer=f"{doc.issuer or 'UBND'} {place}"))
+        store.import_plan(clone, filename=name, file_hash=f"bench-{copy}", actor=None, now=NOW)
+        copy += 1
+    data = store.db.storage.read()
+    store.close()
+    AtomicJSONStorage(path).write(data)
+    return sum(len(t) for n, t in data.items() if n == "tasks")
+
+
+def _percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    return statistics.median(ordered), p95
+
+
+def _timed(fn: Any) -> float:
+    start = time.perf_counter()
+    fn()
+    return (time.perf_counter() - start) * 1000
+
+
+def measure(path: Path, queries: int) -> dict[str, Any]:
+    """Runs in a fresh process: start-up, queries, imports, peak memory."""
+    from bot.board import forget
+    from bot.clock import FixedClock
+    from bot.config import Settings
+    from bot.importer import import_document
+    from bot.store import Store
+    from handlers.app import build_application
+    from handlers.tasks import nhiemvu_page, sapden_page
+
+    t0 = time.perf_counter()
+    store = Store(path, lock=False)
+    app = build_application(Settings(data_dir=path.parent), store, FixedClock(NOW),
+                            token="123:bench")
+    startup = time.perf_counter() - t0
+    del app
+    gc.collect()
+
+    rng = random.Random(7)
+    keys = [u.key for u in store.units() if not u.generic]
+    picked = rng.sample(keys, min(queries, len(keys)))
+    one_unit = [_timed(lambda k=k: nhiemvu_page(store, (k,), TODAY, 1)) for k in picked]
+    upcoming = [_timed(lambda k=k: sapden_page(store, (k,), TODAY, 7, 1)) for k in picked]
+    every = []
+    for _ in range(max(5, queries // 20)):
+        forget(store)
+        every.append(_timed(lambda: nhiemvu_page(store, None, TODAY, 1)))
+
+    imports = {}
+    for sample in sorted(SAMPLES.glob("*.txt")):
+        data = sample.read_bytes() + b"\n"  # a new file: not a duplicate of the samples
+        imports[sample.name[:3]] = _timed(lambda d=data, n=sample.name: import_document(
+            store, d, n, actor=None, now=NOW)) / 1000
+    task = next(t for t in store.open_tasks(None))
+    done_ms = _timed(lambda: store.mark_done(task.code, actor=None, now=NOW))
+    return {
+        "tasks": store.task_count, "units": len(keys), "startup_s": startup,
+        "nhiemvu": _percentiles(one_unit), "sapden": _percentiles(upcoming),
+        "nhiemvu_all": _percentiles(every), "imports_s": imports, "done_ms": done_ms,
+        "file_mb": path.stat().st_size / 1e6,
+        "memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.measure:
+        print(json.dumps(measure(args.measure, args.queries)))
+        return 0
+
+    print("size | tasks | units | fill s | file MB | start-up s | /nhiemvu 1 unit p50/p95 ms | "
+          "/nhiemvu all units p50/p95 ms | /sapden p50/p95 ms | /xong ms | peak MB | "
+          "import 000/001/002/003/004 s")
+    for size in args.sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "bench.json"
+            t0 = time.perf_counter()
+            fill(path, size)
+            fill_s = time.perf_counter() - t0
+            proc = subprocess.run([sys.executable, "-m", "bench.commands", "--measure",
+                                   str(path), "--queries", str(args.queries)],
+                                  cwd=ROOT, capture_output=True, text=True, check=True)
+            r = json.loads(proc.stdout.strip().splitlines()[-1])
+        imports = "/".join(f"{v:.2f}" for v in r["imports_s"].values())
+        print(f"{size} | {r['tasks']} | {r['units']} | {fill_s:.1f} | {r['file_mb']:.1f} | "
+              f"{r['startup_s']:.2f} | {r['nhiemvu'][0]:.2f}/{r['nhiemvu'][1]:.2f} | "
+              f"{r['nhiemvu_all'][0]:.1f}/{r['nhiemvu_all'][1]:.1f} | "
+              f"{r['sapden'][0]:.2f}/{r['sapden'][1]:.2f} | {r['done_ms']:.0f} | "
+              f"{r['memory_mb']:.0f} | {imports}", flush=True)
+        if size == max(args.sizes):
+            checks = [("/nhiemvu p95 (1 unit)", r["nhiemvu"][1], TARGETS["nhiemvu_p95_ms"], "ms"),
+                      ("/nhiemvu p95 (all units)", r["nhiemvu_all"][1],
+                       TARGETS["nhiemvu_p95_ms"], "ms"),
+                      ("start-up", r["startup_s"], TARGETS["startup_s"], "s"),
+                      ("peak memory", r["memory_mb"], TARGETS["memory_mb"], "MB")]
+            for name, value, target, unit in checks:
+                verdict = "met" if value <= target else "MISSED"
+                print(f"  {name}: {value:.2f} {unit} vs target {target:g} {unit} "
+                      f"(ratio {value / target:.2f}) — {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

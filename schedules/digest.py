@@ -1,0 +1,412 @@
+"""What the scheduled messages say: the daily digest of each chat, one-off reminders and
+scheduled announcements, rendered as :class:`schedules.dispatch.Outgoing` messages.
+
+Pure: the store is only read, ``today`` is a parameter, nothing is sent. The policy
+(:mod:`schedules.policy`) decides which tasks are due for a reminder on which (working) day;
+this module groups them by urgency, renders Telegram HTML and splits it into parts that fit
+Telegram's limits (4,096 visible characters, kept small enough to hold one button per task,
+at most :data:`MAX_BUTTONS` buttons per message). Every idempotency key is deterministic, so a
+re-run after a restart repeats nothing that the delivery log holds as sent:
+
+* ``digest:{chat_id}:{yyyy-mm-dd}:{part}`` (part from 1),
+* ``remind:{reminder_id}``,
+* ``announce:{announcement_id}:{chat_id}``.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+
+from bot.models import Recurrence
+from bot.records import Reminder, StoredTask
+from bot.store import Store
+from schedules.dispatch import Outgoing
+from schedules.policy import (
+    DEFAULT_OFFSETS,
+    DEFAULT_OVERDUE_EVERY,
+    OVERDUE,
+    TODAY,
+    DigestItem,
+    bucket_for_offset,
+    bucket_label,
+    bucket_order,
+    digest_items,
+    missed_items,
+    normalize_offsets,
+)
+
+logger = logging.getLogger(__name__)
+
+MAX_MESSAGE_CHARS = 4096
+"""Telegram's limit on a message's visible text (counted in UTF-16 code units, to be safe)."""
+MAX_BUTTONS = 100
+"""Telegram's limit on inline buttons in one message."""
+BUTTONS_PER_ROW = 3
+MAX_SNIPPET = 140
+"""Longest start of a task's text in a digest line."""
+MIN_SNIPPET = 16
+"""Shortest start of a task's text before a digest is split into several messages."""
+SPLIT_SNIPPET = 90
+"""Text length used once a digest has to be split anyway."""
+REMINDER_TEXT_CHARS = 700
+ANNOUNCEMENT_CHARS = 3900
+MAX_UNITS_LINE = 300
+LATE_NOTE_AFTER = timedelta(minutes=10)
+"""A one-off reminder sent later than this (bot was down) says so."""
+
+DONE_PREFIX = "done:"
+DONE_LABEL = "Đã xong {code}"
+MISSED_NOTE = "nhắc bù"
+LEAD, SUPPORT = "chủ trì", "phối hợp"
+_SAFETY = 16
+"""Characters kept free in each part (rounding, future tweaks of the texts)."""
+
+
+# ------------------------------------------------------------------------------ helpers
+def vlen(text: str) -> int:
+    """Visible length as Telegram counts it (UTF-16 code units) of plain text."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def vn_date(day: date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+def snippet(text: str, limit: int) -> str:
+    """The start of ``text`` (whitespace collapsed), cut at a word boundary, with "…"."""
+    flat = " ".join(text.split())
+    if vlen(flat) <= limit:
+        return flat
+    cut = flat[: max(1, limit - 1)]
+    space = cut.rfind(" ")
+    if space >= limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-–") + "…"
+
+
+def days_phrase(days: int) -> str:
+    """"còn 3 ngày", "đến hạn hôm nay", "quá hạn 2 ngày"."""
+    if days > 0:
+        return f"còn {days} ngày"
+    if days == 0:
+        return "đến hạn hôm nay"
+    return f"quá hạn {-days} ngày"
+
+
+def done_rows(task_ids: Sequence[int], per_row: int = BUTTONS_PER_ROW
+              ) -> tuple[tuple[tuple[str, str], ...], ...]:
+    """One "Đã xong <code>" button per task (callback "done:<id>"), several per row."""
+    buttons = [(DONE_LABEL.format(code=t), f"{DONE_PREFIX}{t}") for t in task_ids]
+    return tuple(tuple(buttons[i:i + per_row]) for i in range(0, len(buttons), per_row))
+
+
+@dataclass(frozen=True, slots=True)
+class _PolicyTask:
+    """A recurring task with its document's period, which the policy reads as the window."""
+
+    id: int
+    due: date | None
+    status: str
+    recurrence: Recurrence | None
+    doc_period_start: date | None
+    doc_period_end: date | None
+
+
+def _policy_tasks(store: Store, tasks: Iterable[StoredTask], last_day: date) -> list:
+    """Tasks as the policy wants them; one-off tasks due after ``last_day`` are dropped early."""
+    out: list = []
+    periods: dict[int, tuple[date | None, date | None]] = {}
+    for task in tasks:
+        if task.recurrence is None:
+            if task.due is not None and task.due <= last_day:
+                out.append(task)
+            continue
+        if task.doc_id not in periods:
+            doc = store.document(task.doc_id)
+            period = doc.period if doc else None
+            periods[task.doc_id] = (period.start, period.end) if period else (None, None)
+        start, end = periods[task.doc_id]
+        out.append(_PolicyTask(task.id, task.due, task.status, task.recurrence, start, end))
+    return out
+
+
+def _bucket_today(days: int, offsets: Sequence[int]) -> str:
+    """Bucket of a missed item seen from today: the nearest offset at or above its days."""
+    if days < 0:
+        return OVERDUE
+    if days == 0:
+        return TODAY
+    for offset in sorted(o for o in offsets if o > 0):
+        if offset >= days:
+            return bucket_for_offset(offset)
+    return bucket_for_offset(max(offsets))
+
+
+# ------------------------------------------------------------------------------ digest model
+@dataclass(frozen=True, slots=True)
+class DigestLine:
+    """One task in one chat's digest, seen from the digest day."""
+
+    task: StoredTask
+    bucket: str
+    due: date
+    days: int
+    """Calendar days from the digest day to ``due`` (negative: overdue)."""
+    lead: bool
+    """True when the chat follows one of the task's lead units."""
+    missed: bool = False
+    """A reminder the bot could not send on its day (downtime), folded into this digest."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChatDigest:
+    """What one chat's digest of ``day`` holds, before rendering."""
+
+    chat_id: int
+    day: date
+    unit_names: tuple[str, ...]
+    lines: tuple[DigestLine, ...]
+
+    def counts(self) -> dict[str, int]:
+        """Lines per bucket, in display order."""
+        out: dict[str, int] = {}
+        for line in self.lines:
+            out[line.bucket] = out.get(line.bucket, 0) + 1
+        return out
+
+    @property
+    def task_ids(self) -> tuple[int, ...]:
+        return tuple(dict.fromkeys(line.task.id for line in self.lines))
+
+
+def chat_digests(store: Store, today: date, *, offsets: Iterable[int] = DEFAULT_OFFSETS,
+                 overdue_every: int = DEFAULT_OVERDUE_EVERY,
+                 missed_since: Mapping[int, date] | None = None,
+                 snoozed: Mapping[int, date] | None = None) -> list[ChatDigest]:
+    """The digest content of every active chat with something to say on ``today``."""
+    offs = normalize_offsets(offsets)
+    order = {b: i for i, b in enumerate(bucket_order(offs))}
+    snoozed = store.snoozes() if snoozed is None else snoozed
+    # Before-deadline reminders move at most a few weeks earlier (Tết plus weekends).
+    last_day = today + timedelta(days=max(offs) + 31)
+    out: list[ChatDigest] = []
+    for chat in store.chats(active_only=True):
+        keys = chat.unit_keys
+        if not keys:
+            continue
+        stored = store.open_tasks(keys)
+        tasks = _policy_tasks(store, stored, last_day)
+        if not tasks:
+            continue
+        by_id = {t.id: t for t in stored}
+        items = digest_items(tasks, today, offs, overdue_every, snoozed=snoozed)
+        since = (missed_since or {}).get(chat.id)
+        missed = (missed_items(tasks, since, today, offs, overdue_every, snoozed=snoozed)
+                  if since is not None else [])
+        if not items and not missed:
+            continue
+        wanted = set(keys)
+        lines = [_line(by_id[i.task_id], i, today, wanted, offs, missed=False) for i in items]
+        lines += [_line(by_id[i.task_id], i, today, wanted, offs, missed=True) for i in missed]
+        lines.sort(key=lambda ln: (order.get(ln.bucket, len(order)), ln.due, ln.task.id))
+        names = tuple(dict.fromkeys(store.unit_name(k) for k in keys))
+        out.append(ChatDigest(chat.id, today, names, tuple(lines)))
+    return out
+
+
+def _line(task: StoredTask, item: DigestItem, today: date, wanted: set[str],
+          offsets: Sequence[int], *, missed: bool) -> DigestLine:
+    days = (item.due - today).days
+    bucket = _bucket_today(days, offsets) if missed else item.bucket
+    return DigestLine(task, bucket, item.due, days, bool(wanted.intersection(task.lead)),
+                      missed)
+
+
+# ------------------------------------------------------------------------------ rendering
+@dataclass(frozen=True, slots=True)
+class _Piece:
+    """A self-contained (balanced) line of HTML with its visible length."""
+
+    html: str
+    visible: int
+    task_id: int | None = None
+
+
+def _text_piece(visible_text: str, *, bold: bool = False, italic: bool = False) -> _Piece:
+    body = html.escape(visible_text, quote=False)
+    if bold:
+        body = f"<b>{body}</b>"
+    if italic:
+        body = f"<i>{body}</i>"
+    return _Piece(body, vlen(visible_text))
+
+
+def _line_parts(line: DigestLine) -> tuple[str, str]:
+    """(visible, HTML) of a line up to its text: "• 17 · 31/12/2022 · còn 7 ngày · chủ trì: "."""
+    code = line.task.code
+    meta = f" · {vn_date(line.due)} · {days_phrase(line.days)}"
+    if line.missed:
+        meta += f" · {MISSED_NOTE}"
+    role = LEAD if line.lead else SUPPORT
+    return (f"• {code}{meta} · {role}: ",
+            f"• <b>{code}</b>{html.escape(meta, quote=False)} · <i>{role}</i>: ")
+
+
+def _line_piece(line: DigestLine, text_chars: int) -> _Piece:
+    visible, body = _line_parts(line)
+    start = snippet(line.task.text, text_chars)
+    return _Piece(body + html.escape(start, quote=False), vlen(visible + start), line.task.id)
+
+
+def _title(day: date, part: int, parts: int) -> _Piece:
+    suffix = f" (phần {part}/{parts})" if parts > 1 else ""
+    return _text_piece(f"📋 Bản tin nhắc việc ngày {vn_date(day)}{suffix}", bold=True)
+
+
+def _intro(digest: ChatDigest) -> list[_Piece]:
+    units = snippet("Đơn vị: " + "; ".join(digest.unit_names), MAX_UNITS_LINE)
+    counts = " · ".join(f"{bucket_label(b)}: {n}" for b, n in digest.counts().items())
+    return [_text_piece(units, italic=True),
+            _text_piece(f"{len(digest.task_ids)} nhiệm vụ cần chú ý — {counts}")]
+
+
+FOOTER = "Bấm «Đã xong» khi hoàn thành; /tamhoan <mã> <ngày> để hoãn nhắc."
+
+
+def render_digest(digest: ChatDigest) -> list[Outgoing]:
+    """The digest as one message when it fits, else as parts (keys ``digest:chat:day:n``)."""
+    if not digest.lines:
+        return []
+    intro = _intro(digest)
+    counts = digest.counts()
+    headings = {b: _text_piece(f"{bucket_label(b)} ({n})", bold=True) for b, n in counts.items()}
+    footer = _text_piece(FOOTER, italic=True)
+    fixed = (_title(digest.day, 99, 99).visible + sum(p.visible + 1 for p in intro)
+             + sum(h.visible + 2 for h in headings.values()) + footer.visible + 2 + _SAFETY)
+    overhead = sum(vlen(_line_parts(ln)[0]) + 1 for ln in digest.lines)
+    room = (MAX_MESSAGE_CHARS - fixed - overhead) // len(digest.lines)
+    fits = len(digest.task_ids) <= MAX_BUTTONS and room >= MIN_SNIPPET
+    text_chars = min(MAX_SNIPPET, room) if fits else SPLIT_SNIPPET
+    pieces = [_line_piece(ln, text_chars) for ln in digest.lines]
+    parts = _pack(digest, pieces, headings, intro, footer)
+    total = len(parts)
+    out: list[Outgoing] = []
+    for number, (body, task_ids) in enumerate(parts, start=1):
+        text = "\n".join([_title(digest.day, number, total).html, *body])
+        out.append(Outgoing(f"digest:{digest.chat_id}:{digest.day.isoformat()}:{number}",
+                            digest.chat_id, text, done_rows(task_ids)))
+    return out
+
+
+def _pack(digest: ChatDigest, pieces: list[_Piece], headings: Mapping[str, _Piece],
+          intro: list[_Piece], footer: _Piece) -> list[tuple[list[str], list[int]]]:
+    """Greedy split on line boundaries: ≤ 4,096 visible characters and ≤ 100 buttons each.
+
+    A bucket heading is repeated ("(tiếp)") at the top of a part that continues it.
+    """
+    limit = MAX_MESSAGE_CHARS - _title(digest.day, 99, 99).visible - 1 - _SAFETY
+    parts: list[tuple[list[str], list[int]]] = []
+    body: list[str] = [p.html for p in intro]
+    used = sum(p.visible + 1 for p in intro)
+    ids: list[int] = []
+    current = None
+    for line, piece in zip(digest.lines, pieces, strict=True):
+        new_task = piece.task_id not in ids
+        heading = None
+        if line.bucket != current:
+            heading = headings[line.bucket]
+        need = piece.visible + 1 + (heading.visible + 2 if heading else 0)
+        if body and (used + need > limit or (new_task and len(ids) >= MAX_BUTTONS)):
+            parts.append((body, ids))
+            body, used, ids = [], 0, []
+            new_task = True
+            if heading is None:  # continuing a bucket in a new part
+                heading = _text_piece(f"{bucket_label(line.bucket)} (tiếp)", bold=True)
+                need += heading.visible + 2
+        if heading is not None:
+            body.extend(["", heading.html])
+            current = line.bucket
+        body.append(piece.html)
+        used += need
+        if new_task:
+            ids.append(piece.task_id)  # type: ignore[arg-type]
+    if used + footer.visible + 2 > limit:
+        parts.append((body, ids))
+        body, ids = [], []
+    body.extend(["", footer.html])
+    parts.append((body, ids))
+    return parts
+
+
+def build_digests(store: Store, today: date, *, offsets: Iterable[int] = DEFAULT_OFFSETS,
+                  overdue_every: int = DEFAULT_OVERDUE_EVERY,
+                  missed_since: Mapping[int, date] | None = None,
+                  snoozed: Mapping[int, date] | None = None) -> list[Outgoing]:
+    """One digest (one or more parts) per active chat whose units have reminders ``today``.
+
+    ``missed_since`` maps chat id -> the last day its digest went out: reminders that fell
+    between that day and ``today`` (bot down) are folded in, marked "nhắc bù". ``snoozed``
+    defaults to ``store.snoozes()``. Whether ``today`` is a working day is the caller's
+    business (the policy already moved every reminder onto working days).
+    """
+    out: list[Outgoing] = []
+    for digest in chat_digests(store, today, offsets=offsets, overdue_every=overdue_every,
+                               missed_since=missed_since, snoozed=snoozed):
+        out.extend(render_digest(digest))
+    return out
+
+
+# ------------------------------------------------------------------------------ one-offs
+def build_reminder(store: Store, reminder: Reminder, *, now: datetime | None = None,
+                   tz: tzinfo | None = None) -> Outgoing | None:
+    """The message of a one-off /nhacnho reminder (key ``remind:{id}``).
+
+    None when the task is gone or already done (nothing to remind). ``now`` (aware) adds a
+    note when the reminder goes out late after downtime and counts the days left from it.
+    """
+    task = store.task(reminder.task_id)
+    if task is None or not task.is_open:
+        return None
+    zone = tz or reminder.at.tzinfo
+    at_local = reminder.at.astimezone(zone)
+    when = now.astimezone(zone) if now is not None else at_local
+    lines = [f"<b>⏰ Nhắc việc</b> (hẹn lúc {at_local.strftime('%H:%M %d/%m/%Y')})"]
+    if now is not None and now - reminder.at > LATE_NOTE_AFTER:
+        lines.append("<i>Gửi muộn vì bot tạm ngừng hoạt động vào giờ hẹn.</i>")
+    meta = f"<b>Nhiệm vụ {task.code}</b>"
+    if task.due is not None:
+        meta += f" · hạn {vn_date(task.due)} · {days_phrase((task.due - when.date()).days)}"
+    lines.append(meta)
+    doc = store.document(task.doc_id)
+    if doc is not None:
+        lines.append(f"Văn bản: {html.escape(doc.label, quote=False)}")
+    lines.append(html.escape(snippet(task.text, REMINDER_TEXT_CHARS), quote=False))
+    return Outgoing(f"remind:{reminder.id}", reminder.chat_id, "\n".join(lines),
+                    done_rows([task.id]))
+
+
+def announcement_targets(store: Store, item: object) -> list[int]:
+    """Active chats a scheduled announcement goes to (its units' followers, else every chat)."""
+    keys = tuple(getattr(item, "unit_keys", ()) or ())
+    if not keys:
+        return [c.id for c in store.chats(active_only=True)]
+    chats: dict[int, None] = {}
+    for key in keys:
+        for chat in store.unit_chats(key):
+            chats[chat.id] = None
+    return list(chats)
+
+
+def build_announcement(store: Store, item: object) -> list[Outgoing]:
+    """One message per target chat (keys ``announce:{id}:{chat_id}``); text is escaped."""
+    text = getattr(item, "text", "")
+    if vlen(text) > ANNOUNCEMENT_CHARS:  # the store refuses longer ones; never exceed 4,096
+        text = snippet(text, ANNOUNCEMENT_CHARS)
+    body = "<b>📢 Thông báo</b>\n" + html.escape(text, quote=False)
+    item_id = getattr(item, "id", 0)
+    return [Outgoing(f"announce:{item_id}:{chat_id}", chat_id, body)
+            for chat_id in announcement_targets(store, item)]

@@ -1,0 +1,254 @@
+"""The bot's clockwork: one daily digest job, one sweep job, and a catch-up at start.
+
+Everything that must survive a restart lives in the database, not in the scheduler (PTB's
+JobQueue keeps jobs in memory only):
+
+* the daily digest is ONE cron job (id ``digest``) at ``settings.digest_time`` in
+  ``settings.tz``; it runs every day and skips non-working days itself (PTB numbers
+  ``run_daily(days=...)`` from Sunday = 0 while APScheduler's cron starts at Monday = 0, so
+  filtering days there is a trap);
+* one-off reminders (/nhacnho) and scheduled announcements are rows in the store; a sweep job
+  (id ``sweep``, every minute) sends the due ones, so there is no job per reminder and a
+  reminder that fell due while the bot was down goes out at the first sweep;
+* at start, :func:`catch_up` sends today's digest if its time passed less than
+  ``catch_up_grace`` ago and it was not sent; older misses are folded into the next digest
+  (``missed_since``, from :meth:`bot.store.Store.digest_days`).
+
+Deliveries are idempotent (keys in the delivery log, see :mod:`schedules.digest`): running a
+digest or sweep twice sends nothing twice. The only repeat possible is a message sent just
+before a crash and not yet logged.
+
+All functions take ``now`` (aware) from the caller, so tests drive time with a FixedClock.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from bot.errors import ConfigError
+from schedules.digest import (
+    build_announcement,
+    build_digests,
+    build_reminder,
+)
+from schedules.dispatch import FAILED, SENT, SKIPPED, UNDELIVERABLE, Dispatcher, Outcome
+from schedules.policy import (
+    DEFAULT_OVERDUE_EVERY,
+    digest_instant,
+    next_digest_instant,
+)
+from schedules.workdays import is_working_day
+
+logger = logging.getLogger(__name__)
+
+DIGEST_JOB_ID = "digest"
+SWEEP_JOB_ID = "sweep"
+DEFAULT_MISFIRE_GRACE = timedelta(hours=3)
+"""How late the daily job may still fire (event loop blocked, clock jump); APScheduler's own
+default is 1 s, which silently skips a job delayed by a slow disk write."""
+DEFAULT_CATCH_UP_GRACE = timedelta(hours=6)
+"""At start, today's digest is still sent if its time passed less than this ago."""
+SWEEP_INTERVAL = timedelta(minutes=1)
+SWEEP_MISFIRE_GRACE = timedelta(seconds=50)
+GIVE_UP_AFTER = timedelta(days=1)
+"""A reminder or announcement still failing this long after its time is not retried."""
+FINAL = (SENT, SKIPPED, UNDELIVERABLE)
+"""Outcomes after which a message is settled (FAILED may be retried at the next sweep)."""
+
+
+# ------------------------------------------------------------------------------ helpers
+def _services(app_or_services: Any) -> Any:
+    """Accept the Application (``bot_data["services"]``) or the Services object itself."""
+    bot_data = getattr(app_or_services, "bot_data", None)
+    if isinstance(bot_data, dict) and "services" in bot_data:
+        return bot_data["services"]
+    return app_or_services
+
+
+def _local_day(services: Any, now: datetime) -> date:
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")
+    return now.astimezone(services.settings.tz).date()
+
+
+def schedule_instants(settings: Any, now: datetime, days: int) -> list[datetime]:
+    """Digest instants strictly after ``now`` and within ``days`` days, working days only.
+
+    Aware datetimes in ``settings.tz`` (07:30 +07:00 by default), whatever the machine's TZ.
+    """
+    end = now + timedelta(days=days)
+    out: list[datetime] = []
+    instant = next_digest_instant(now, settings.digest_time, settings.tz)
+    while instant <= end:
+        if is_working_day(instant.date()):
+            out.append(instant)
+        instant = digest_instant(instant.date() + timedelta(days=1), settings.digest_time,
+                                 settings.tz)
+    return out
+
+
+# ------------------------------------------------------------------------------ runs
+async def run_digest(app_or_services: Any, dispatcher: Dispatcher, now: datetime, *,
+                     concurrency: int = 30,
+                     overdue_every: int = DEFAULT_OVERDUE_EVERY) -> list[Outcome]:
+    """Send today's digests (nothing on non-working days) and record the run.
+
+    A chat whose digest fully went out (sent or already sent) gets ``today`` as its last
+    digest day; a chat whose delivery failed keeps its older day, so its reminders are folded
+    into the next digest instead of being lost.
+    """
+    services = _services(app_or_services)
+    store, settings = services.store, services.settings
+    today = _local_day(services, now)
+    if not is_working_day(today):
+        logger.info("digest skipped: %s is not a working day", today)
+        return []
+    chats = [c.id for c in store.chats(active_only=True) if c.unit_keys]
+    msgs = build_digests(store, today, offsets=settings.reminder_offsets,
+                         overdue_every=overdue_every, missed_since=store.digest_days())
+    logger.info("digest %s: %d message(s) for %d chat(s)", today, len(msgs),
+                len({m.chat_id for m in msgs}))
+    outcomes = await dispatcher.send_many(msgs, concurrency=concurrency)
+    bad = {m.chat_id for m, o in zip(msgs, outcomes, strict=True) if o.status not in (SENT,
+                                                                                      SKIPPED)}
+    moved = {m.chat_id: o.chat_id for m, o in zip(msgs, outcomes, strict=True)
+             if o.chat_id != m.chat_id}
+    done = [moved.get(c, c) for c in chats if c not in bad]
+    store.record_digest_run(today, done, now=now)
+    if bad:
+        logger.warning("digest %s not delivered to %d chat(s): %s", today, len(bad),
+                       sorted(bad))
+    return outcomes
+
+
+async def run_sweep(app_or_services: Any, dispatcher: Dispatcher, now: datetime, *,
+                    concurrency: int = 30) -> list[Outcome]:
+    """Send the one-off reminders and scheduled announcements due at ``now``.
+
+    A reminder or announcement is marked sent once every message of it is settled (sent,
+    already sent, or undeliverable); a "failed" one is retried at the next sweep until
+    :data:`GIVE_UP_AFTER` has passed (the delivery log keeps the reason either way).
+    """
+    services = _services(app_or_services)
+    store, settings = services.store, services.settings
+    reminders = store.due_reminders(now)
+    announcements = store.due_announcements(now)
+    if not reminders and not announcements:
+        return []
+    msgs = []
+    owners: list[tuple[str, int]] = []
+    for reminder in reminders:
+        msg = build_reminder(store, reminder, now=now, tz=settings.tz)
+        if msg is None:
+            logger.info("reminder %s dropped: task %s is done or gone", reminder.id,
+                        reminder.task_id)
+            store.mark_reminder_sent(reminder.id, now)
+            continue
+        msgs.append(msg)
+        owners.append(("remind", reminder.id))
+    for item in announcements:
+        for msg in build_announcement(store, item):
+            msgs.append(msg)
+            owners.append(("announce", item.id))
+    outcomes = await dispatcher.send_many(msgs, concurrency=concurrency)
+
+    by_owner: dict[tuple[str, int], list[Outcome]] = {}
+    for owner, outcome in zip(owners, outcomes, strict=True):
+        by_owner.setdefault(owner, []).append(outcome)
+    for reminder in reminders:
+        results = by_owner.get(("remind", reminder.id))
+        if results is not None and _settled(results, reminder.at, now):
+            store.mark_reminder_sent(reminder.id, now)
+    for item in announcements:
+        results = by_owner.get(("announce", item.id), [])
+        if _settled(results, item.at, now):
+            store.mark_announcement_sent(item.id, now)
+            failed = [o.chat_id for o in results if o.status in (UNDELIVERABLE, FAILED)]
+            store.log_announcement(item.text, actor=item.actor, now=now,
+                                   chat_ids=[o.chat_id for o in results],
+                                   unit_keys=item.unit_keys, failed=failed)
+    return outcomes
+
+
+def _settled(outcomes: Iterable[Outcome], at: datetime, now: datetime) -> bool:
+    return all(o.status in FINAL for o in outcomes) or now - at >= GIVE_UP_AFTER
+
+
+async def catch_up(app_or_services: Any, dispatcher: Dispatcher, now: datetime, *,
+                   grace: timedelta = DEFAULT_CATCH_UP_GRACE,
+                   concurrency: int = 30) -> list[Outcome]:
+    """At start: today's digest if it is overdue by less than ``grace`` and not yet sent,
+    then everything the sweep would send (reminders that fell due while the bot was down)."""
+    services = _services(app_or_services)
+    store, settings = services.store, services.settings
+    today = _local_day(services, now)
+    instant = digest_instant(today, settings.digest_time, settings.tz)
+    outcomes: list[Outcome] = []
+    last = store.last_digest_run()
+    if not is_working_day(today):
+        logger.info("catch-up: %s is not a working day", today)
+    elif now < instant:
+        logger.info("catch-up: today's digest is still ahead (%s)", instant.isoformat())
+    elif last is not None and last >= today:
+        logger.info("catch-up: today's digest was already sent")
+    elif now - instant > grace:
+        logger.warning("catch-up: today's digest (%s) missed by more than %s; its reminders "
+                       "go into the next digest", instant.isoformat(), grace)
+    else:
+        logger.info("catch-up: sending today's digest (due %s)", instant.isoformat())
+        outcomes += await run_digest(services, dispatcher, now, concurrency=concurrency)
+    outcomes += await run_sweep(services, dispatcher, now, concurrency=concurrency)
+    return outcomes
+
+
+# ------------------------------------------------------------------------------ wiring
+async def _digest_job(context: Any) -> None:
+    """Daily digest (skips non-working days itself)."""
+    app = context.application
+    services = _services(app)
+    await run_digest(services, app.bot_data["dispatcher"], services.clock.now())
+
+
+async def _sweep_job(context: Any) -> None:
+    """Send due one-off reminders and scheduled announcements."""
+    app = context.application
+    services = _services(app)
+    await run_sweep(services, app.bot_data["dispatcher"], services.clock.now())
+
+
+async def start_schedules(app: Any, *, misfire_grace: timedelta = DEFAULT_MISFIRE_GRACE,
+                          catch_up_grace: timedelta = DEFAULT_CATCH_UP_GRACE,
+                          sweep_interval: timedelta = SWEEP_INTERVAL,
+                          run_catch_up: bool = True) -> None:
+    """Called from post_init: dispatcher, the two jobs, then the catch-up (before polling,
+    so a restart's catch-up is done before the bot answers commands)."""
+    services = _services(app)
+    if app.job_queue is None:
+        raise ConfigError("Bot thiếu JobQueue: hãy cài python-telegram-bot[job-queue].")
+    dispatcher = Dispatcher(app.bot, services.store, services.clock)
+    app.bot_data["dispatcher"] = dispatcher
+    settings = services.settings
+    at = settings.digest_time.replace(tzinfo=settings.tz)
+    # Every day (PTB counts days from Sunday = 0, APScheduler from Monday = 0: do not filter
+    # here); the callback skips non-working days, holidays included.
+    app.job_queue.run_daily(
+        _digest_job, time=at, days=tuple(range(7)), name=DIGEST_JOB_ID,
+        job_kwargs={"id": DIGEST_JOB_ID, "replace_existing": True,
+                    "misfire_grace_time": int(misfire_grace.total_seconds()),
+                    "coalesce": True})
+    app.job_queue.run_repeating(
+        _sweep_job, interval=sweep_interval, first=sweep_interval, name=SWEEP_JOB_ID,
+        job_kwargs={"id": SWEEP_JOB_ID, "replace_existing": True,
+                    "misfire_grace_time": int(SWEEP_MISFIRE_GRACE.total_seconds()),
+                    "coalesce": True, "max_instances": 1})
+    logger.info("schedules: digest daily at %s (%s), sweep every %s",
+                settings.digest_time.strftime("%H:%M"), settings.timezone, sweep_interval)
+    if not run_catch_up:
+        return
+    try:
+        await catch_up(services, dispatcher, services.clock.now(), grace=catch_up_grace)
+    except Exception:  # the bot must start even if the catch-up fails; the jobs still run
+        logger.exception("catch-up at start failed")
