@@ -104,6 +104,25 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 2 if failures else 0
 
 
+def cmd_schedule(args: argparse.Namespace) -> int:
+    """Preview what the bot will send in the next days, to which chat and when."""
+    from bot.clock import ShiftedClock, SystemClock
+    from bot.config import load_settings
+    from bot.store import Store
+    from schedules.preview import preview_text
+
+    settings = load_settings()
+    clock = ShiftedClock(args.today, settings.tz) if args.today else SystemClock(settings.tz)
+    if not settings.db_path.is_file():
+        print(f"Chưa có cơ sở dữ liệu {settings.db_path}: hãy nhập kế hoạch trước "
+              "(python -m bot nhap TỆP).", file=sys.stderr)
+        return 2
+    # lock=False: a read-only look, allowed while the bot itself runs.
+    with Store(settings.db_path, lock=False) as store:
+        print(preview_text(store, settings, clock.now(), args.days))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Bot nhắc việc theo kế hoạch")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -120,6 +139,11 @@ def main(argv: list[str] | None = None) -> int:
     i = sub.add_parser("nhap", help="nhập kế hoạch vào cơ sở dữ liệu của bot")
     i.add_argument("files", nargs="+", metavar="FILE")
     i.set_defaults(func=cmd_import)
+    s = sub.add_parser("lich", help="xem trước các tin nhắc sẽ gửi, tới nhóm nào, lúc nào")
+    s.add_argument("--days", type=int, default=7, help="số ngày tới (mặc định 7)")
+    s.add_argument("--today", type=_date_arg, default=None,
+                   help="coi ngày này là hôm nay, ví dụ 2022-12-20")
+    s.set_defaults(func=cmd_schedule)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))

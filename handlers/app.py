@@ -7,7 +7,6 @@ against Telegram (``BOT_TOKEN``) or against the local fake Bot API server (``bas
 from __future__ import annotations
 
 import html
-import importlib
 import logging
 
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeDefault, Update
@@ -25,34 +24,15 @@ from telegram.ext import (
 from bot.clock import Clock
 from bot.config import Settings
 from bot.store import Store
+from handlers import actions, documents, reminders, tasks, units
 from handlers.common import Services, guarded
+from handlers.texts import COMMANDS, UNKNOWN_COMMAND
+from schedules.jobs import start_schedules
 
 logger = logging.getLogger(__name__)
 
-SLICES = ("units", "tasks", "actions", "documents", "reminders")
+SLICES = (units, tasks, actions, documents, reminders)
 """Handler modules, each with ``register(app)``. Order matters only for catch-alls (last)."""
-
-
-UNKNOWN_COMMAND = "Bot chưa biết lệnh {command}. Gõ /help để xem các lệnh."
-
-
-def _commands() -> list[tuple[str, str]]:
-    try:
-        from handlers.texts import COMMANDS
-    except ModuleNotFoundError:  # TEMPORARY, see _slices
-        return []
-    return list(COMMANDS)
-
-
-def _slices() -> list:  # TEMPORARY while the slices are written: tolerate a missing module
-    found = []
-    for name in SLICES:
-        try:
-            found.append(importlib.import_module(f"handlers.{name}"))
-        except ModuleNotFoundError as exc:
-            if exc.name != f"handlers.{name}":
-                raise
-    return found
 
 
 def build_application(settings: Settings, store: Store, clock: Clock, *,
@@ -74,7 +54,7 @@ def build_application(settings: Settings, store: Store, clock: Clock, *,
         builder = builder.base_file_url(base_file_url)
     app = builder.build()
     app.bot_data["services"] = Services(settings=settings, store=store, clock=clock)
-    for module in _slices():
+    for module in SLICES:
         module.register(app)
     # Note: after every slice, so it only sees commands nobody handled.
     app.add_handler(MessageHandler(filters.COMMAND, unknown_command), group=1)
@@ -84,13 +64,9 @@ def build_application(settings: Settings, store: Store, clock: Clock, *,
 
 async def _post_init(app: Application) -> None:
     """Command menu in Vietnamese, then the reminder schedules rebuilt from the database."""
-    commands = [BotCommand(name, description) for name, description in _commands()]
+    commands = [BotCommand(name, description) for name, description in COMMANDS]
     await app.bot.set_my_commands(commands, scope=BotCommandScopeDefault())
     await app.bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats())
-    try:
-        from schedules.jobs import start_schedules
-    except ModuleNotFoundError:  # TEMPORARY, see _slices
-        return
     await start_schedules(app)
 
 
@@ -104,7 +80,7 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     text = update.effective_message.text if update.effective_message else ""
     word = (text or "").split(maxsplit=1)[0] if text else ""
     name = word.split("@", 1)[0]
-    if name.lstrip("/").lower() in {c for c, _ in _commands()}:
+    if name.lstrip("/").lower() in {c for c, _ in COMMANDS}:
         return  # handled in group 0 (with the same or another casing)
     await update.effective_message.reply_html(UNKNOWN_COMMAND.format(
         command=html.escape(name, quote=False)))

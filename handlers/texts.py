@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "ABOUT", "ADMIN_COMMANDS", "COMMANDS", "COMMAND_SPECS", "CommandSpec", "HELP",
-    "HELP_ADMIN", "START", "START_ADMIN", "help_text", "start_text",
+    "HELP_ADMIN", "START", "START_ADMIN", "UNKNOWN_COMMAND", "help_text", "start_text",
 ]
 
 
@@ -57,6 +57,9 @@ COMMAND_SPECS: tuple[CommandSpec, ...] = (
     CommandSpec("thongbao", "/thongbao <đơn vị | tất cả> [lúc <khi nào>]: <nội dung>",
                 "Gửi thông báo tới các nhóm của đơn vị, ngay hoặc hẹn giờ", admin=True),
 )
+
+UNKNOWN_COMMAND = "Bot chưa biết lệnh {command}. Gõ /help để xem các lệnh."
+"""Reply to an unknown command; ``{command}`` is filled in HTML-escaped."""
 
 COMMANDS: list[tuple[str, str]] = [(spec.name, spec.description) for spec in COMMAND_SPECS]
 """(command, Vietnamese description) for setMyCommands, in menu order."""

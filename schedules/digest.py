@@ -389,24 +389,15 @@ def build_reminder(store: Store, reminder: Reminder, *, now: datetime | None = N
                     done_rows([task.id]))
 
 
-def announcement_targets(store: Store, item: object) -> list[int]:
-    """Active chats a scheduled announcement goes to (its units' followers, else every chat)."""
-    keys = tuple(getattr(item, "unit_keys", ()) or ())
-    if not keys:
-        return [c.id for c in store.chats(active_only=True)]
-    chats: dict[int, None] = {}
-    for key in keys:
-        for chat in store.unit_chats(key):
-            chats[chat.id] = None
-    return list(chats)
-
-
 def build_announcement(store: Store, item: object) -> list[Outgoing]:
     """One message per target chat (keys ``announce:{id}:{chat_id}``); text is escaped."""
+    from schedules.announce import render, target_chats
+
     text = getattr(item, "text", "")
     if vlen(text) > ANNOUNCEMENT_CHARS:  # the store refuses longer ones; never exceed 4,096
         text = snippet(text, ANNOUNCEMENT_CHARS)
-    body = "<b>📢 Thông báo</b>\n" + html.escape(text, quote=False)
+    keys = tuple(getattr(item, "unit_keys", ()) or ())
+    body = render(store, text, keys)
     item_id = getattr(item, "id", 0)
     return [Outgoing(f"announce:{item_id}:{chat_id}", chat_id, body)
-            for chat_id in announcement_targets(store, item)]
+            for chat_id in target_chats(store, keys)]

@@ -14,9 +14,9 @@ from typing import Any
 
 from bot.errors import UsageError
 from bot.store import Store
+from schedules.announce import target_chats
 from schedules.digest import (
     ChatDigest,
-    announcement_targets,
     chat_digests,
     snippet,
     vn_date,
@@ -68,7 +68,7 @@ def preview(store: Store, settings: Any, now: datetime, days: int = 7, *,
                      f"Nhắc nhiệm vụ {task.code}: {snippet(task.text, SUMMARY_CHARS)}"))
     for item in store.due_announcements(end):
         when = max(item.at.astimezone(settings.tz), now)
-        for chat_id in announcement_targets(store, item):
+        for chat_id in target_chats(store, tuple(item.unit_keys)):
             rows.append((when, chat_id, f"Thông báo: {snippet(item.text, SUMMARY_CHARS)}"))
     rows.sort(key=lambda r: (r[0], r[1]))
     return rows

@@ -61,3 +61,27 @@ def test_run_rejects_a_malformed_today(tmp_path: Path) -> None:
     proc = bot_cli(tmp_path, "run", "--today", "20/12/2022")
     assert proc.returncode == 2
     assert "YYYY-MM-DD" in proc.stderr
+
+
+def test_schedule_preview_lists_the_digests_of_a_followed_unit(tmp_path: Path) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from bot.store import Store
+
+    assert bot_cli(tmp_path, "nhap", str(SAMPLES[0])).returncode == 0
+    with Store(tmp_path / "data" / "bot.json") as store:
+        unit = store.match_unit("tai chinh")
+        store.subscribe(-1005, unit.key, title="Nhóm TC-KH", chat_type="supergroup", actor=1,
+                        now=datetime(2022, 12, 19, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")))
+    proc = bot_cli(tmp_path, "lich", "--today", "2022-12-20", "--days", "14")
+    assert proc.returncode == 0, proc.stderr
+    # 24/12/2022 is a Saturday: the 7-day reminder for 31/12 moves to Friday 23/12.
+    assert "23/12/2022" in proc.stdout and "24/12/2022" not in proc.stdout
+    assert "07:30  Nhóm TC-KH (-1005)" in proc.stdout
+
+
+def test_schedule_preview_without_a_database(tmp_path: Path) -> None:
+    proc = bot_cli(tmp_path, "lich")
+    assert proc.returncode == 2
+    assert "Chưa có cơ sở dữ liệu" in proc.stderr
