@@ -26,14 +26,12 @@ from handlers.common import (
 from schedules.announce import announce
 from schedules.dispatch import Dispatcher
 
-USAGE_NHACNHO = ("Cú pháp: /nhacnho &lt;mã&gt; &lt;khi nào&gt;, ví dụ "
-                 "<code>/nhacnho 17 8 giờ sáng mai</code> hoặc "
-                 "<code>/nhacnho 17 25/12 lúc 14:00</code>.")
-USAGE_TAMHOAN = ("Cú pháp: /tamhoan &lt;mã&gt; &lt;khoảng&gt;, ví dụ "
-                 "<code>/tamhoan 17 3 ngày</code> hoặc <code>/tamhoan 17 1 tuần</code>.")
-USAGE_THONGBAO = ("Cú pháp: <code>/thongbao &lt;đơn vị | tất cả&gt;: &lt;nội dung&gt;</code>, "
-                  "hẹn giờ: <code>/thongbao &lt;đơn vị&gt; lúc &lt;khi nào&gt;: &lt;nội dung&gt;"
-                  "</code>. Nhiều đơn vị cách nhau bằng dấu chấm phẩy.")
+# Plain text: guarded() escapes error messages before they reach Telegram's HTML.
+USAGE_NHACNHO = ("Cú pháp: /nhacnho <mã> <khi nào>, ví dụ /nhacnho 17 8 giờ sáng mai "
+                 "hoặc /nhacnho 17 25/12 lúc 14:00.")
+USAGE_TAMHOAN = "Cú pháp: /tamhoan <mã> <khoảng>, ví dụ /tamhoan 17 3 ngày hoặc /tamhoan 17 1 tuần."
+USAGE_THONGBAO = ("Cú pháp: /thongbao <đơn vị | tất cả>: <nội dung>; hẹn giờ: /thongbao <đơn vị> "
+                  "lúc <khi nào>: <nội dung>. Nhiều đơn vị cách nhau bằng dấu chấm phẩy.")
 SNOOZE_CHOICES = ((1, "1 ngày"), (3, "3 ngày"), (7, "1 tuần"))
 ALL_UNITS = {"tat ca", "tat ca don vi", "toan bo", "all"}
 
