@@ -36,6 +36,13 @@ _CUE = (
     r"muộn nhất(?: là)?(?: vào)?|trong|vào|ngay trong|hạn(?: chót| cuối)?(?: là)?|"
     r"thời hạn(?: là)?|không quá|từ nay đến(?: hết)?|cuối))"
 )
+
+
+def _means_before(cue: str) -> bool:
+    """"trước" as the cue itself, after any leading verb ("hoàn thành trước quý III")."""
+    return re.search(r"(?:^|\s)trước$", cue.strip()) is not None
+
+
 # A time of day that may stand between the cue and the date: "trước 14 giờ ngày 20/12".
 _CLOCK = r"(?:\d{1,2}\s*(?:giờ|h|g)(?:\s*\d{1,2}(?:\s*phút)?)?\s*,?\s*)"
 # Verbs that make "trong năm 2023" a deadline ("hoàn thành ... trong năm 2023") rather than a
@@ -207,7 +214,7 @@ def find_deadlines(text: str, *, default_year: int | None) -> list[Found]:
         year = int(m["y"]) if m["y"] else default_year
         if year is None:
             continue
-        before = cue.group(0).strip().startswith("trước")
+        before = _means_before(cue.group(0))
         due = _before_span("quarter", year, q=q) if before else quarter_end(year, q)
         add(cue, m, due, "quarter")
     # Months: "trong tháng 01/2021", "đến hết tháng 12/2022".
@@ -221,7 +228,7 @@ def find_deadlines(text: str, *, default_year: int | None) -> list[Found]:
             continue
         if folded[m.end():m.end() + 5].startswith(" nam") and not m["y"]:
             continue  # "6 tháng năm" is a duration, not a month
-        before = cue.group(0).strip().startswith("trước")
+        before = _means_before(cue.group(0))
         due = _before_span("month", year, m=mo) if before else month_end(year, mo)
         add(cue, m, due, "month")
     # Years: "hết năm 2022", "trong năm 2023", "Năm 2022, phấn đấu", "đạt chuẩn ... năm 2023".
@@ -244,7 +251,7 @@ def find_deadlines(text: str, *, default_year: int | None) -> list[Found]:
                     continue
             if word.endswith("cuối") and HORIZON_BEFORE.search(before_text):
                 continue
-            due = date(year - 1, 12, 31) if word.startswith("trước") else date(year, 12, 31)
+            due = date(year - 1, 12, 31) if _means_before(word) else date(year, 12, 31)
             add(cue, m, due, "year")
             continue
         sentence_start = re.search(r"(?:^|[.;:!?]\s*|\n)\s*$", folded[:m.start()])
