@@ -66,7 +66,9 @@ def run_local(settings: Settings, *, today: date | None, samples: Path,
     from handlers.app import build_application
     from handlers.console import run_console
 
-    configure_logging(logging.WARNING)
+    # The prompt shares the terminal: only errors, not the scheduler's notes about a demo day
+    # whose 07:30 digest "was missed".
+    configure_logging(logging.ERROR)
     clock = ShiftedClock(today or DEMO_TODAY, settings.tz)
     settings = replace(settings, admin_ids=settings.admin_ids | {DEMO_USER})
     settings.data_dir.mkdir(parents=True, exist_ok=True)
