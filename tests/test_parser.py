@@ -192,10 +192,6 @@ def test_report_results_give_no_tasks_but_directions_do() -> None:
     assert task_with(plan, "triển khai toàn diện").lead == ("Các cấp ủy, cơ quan, đơn vị",)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "parser._is_heading treats a numbered item of one sentence without units as a heading "
-    "(len < 300 and no '. X' inside), so '2. Phấn đấu ... đến hết quý II năm 2023.' gives no "
-    "task and the next item is filed under it (section 'II.2.3')"))
 def test_single_sentence_numbered_item_is_a_task() -> None:
     text = REPORT.replace(
         "2. HĐND thành phố chuẩn bị và tổ chức tốt các kỳ họp. Tăng cường công tác giám sát.",

@@ -77,6 +77,8 @@ def _is_heading(block: Block, assignment: Assignment | None) -> bool:
     if colon and len(head) < 150 and find_assignment(rest.strip()) is not None:
         return True  # "2. Về thực hiện chủ đề công tác năm 2022: Giao UBND thị xã ..."
     body = block.text.rstrip(" :*")
+    if body.endswith((".", ";")) and len(body.split()) >= 8 and not body.isupper():
+        return False  # a whole sentence: "2. Phấn đấu kết nạp … đến hết quý II năm 2023."
     return len(body) < HEADING_MAX and not re.search(r"[.!?]\s+\S", body)
 
 
