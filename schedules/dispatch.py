@@ -1,0 +1,345 @@
+"""Deliver digests, reminders and announcements once each, and never drop one silently.
+
+Every outgoing message carries an idempotency key ("remind:17:2022-12-20T08:00"). The
+:class:`Dispatcher` skips a key the delivery log already holds as "sent", sends the rest with
+python-telegram-bot, and turns each Telegram failure into a decision::
+
+    TelegramError
+    ├── RetryAfter        flood limit: sleep retry_after, retry (own, larger cap)
+    ├── ChatMigrated      group became a supergroup: move the chat in the store, retry there
+    ├── Forbidden         bot blocked or removed: chat inactive, "undeliverable"
+    ├── NetworkError
+    │   ├── BadRequest    chat not found, bad HTML...: "undeliverable" (retrying cannot help)
+    │   ├── TimedOut      retry with exponential backoff and jitter
+    │   └── (5xx, I/O)    retry with exponential backoff and jitter
+    └── (anything else)   invalid token, conflict: "failed"
+
+Each give-up is written to the delivery log with a detail, so an admin can see why a chat got
+nothing. Flood limits: the Application's ``AIORateLimiter(max_retries=0)`` keeps the bot under
+30 messages/s overall and 20/min per group and re-raises RetryAfter to us; on top of it the
+dispatcher spaces messages to one chat (1 s, 3 s for groups) because the rate limiter lets a
+group take 20 messages in one burst, which Telegram answers with a long flood wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+import warnings
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.clock import Clock
+from bot.store import StorageError, Store
+
+logger = logging.getLogger(__name__)
+
+SENT = "sent"
+SKIPPED = "skipped"
+UNDELIVERABLE = "undeliverable"
+FAILED = "failed"
+STATUSES = (SENT, SKIPPED, UNDELIVERABLE, FAILED)
+
+MAX_MIGRATIONS = 3
+"""A chat migrates once in its life; more hops in one send means a loop, not a migration."""
+_URL_PREFIXES = ("http://", "https://", "tg://")
+_PACE_MEMORY = 4096
+"""Forget pacing stamps beyond this many chats (only stamps older than the interval)."""
+
+Rows = Sequence[Sequence[tuple[str, str]]]
+Sleep = Callable[[float], Awaitable[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One message to deliver; ``key`` makes a repeated send (restart, re-run) a no-op."""
+
+    key: str
+    chat_id: int
+    text: str
+    """Telegram HTML; callers escape user and document text."""
+    rows: Rows = ()
+    """Inline keyboard rows of (label, callback_data); data starting with http(s):// is a URL."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What happened to one :class:`Outgoing` (and what the delivery log now says)."""
+
+    key: str
+    chat_id: int
+    """Final chat id (the supergroup's id after a migration)."""
+    status: str
+    """"sent", "skipped" (already sent), "undeliverable" or "failed" (gave up retrying)."""
+    detail: str | None = None
+    message_id: int | None = None
+    attempts: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Counts of a broadcast, for the admin's answer and ``store.log_announcement``."""
+
+    sent: int
+    skipped: int
+    undeliverable: int
+    failed: int
+    failed_chats: tuple[int, ...]
+    """Chats that did not get the message (undeliverable or failed), in input order."""
+
+    @property
+    def delivered(self) -> int:
+        """Messages the chats have, whether sent now or by an earlier run."""
+        return self.sent + self.skipped
+
+
+def summarize(outcomes: Iterable[Outcome]) -> Report:
+    """Count outcomes by status; list each chat that got nothing once."""
+    counts = dict.fromkeys(STATUSES, 0)
+    failed: dict[int, None] = {}
+    for outcome in outcomes:
+        counts[outcome.status] += 1
+        if outcome.status in (UNDELIVERABLE, FAILED):
+            failed[outcome.chat_id] = None
+    return Report(counts[SENT], counts[SKIPPED], counts[UNDELIVERABLE], counts[FAILED],
+                  tuple(failed))
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    """``retry_after`` in seconds, whether PTB gives an int or (PTB_TIMEDELTA) a timedelta."""
+    with warnings.catch_warnings():
+        # PTB 22 warns on each access that the attribute will become a timedelta.
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def keyboard(rows: Rows) -> InlineKeyboardMarkup | None:
+    """Pure (label, data) rows to Telegram's keyboard (same convention as handlers.common)."""
+    built = [[InlineKeyboardButton(label, url=data) if data.startswith(_URL_PREFIXES)
+              else InlineKeyboardButton(label, callback_data=data) for label, data in row]
+             for row in rows]
+    built = [row for row in built if row]
+    return InlineKeyboardMarkup(built) if built else None
+
+
+class Dispatcher:
+    """Sends :class:`Outgoing` messages with retries, pacing and a delivery log entry each.
+
+    Use from the event loop only (the store has one writer), and keep one instance per bot
+    (e.g. in ``bot_data``): per-chat pacing and migrated ids are remembered per instance.
+    ``sleep``, ``monotonic`` and ``jitter`` are injectable so tests never wait for real time.
+    """
+
+    def __init__(self, bot: Bot, store: Store, clock: Clock, *, max_attempts: int = 5,
+                 base_delay: float = 1.0, max_delay: float = 60.0, sleep: Sleep = asyncio.sleep,
+                 max_flood_waits: int = 20, max_flood_wait: float = 3600.0,
+                 chat_interval: float = 1.0, group_interval: float = 3.0,
+                 monotonic: Callable[[], float] = time.monotonic,
+                 jitter: Callable[[], float] = random.random) -> None:
+        if max_attempts < 1 or max_flood_waits < 0:
+            raise ValueError("max_attempts must be >= 1 and max_flood_waits >= 0")
+        self.bot = bot
+        self.store = store
+        self.clock = clock
+        self.max_attempts = max_attempts
+        """Give up after this many network errors (5xx, timeouts) for one message."""
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self.max_flood_waits = max_flood_waits
+        """Give up after this many RetryAfter answers for one message."""
+        self.max_flood_wait = max_flood_wait
+        """A flood wait longer than this (seconds) is a give-up, not a sleep."""
+        self.chat_interval = chat_interval
+        self.group_interval = group_interval
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self._jitter = jitter
+        self._locks: dict[int, tuple[asyncio.Lock, list[int]]] = {}
+        self._last_send: dict[int, float] = {}
+        self._migrated: dict[int, int] = {}
+
+    # ------------------------------------------------------------------ public API
+    async def send(self, msg: Outgoing) -> Outcome:
+        """Deliver one message; never raises for Telegram errors."""
+        return await self._send(msg, None)
+
+    async def send_many(self, msgs: Iterable[Outgoing], *,
+                        concurrency: int = 30) -> list[Outcome]:
+        """Deliver many messages concurrently; one chat's messages go in order.
+
+        At most ``concurrency`` requests are in flight; waits (pacing, flood, backoff) do not
+        hold a slot. Outcomes come back in input order.
+        """
+        items = list(msgs)
+        gate = asyncio.Semaphore(max(1, concurrency))
+        outcomes: list[Outcome | None] = [None] * len(items)
+        chains: dict[int, list[int]] = {}
+        for index, msg in enumerate(items):
+            chains.setdefault(msg.chat_id, []).append(index)
+
+        async def run(indexes: list[int]) -> None:
+            for index in indexes:
+                outcomes[index] = await self._send(items[index], gate)
+
+        await asyncio.gather(*(run(indexes) for indexes in chains.values()))
+        done = [o for o in outcomes if o is not None]
+        assert len(done) == len(items)  # every chain ran to its end (send never raises)
+        return done
+
+    # ------------------------------------------------------------------ internals
+    async def _send(self, msg: Outgoing, gate: asyncio.Semaphore | None) -> Outcome:
+        async with self._chat_lock(msg.chat_id):
+            # Checked under the chat's lock, so two runs with the same key cannot both send.
+            previous = self.store.delivery(msg.key)
+            if previous is not None and previous.status == SENT:
+                logger.debug("skip %s: already sent", msg.key)
+                chat_id = previous.chat_id if previous.chat_id is not None else msg.chat_id
+                return Outcome(msg.key, chat_id, SKIPPED,
+                               f"already sent at {previous.at.isoformat()}", None, 0)
+            try:
+                return await self._deliver(msg, gate)
+            except Exception as exc:  # a bug must not sink a broadcast nor go unlogged
+                logger.exception("unexpected error sending %s", msg.key)
+                chat_id = self._migrated.get(msg.chat_id, msg.chat_id)
+                return self._give_up(msg, chat_id, FAILED, f"unexpected error: {exc!r}", 1)
+
+    async def _deliver(self, msg: Outgoing, gate: asyncio.Semaphore | None) -> Outcome:
+        chat_id = self._migrated.get(msg.chat_id, msg.chat_id)
+        markup = keyboard(msg.rows)
+        attempts = network_errors = flood_waits = migrations = 0
+        while True:
+            await self._pace(chat_id)
+            attempts += 1
+            try:
+                async with gate or contextlib.nullcontext():
+                    message = await self.bot.send_message(
+                        chat_id, msg.text, parse_mode=ParseMode.HTML, reply_markup=markup)
+            except RetryAfter as exc:
+                wait = retry_seconds(exc)
+                flood_waits += 1
+                if flood_waits > self.max_flood_waits or wait > self.max_flood_wait:
+                    return self._give_up(msg, chat_id, FAILED,
+                                         f"flood control: {flood_waits} waits, last "
+                                         f"retry_after={wait:g}s", attempts)
+                logger.info("flood wait %gs for %s (chat %s)", wait, msg.key, chat_id)
+                await self._sleep(wait)
+            except ChatMigrated as exc:
+                migrations += 1
+                new_id = int(exc.new_chat_id)
+                if migrations > MAX_MIGRATIONS or new_id == chat_id:
+                    return self._give_up(msg, chat_id, FAILED,
+                                         f"migration loop at chat {new_id}", attempts)
+                logger.info("chat %s migrated to %s; resending %s", chat_id, new_id, msg.key)
+                self._safely(self.store.migrate_chat, chat_id, new_id, self.clock.now())
+                self._migrated[msg.chat_id] = self._migrated[chat_id] = new_id
+                chat_id = new_id
+            except Forbidden as exc:
+                detail = self._scrub(exc.message)
+                self._safely(self.store.set_chat_active, chat_id, False, detail,
+                             self.clock.now())
+                return self._give_up(msg, chat_id, UNDELIVERABLE, detail, attempts)
+            except BadRequest as exc:  # before NetworkError: BadRequest subclasses it
+                return self._give_up(msg, chat_id, UNDELIVERABLE, self._scrub(exc.message),
+                                     attempts)
+            except NetworkError as exc:
+                if isinstance(exc, TimedOut):
+                    # The request may have reached Telegram: count it for the chat's pacing.
+                    self._stamp(chat_id)
+                network_errors += 1
+                detail = self._scrub(exc.message)
+                if network_errors >= self.max_attempts:
+                    return self._give_up(msg, chat_id, FAILED,
+                                         f"gave up after {attempts} attempts: {detail}",
+                                         attempts)
+                delay = self._backoff(network_errors)
+                logger.info("%s for %s (chat %s), retry in %.2fs", detail, msg.key, chat_id,
+                            delay)
+                await self._sleep(delay)
+            except TelegramError as exc:  # invalid token, conflict...: retrying cannot help
+                return self._give_up(msg, chat_id, FAILED, self._scrub(exc.message), attempts)
+            else:
+                # Recorded right after the send, with no await in between: a crash or restart
+                # between these two lines is the only way a message can be sent twice (a
+                # timed-out request that still reached Telegram is the other: at most one
+                # repeat per timeout).
+                self._safely(self.store.record_delivery, msg.key, chat_id=chat_id,
+                             status=SENT, now=self.clock.now())
+                self._stamp(chat_id)
+                logger.debug("sent %s to chat %s", msg.key, chat_id)
+                return Outcome(msg.key, chat_id, SENT, None, message.message_id, attempts)
+
+    def _give_up(self, msg: Outgoing, chat_id: int, status: str, detail: str,
+                 attempts: int) -> Outcome:
+        """Write the give-up to the delivery log (nothing is dropped silently)."""
+        logger.warning("%s %s for chat %s after %d attempt(s): %s", msg.key, status, chat_id,
+                       attempts, detail)
+        self._safely(self.store.record_delivery, msg.key, chat_id=chat_id, status=status,
+                     now=self.clock.now(), detail=detail)
+        return Outcome(msg.key, chat_id, status, detail, None, attempts)
+
+    @staticmethod
+    def _safely(write: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """A storage failure is logged, not raised: the message's fate is already decided."""
+        try:
+            write(*args, **kwargs)
+        except StorageError:
+            logger.exception("could not record a delivery change (%s)", write.__name__)
+
+    def _backoff(self, failures: int) -> float:
+        """Exponential backoff with "equal jitter": between half and all of the step."""
+        step = min(self.max_delay, self.base_delay * 2 ** (failures - 1))
+        return step / 2 + step / 2 * self._jitter()
+
+    async def _pace(self, chat_id: int) -> None:
+        """Wait until the chat's last message is one interval old (groups: 20/min)."""
+        last = self._last_send.get(chat_id)
+        if last is None:
+            return
+        interval = self.group_interval if chat_id < 0 else self.chat_interval
+        wait = last + interval - self._monotonic()
+        if wait > 0:
+            await self._sleep(wait)
+
+    def _stamp(self, chat_id: int) -> None:
+        now = self._monotonic()
+        if len(self._last_send) >= _PACE_MEMORY:
+            horizon = now - max(self.chat_interval, self.group_interval)
+            self._last_send = {c: t for c, t in self._last_send.items() if t > horizon}
+        self._last_send[chat_id] = now
+
+    @contextlib.asynccontextmanager
+    async def _chat_lock(self, chat_id: int) -> AsyncIterator[None]:
+        """One send at a time per chat, so its messages keep their order and spacing."""
+        lock, users = self._locks.setdefault(chat_id, (asyncio.Lock(), [0]))
+        users[0] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            users[0] -= 1
+            if not users[0]:
+                del self._locks[chat_id]
+
+    def _scrub(self, text: str) -> str:
+        """Error texts go to logs and the database: make sure the token is never among them."""
+        token = getattr(self.bot, "token", "")
+        return text.replace(token, "<token>") if token else text
