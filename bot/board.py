@@ -6,6 +6,9 @@ due within :data:`SOON_DAYS`, then the rest, undated last — so a board never s
 the store's ordered list, counts each group by bisection and turns only the shown page into
 :class:`Entry` objects.
 
+A board of open tasks does not even build that list: its ``tasks`` is the store's
+:class:`~bot.store.TaskSeq`, which looks tasks up only for the page shown.
+
 Lists are memoised per store (weakly, so a closed store is forgotten) and keyed by the store's
 generation — its task count and latest event id; every task change (import, undo, done,
 reopen, extend) records an event — so paging through a list costs only the page. Measured on
@@ -190,17 +193,19 @@ def _build_board(store: Store, wanted: tuple[str, ...] | None, today: date,
                  include_support: bool, soon_days: int) -> Board:
     if wanted is not None and not wanted:
         return Board(wanted, today, (), soon_days)
-    opened: Sequence[StoredTask] = tuple(store.open_tasks(wanted))
-    if wanted is None:
-        done = store.task_count - len(opened)
+    soon_end = today + timedelta(days=soon_days + 1)
+    if include_support or wanted is None:
+        # Lazy: only the shown page is ever looked up; the groups are bisections.
+        lazy = store.open_sequence(wanted)
+        opened: Sequence[StoredTask] = lazy
+        first_soon, first_later = lazy.count_due_before(today), lazy.count_due_before(soon_end)
+        done = (store.task_count if wanted is None else store.count_tasks(wanted)) - len(lazy)
     else:
-        every = store.tasks_for_units(wanted, lead_only=not include_support)
-        if not include_support:
-            key_set = frozenset(wanted)
-            opened = tuple(t for t in opened if key_set.intersection(t.lead))
-        done = len(every) - len(opened)
-    first_soon = bisect_left(opened, today, key=_due_key)
-    first_later = bisect_left(opened, today + timedelta(days=soon_days + 1), key=_due_key)
+        key_set = frozenset(wanted)
+        opened = tuple(t for t in store.open_sequence(wanted) if key_set.intersection(t.lead))
+        done = len(store.tasks_for_units(wanted, lead_only=True)) - len(opened)
+        first_soon = bisect_left(opened, today, key=_due_key)
+        first_later = bisect_left(opened, soon_end, key=_due_key)
     return Board(wanted, today, opened, soon_days, overdue_count=first_soon,
                  soon_count=first_later - first_soon, done_count=done)
 

@@ -184,17 +184,37 @@ class StoredTask:
         return row
 
     @classmethod
-    def from_row(cls, row_id: int, row: Mapping[str, Any]) -> StoredTask:
+    def from_row(cls, row_id: int, row: Mapping[str, Any],
+                 shared: dict[Any, Any] | None = None) -> StoredTask:
+        """``shared`` (one dict for a whole load) makes equal texts, sections, unit tuples and
+        deadlines one object each: a plan sent to many communes repeats them all."""
         get = row.get
         due = _cached_date(get("due"))
         original = _cached_date(row["original_due"]) if "original_due" in row else due
         rec = get("recurrence")
         done_at = get("done_at")
         line = row["line"]
+        text, section = row["text"], get("section", "")
+        lead, support = tuple(get("lead", ())), tuple(get("support", ()))
+        deadlines = tuple(map(tuple, get("deadlines", ())))
+        if shared is None:
+            lead, support = tuple(map(intern, lead)), tuple(map(intern, support))
+        else:
+            share = shared.setdefault
+            text, section = share(text, text), share(section, section)
+            deadlines = share(deadlines, deadlines)  # type: ignore[arg-type]
+            found = shared.get(lead)
+            if found is None:
+                found = shared[lead] = tuple(map(intern, lead))
+            lead = found
+            if support:
+                found = shared.get(support)
+                if found is None:
+                    found = shared[support] = tuple(map(intern, support))
+                support = found
         return cls(
-            row_id, row["doc"], line, get("end_line", line), get("section", ""), row["text"],
-            tuple(map(intern, get("lead", ()))), tuple(map(intern, get("support", ()))),
-            tuple(map(tuple, get("deadlines", ()))),  # type: ignore[arg-type]
+            row_id, row["doc"], line, get("end_line", line), section, text, lead, support,
+            deadlines,  # type: ignore[arg-type]
             due, get("due_kind"), original,
             Recurrence(rec["freq"], rec.get("phrase", ""), rec.get("day"),
                        rec.get("month_of_period")) if rec else None,

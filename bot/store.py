@@ -4,12 +4,20 @@ Design (measured on TinyDB 4.9.0): TinyDB's own JSONStorage rewrites the file in
 re-parses it on every read, so a crash can truncate it and a query over 100k tasks takes most
 of a second. Here:
 
-* :class:`AtomicJSONStorage` parses the file once and writes a whole new copy to a temporary
-  file, fsyncs it and renames it over the old one: after a crash the file holds either the
-  previous or the new state, never a mix.
-* :class:`Store` keeps every record in memory as frozen dataclasses with the indexes the
-  commands need, answers all queries from memory, and persists each public mutating call
-  with exactly one storage write (or none when nothing changed).
+* :class:`AtomicJSONStorage` reads the file once, a megabyte of rows at a time (one row per
+  line), and writes a whole new copy to a temporary file, fsyncs it and renames it over the
+  old one: after a crash the file holds either the previous or the new state, never a mix.
+  Once the file is big (4 MB), a write appends the changed rows as one fsynced line to a
+  journal instead (~1 ms instead of ~1.5 s at 100k tasks); the journal is replayed at load
+  (a torn last line ignored) and folded back into the file by an atomic rewrite when it grows.
+* :class:`Store` keeps every record in memory once, as frozen dataclasses with the indexes
+  the commands need (tasks, documents and events are not also kept as raw rows: the rows a
+  rewrite needs are generated from them, see :class:`StoreData`), answers all queries from
+  memory, and persists each public mutating call with exactly one storage write (or none
+  when nothing changed).
+
+Measured at 100k tasks (92 MB file): open 1.6 s and ~110 MB over the interpreter (was 2.9 s
+and ~450 MB), /xong ~1 ms (was 1.4 s), importing a sample plan ~0.1 s (was 1.5 s).
 
 Single writer: a Store must be used from one thread (the asyncio event loop) and one process;
 a lock file next to the database refuses a second bot process on the same data directory.
@@ -26,9 +34,10 @@ import json
 import logging
 import os
 import re
+import secrets
 from bisect import bisect_left, insort
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -61,14 +70,16 @@ except ImportError:  # pragma: no cover - Windows: no advisory lock, single writ
     fcntl = None  # type: ignore[assignment]
 
 __all__ = [
-    "SCHEMA_VERSION", "TABLES", "AtomicJSONStorage", "StorageError", "Store", "migrate",
-    "scoped_unit_key", "fingerprint", "Announcement", "Chat", "Delivery", "Event",
+    "SCHEMA_VERSION", "TABLES", "AtomicJSONStorage", "StorageError", "Store", "StoreData",
+    "TaskSeq", "migrate", "scoped_unit_key", "fingerprint", "Announcement", "Chat", "Delivery", "Event",
     "ImportResult", "Reminder", "StoredDocument", "StoredTask", "StoredUnit", "UnitStats",
 ]
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: the file may come with a journal (``<name>.journal``) that older versions would ignore,
+so they must refuse it; the tables themselves are those of version 1."""
 TABLES = (
     "meta", "documents", "tasks", "units", "chats", "subscriptions", "events", "deliveries",
     "reminders", "announcements",
@@ -102,25 +113,79 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-class AtomicJSONStorage(Storage):
-    """TinyDB storage that reads the file once and replaces it atomically on every write.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_encode = _ENCODER.encode
+_CHUNK_BYTES = 1 << 20
+"""Rows are parsed and written in pieces of about this size: memory stays flat."""
+_JOURNAL_VERSION = 1
+_LAYOUT_RE = re.compile(rb'\s*(?:}|"(?:[^"\\]|\\.)*":\{)\s*$')
+"""Second line of a file in the one-row-per-line layout: a table opening, or the end."""
 
-    ``read()`` returns the cached data after the first parse, so reads never touch the disk.
-    ``write()`` serialises compactly (UTF-8, no ASCII escapes), writes ``<name>.tmp`` in the
-    same directory, fsyncs it, ``os.replace``-s it over the database and fsyncs the directory.
-    If anything fails the cache is dropped (TinyDB may have changed the dict in place) and
-    :class:`StorageError` is raised; the file keeps its previous content.
+
+def _damaged(path: Path, detail: str) -> ConfigError:
+    return ConfigError(f"Tệp dữ liệu {path} bị hỏng ({detail}). Hãy khôi phục từ bản sao lưu.")
+
+
+def _parse_rows(path: Path, lines: list[bytes], first_line: int) -> dict[str, Any]:
+    """``"id":{row},`` lines of one table as one dict (one C-level parse per chunk)."""
+    body = b"".join(lines).rstrip()
+    if body.endswith(b","):
+        body = body[:-1]
+    try:
+        rows = json.loads(b"{" + body + b"}")
+    except json.JSONDecodeError as exc:
+        raise _damaged(path, f"JSON sai ở dòng {first_line + exc.lineno - 1}") from None
+    except UnicodeDecodeError:
+        raise _damaged(path, "không phải văn bản UTF-8") from None
+    if not all(isinstance(row, dict) for row in rows.values()):
+        raise ConfigError(f"Tệp dữ liệu {path} không đúng định dạng của bot. "
+                          "Hãy khôi phục từ bản sao lưu.")
+    return rows
+
+
+class AtomicJSONStorage(Storage):
+    """TinyDB storage that never leaves a half-written database behind.
+
+    The file is JSON laid out one row per line (``{``, ``"table":{``, ``"id":{...},``...), so
+    it is read a megabyte at a time instead of as one 100 MB document; older single-line files
+    are still read whole. A whole-file write serialises to ``<name>.tmp``, fsyncs it,
+    ``os.replace``-s it over the database and fsyncs the directory: after a crash the file
+    holds the previous or the new state.
+
+    The :class:`Store` hands :meth:`write` a :class:`StoreData`, which also carries the rows
+    just changed. When the file is big (``journal_from`` bytes and up) those rows are
+    appended as one line to ``<name>.journal`` and fsynced instead (a few milliseconds, not a
+    second): the journal names the ``generation`` of the file it extends, its lines are
+    replayed at load, a torn last line (a crash inside the append) is ignored and cut off,
+    and once it outgrows ``journal_limit()`` the next write rewrites the whole file and
+    removes it. A journal of another generation (left by a crash between those two steps, or
+    beside a restored backup) is ignored. Plain dicts (TinyDB's own API) are always written
+    whole; ``read()`` returns them from a cache after the first parse.
+
+    If a write fails, :class:`StorageError` is raised and the files keep their previous
+    content.
     """
+
+    journal_from = 4 << 20
+    """Files smaller than this are rewritten whole on every write (cheap, one plain file)."""
+    journal_min = 2 << 20
 
     def __init__(self, path: str | os.PathLike[str], create_dirs: bool = True,
                  lock: bool = False) -> None:
         super().__init__()
         self.path = Path(path)
         self.tmp_path = self.path.with_name(self.path.name + ".tmp")
+        self.journal_path = self.path.with_name(self.path.name + ".journal")
         self.writes = 0
-        self._data: dict[str, dict[str, Any]] | None = None
+        self._data: Mapping[str, Mapping[str, Any]] | None = None
         self._loaded = False
         self._lock_fd: int | None = None
+        self._generation: str | None = None
+        """Generation of the file on disk, when it is known to be a Store's."""
+        self._file_bytes = 0
+        self._journal_fd: int | None = None
+        self._journal_bytes = 0
+        """Bytes of the journal that belong to the current file (0: none, create it)."""
         if create_dirs:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         if lock:
@@ -141,44 +206,191 @@ class AtomicJSONStorage(Storage):
             ) from None
         self._lock_fd = fd
 
-    def read(self) -> dict[str, dict[str, Any]] | None:
+    # ------------------------------------------------------------------ reading
+    def read(self) -> Mapping[str, Mapping[str, Any]] | None:
         if not self._loaded:
-            self._data = self._parse()
+            data: dict[str, dict[str, Any]] = {}
+            for table, rows in self.scan():
+                data.setdefault(table, {}).update(rows)
+            self._data = data if data or self._file_bytes else None
             self._loaded = True
         return self._data
 
-    def _parse(self) -> dict[str, dict[str, Any]] | None:
+    def scan(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """The database as ``(table, rows)`` pieces, journal applied; meta first if present.
+
+        A table may come in several pieces; rows the journal added come last.
+        """
+        self._generation, self._file_bytes, self._journal_bytes = None, 0, 0
         try:
-            raw = self.path.read_bytes()
+            handle = self.path.open("rb")
         except FileNotFoundError:
-            return None
+            return
         except OSError as exc:
             raise ConfigError(f"Không đọc được tệp dữ liệu {self.path}: {exc.strerror}.") from None
+        with handle:
+            self._file_bytes = os.fstat(handle.fileno()).st_size
+            first = handle.readline()
+            second = handle.readline() if first.rstrip() == b"{" else b""
+            if _LAYOUT_RE.match(second):  # one row per line: read a chunk at a time
+                pieces = self._scan_lines(itertools.chain([second], handle))
+            else:
+                pieces = self._scan_whole(first + second + handle.read())
+            meta: dict[str, Any] = {}
+            head = next(pieces, None)
+            if head is not None and head[0] == "meta":
+                meta = head[1]
+                generation = (meta.get(_META_ID) or {}).get("generation")
+                self._generation = generation if isinstance(generation, str) else None
+            overlay = self._read_journal()
+            if head is not None:
+                yield from self._merge(overlay, head)
+            for piece in pieces:
+                yield from self._merge(overlay, piece)
+        for table, rows in overlay.items():
+            added = {row_id: row for row_id, row in rows.items() if row is not None}
+            if added:
+                yield table, added
+
+    @staticmethod
+    def _merge(overlay: dict[str, dict[str, Any]],
+               piece: tuple[str, dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any]]]:
+        table, rows = piece
+        changes = overlay.get(table)
+        if changes:
+            for row_id in [r for r in changes if r in rows]:
+                row = changes.pop(row_id)
+                if row is None:
+                    del rows[row_id]
+                else:
+                    rows[row_id] = row
+        yield table, rows
+
+    def _scan_whole(self, raw: bytes) -> Iterator[tuple[str, dict[str, Any]]]:
+        """A file in the single-line layout (written by older versions, or by hand)."""
         if not raw.strip():
-            return None
+            return
         try:
             data = json.loads(raw)
         except json.JSONDecodeError as exc:
-            raise ConfigError(
-                f"Tệp dữ liệu {self.path} bị hỏng (JSON sai ở dòng {exc.lineno}, cột {exc.colno})."
-                " Hãy khôi phục từ bản sao lưu."
-            ) from None
+            raise _damaged(self.path, f"JSON sai ở dòng {exc.lineno}, cột {exc.colno}") from None
         except UnicodeDecodeError:
-            raise ConfigError(
-                f"Tệp dữ liệu {self.path} bị hỏng (không phải văn bản UTF-8). "
-                "Hãy khôi phục từ bản sao lưu."
-            ) from None
+            raise _damaged(self.path, "không phải văn bản UTF-8") from None
+        del raw
         if not isinstance(data, dict) or not all(isinstance(t, dict) for t in data.values()):
             raise ConfigError(
                 f"Tệp dữ liệu {self.path} không đúng định dạng của bot. "
                 "Hãy khôi phục từ bản sao lưu."
             )
-        return data
+        if "meta" in data:
+            yield "meta", data.pop("meta")
+        while data:
+            yield data.popitem()
 
-    def write(self, data: dict[str, dict[str, Any]]) -> None:
+    def _scan_lines(self, handle: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+        """The one-row-per-line layout, a chunk of rows at a time."""
+        number = 1
+        table: str | None = None
+        chunk: list[bytes] = []
+        size = start = 0
+        closed = False
+        for line in handle:
+            number += 1
+            text = line.strip()
+            if closed:
+                if text:
+                    raise _damaged(self.path, f"thừa dữ liệu ở dòng {number}")
+                continue
+            if table is None:
+                if text == b"}":
+                    closed = True
+                    continue
+                if not text.endswith(b":{"):
+                    raise _damaged(self.path, f"dòng {number} không mở một bảng")
+                try:
+                    table = json.loads(text[:-2])
+                except (json.JSONDecodeError, UnicodeDecodeError):
+                    table = None
+                if not isinstance(table, str):
+                    raise _damaged(self.path, f"tên bảng sai ở dòng {number}")
+                chunk, size, start = [], 0, number + 1
+                continue
+            if text in (b"}", b"},"):
+                yield table, _parse_rows(self.path, chunk, start)
+                table, chunk = None, []
+                continue
+            chunk.append(line)
+            size += len(line)
+            if size >= _CHUNK_BYTES and text.endswith(b","):
+                yield table, _parse_rows(self.path, chunk, start)
+                chunk, size, start = [], 0, number + 1
+        if not closed:
+            raise _damaged(self.path, "tệp bị cắt cụt")
+
+    def _read_journal(self) -> dict[str, dict[str, Any]]:
+        """Row changes (None: deleted) of the journal of this file; a torn last line is cut."""
+        overlay: dict[str, dict[str, Any]] = {}
         try:
-            payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-            self._replace_file(payload)
+            raw = self.journal_path.read_bytes()
+        except FileNotFoundError:
+            return overlay
+        except OSError as exc:
+            raise ConfigError(f"Không đọc được tệp {self.journal_path}: {exc.strerror}.") from None
+        lines = raw.split(b"\n")
+        torn = lines.pop()  # b"" when the journal ends with a whole line
+        try:
+            header = json.loads(lines[0]) if lines else None
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            header = None
+        if (self._generation is None or not isinstance(header, dict)
+                or header.get("generation") != self._generation):
+            if raw:
+                logger.warning("ignoring %s: it does not belong to this data file (%s)",
+                               self.journal_path, "torn" if lines else "no header")
+            return overlay
+        if header.get("journal") != _JOURNAL_VERSION:
+            raise ConfigError(f"Tệp {self.journal_path} có định dạng mới hơn bot này hiểu. "
+                              "Hãy cập nhật bot.")
+        for number, line in enumerate(lines[1:], start=2):
+            try:
+                batch = json.loads(line)
+                puts, deletes = batch.get("put") or {}, batch.get("del") or {}
+                for table, ids in deletes.items():
+                    changes = overlay.setdefault(table, {})
+                    for row_id in ids:
+                        changes[str(row_id)] = None
+                for table, rows in puts.items():
+                    if not all(isinstance(row, dict) for row in rows.values()):
+                        raise TypeError(table)
+                    overlay.setdefault(table, {}).update(rows)
+            except (json.JSONDecodeError, UnicodeDecodeError, AttributeError, TypeError):
+                raise ConfigError(
+                    f"Tệp {self.journal_path} bị hỏng ở dòng {number}. "
+                    "Hãy khôi phục từ bản sao lưu."
+                ) from None
+        good = len(raw) - len(torn)
+        if torn:
+            logger.warning("%s: ignoring a torn last line (%d bytes)", self.journal_path,
+                           len(torn))
+            with contextlib.suppress(OSError):
+                os.truncate(self.journal_path, good)
+        self._journal_bytes = good
+        return overlay
+
+    # ------------------------------------------------------------------ writing
+    def journal_limit(self) -> int:
+        """Journal size past which the next write rewrites the whole file instead."""
+        return max(self.journal_min, self._file_bytes // 16)
+
+    def write(self, data: Mapping[str, Mapping[str, Any]]) -> None:
+        try:
+            line = data.journal_line() if isinstance(data, StoreData) else None
+            if (line is not None and self._generation is not None
+                    and self._file_bytes >= self.journal_from
+                    and self._journal_bytes + len(line) <= self.journal_limit()):
+                self._append(line)
+            else:
+                self._write_whole(data)
         except BaseException as exc:
             self._data, self._loaded = None, False
             with contextlib.suppress(OSError):
@@ -193,19 +405,93 @@ class AtomicJSONStorage(Storage):
         self._data, self._loaded = data, True
         self.writes += 1
 
-    def _replace_file(self, payload: bytes) -> None:
+    def _append(self, line: bytes) -> None:
+        """One fsynced journal line; on failure the journal is cut back to where it was."""
+        created = self._journal_bytes == 0
+        if created:
+            self._close_journal()
+            header = _encode({"journal": _JOURNAL_VERSION, "generation": self._generation})
+            line = header.encode() + b"\n" + line
+            flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+            self._journal_fd = os.open(self.journal_path, flags, 0o600)
+        elif self._journal_fd is None:
+            self._journal_fd = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND)
+        fd = self._journal_fd
+        try:
+            view = memoryview(line)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+            if created:
+                _fsync_dir(self.path.parent)
+        except BaseException:
+            try:
+                os.ftruncate(fd, self._journal_bytes)
+            except OSError:  # unknown tail: make the next write rewrite everything
+                self._generation = None
+            raise
+        self._journal_bytes += len(line)
+
+    def _write_whole(self, data: Mapping[str, Mapping[str, Any]]) -> None:
+        """Temporary file, fsync, rename, fsync the directory; then drop the old journal."""
+        generation = secrets.token_hex(8) if isinstance(data, StoreData) else None
         fd = os.open(self.tmp_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
+            size = _dump(handle, data, generation)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(self.tmp_path, self.path)
         _fsync_dir(self.path.parent)
+        self._generation, self._file_bytes = generation, size
+        self._close_journal()
+        self._journal_bytes = 0
+        if self.journal_path.exists():  # now a journal of another generation: harmless
+            with contextlib.suppress(OSError):
+                self.journal_path.unlink()
+                _fsync_dir(self.path.parent)
+
+    def _close_journal(self) -> None:
+        if self._journal_fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._journal_fd)
+            self._journal_fd = None
 
     def close(self) -> None:
+        self._close_journal()
         if self._lock_fd is not None:
             os.close(self._lock_fd)  # closing the descriptor releases the flock
             self._lock_fd = None
+
+
+def _dump(handle: Any, data: Mapping[str, Mapping[str, Any]], generation: str | None) -> int:
+    """Write ``data`` in the one-row-per-line layout, a chunk at a time; returns the size."""
+    if isinstance(data, StoreData):
+        tables: Iterable[tuple[str, Iterable[tuple[str, Any]]]] = data.tables(generation)
+    else:
+        tables = ((name, rows.items()) for name, rows in data.items())
+    size = 0
+    buffer: list[str] = ["{\n"]
+    pending = 2
+    opened = False
+    for name, rows in tables:
+        buffer.append(("},\n" if opened else "") + _encode(name) + ":{\n")
+        opened = True
+        first = True
+        for row_id, row in rows:
+            piece = ("" if first else ",\n") + _encode(str(row_id)) + ":" + _encode(row)
+            first = False
+            buffer.append(piece)
+            pending += len(piece)
+            if pending >= _CHUNK_BYTES:
+                chunk = "".join(buffer).encode("utf-8")
+                handle.write(chunk)
+                size += len(chunk)
+                buffer, pending = [], 0
+        buffer.append("\n")
+    buffer.append("}\n}\n" if opened else "}\n")
+    chunk = "".join(buffer).encode("utf-8")
+    handle.write(chunk)
+    return size + len(chunk)
 
 
 # ------------------------------------------------------------------------------------------
@@ -238,7 +524,15 @@ def _migrate_0_to_1(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-_MIGRATIONS = {0: _migrate_0_to_1}
+def _migrate_1_to_2(data: dict[str, Any]) -> dict[str, Any]:
+    """Same tables; the new version number keeps older bots away from a journaled file."""
+    meta = dict((data.get("meta") or {}).get(_META_ID) or {})
+    meta["schema_version"] = 2
+    data["meta"] = {_META_ID: meta}
+    return data
+
+
+_MIGRATIONS = {0: _migrate_0_to_1, 1: _migrate_1_to_2}
 
 
 def migrate(data: Mapping[str, Any] | None) -> tuple[dict[str, Any], bool]:
@@ -368,12 +662,50 @@ class _SortedIds:
         if i < len(self.keys) and self.keys[i] == key:
             del self.keys[i]
 
-    def between(self, first: date | None, last: date | None) -> list[int]:
-        """Packed keys with ``first <= due <= last`` (None: open-ended; no-due tasks last)."""
+    def _bounds(self, first: date | None, last: date | None) -> tuple[int, int]:
         lo = 0 if first is None else bisect_left(self.keys, first.toordinal() << _SHIFT)
         hi = (len(self.keys) if last is None
               else bisect_left(self.keys, (last.toordinal() + 1) << _SHIFT))
+        return lo, hi
+
+    def between(self, first: date | None, last: date | None) -> list[int]:
+        """Packed keys with ``first <= due <= last`` (None: open-ended; no-due tasks last)."""
+        lo, hi = self._bounds(first, last)
         return self.keys[lo:hi]
+
+    def count(self, first: date | None, last: date | None) -> int:
+        lo, hi = self._bounds(first, last)
+        return max(0, hi - lo)
+
+
+class TaskSeq(Sequence[StoredTask]):
+    """Tasks in (due, code) order, looked up only when read: a page of 80,000 open tasks
+    costs the page, not the list. Counts by due date are bisections.
+
+    It holds a copy of the order (ints, cheap), read through the store's live records: use it
+    before the store changes again (a board is rebuilt on every change anyway).
+    """
+
+    __slots__ = ("_keys", "_tasks")
+
+    def __init__(self, keys: list[int], tasks: Mapping[int, StoredTask]) -> None:
+        self._keys, self._tasks = keys, tasks
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self._tasks[k & _ID_MASK] for k in self._keys[index]]
+        return self._tasks[self._keys[index] & _ID_MASK]
+
+    def __iter__(self) -> Iterator[StoredTask]:
+        tasks = self._tasks
+        return (tasks[k & _ID_MASK] for k in self._keys)
+
+    def count_due_before(self, day: date) -> int:
+        """How many of the tasks are due before ``day`` (they come first)."""
+        return bisect_left(self._keys, day.toordinal() << _SHIFT)
 
 
 class _Batch:
@@ -412,6 +744,98 @@ class _Batch:
 _TRAILING_LOCALITY_RE = re.compile(r"^(.*\S)\s*\(([^()]+)\)\s*$")
 
 
+_RECORD_TABLES = frozenset({"meta", "tasks", "documents", "events"})
+"""Tables whose rows the Store rebuilds from its records instead of keeping them twice."""
+
+
+class StoreData(Mapping[str, Mapping[str, Any]]):
+    """The database as a storage writes it: the Store's records, as rows, on demand.
+
+    Nothing is copied: rows are generated from memory when the storage serialises them. Until
+    the commit succeeds, ``batch`` holds the rows being written, laid over the records; a
+    storage that journals writes only those (:meth:`journal_line`).
+    """
+
+    def __init__(self, store: Store, batch: _Batch | None) -> None:
+        self._store = store
+        self.batch = batch
+
+    def _seq(self) -> dict[str, int]:
+        return dict(self.batch.seq if self.batch is not None else self._store._seq)
+
+    def journal_line(self) -> bytes | None:
+        """The batch as one JSON line (None without a batch)."""
+        batch = self.batch
+        if batch is None:
+            return None
+        puts: dict[str, Any] = {t: rows for t, rows in batch.puts.items() if rows}
+        if batch.seq != self._store._seq:
+            puts["meta"] = {_META_ID: {"schema_version": SCHEMA_VERSION, "seq": self._seq()}}
+        deletes = {t: sorted(ids) for t, ids in batch.deletes.items() if ids}
+        return _encode({"put": puts, "del": deletes}).encode("utf-8") + b"\n"
+
+    def tables(self, generation: str | None = None,
+               ) -> Iterator[tuple[str, Iterator[tuple[str, Any]]]]:
+        """Every table with its rows, meta first (stamped with ``generation``)."""
+        meta: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "seq": self._seq()}
+        if generation is not None:
+            meta["generation"] = generation
+        yield "meta", iter([(_META_ID, meta)])
+        for name in self:
+            if name != "meta":
+                yield name, self.rows(name)
+
+    def rows(self, table: str) -> Iterator[tuple[str, Any]]:
+        """``(row id, row)`` of one table, with the pending batch applied."""
+        if table == "meta":
+            yield _META_ID, {"schema_version": SCHEMA_VERSION, "seq": self._seq()}
+            return
+        batch = self.batch
+        puts = dict(batch.puts.get(table, {})) if batch is not None else {}
+        deletes = batch.deletes.get(table, set()) if batch is not None else set()
+        for row_id, row in self._store._rows(table):
+            if row_id in deletes:
+                continue
+            yield row_id, puts.pop(row_id, row)
+        yield from puts.items()
+
+    def __getitem__(self, table: str) -> Mapping[str, Any]:
+        if table not in self:
+            raise KeyError(table)
+        return _TableView(self, table)
+
+    def __iter__(self) -> Iterator[str]:
+        names = ["meta", *self._store._table_names()]
+        if self.batch is not None:
+            names += [t for t in self.batch.puts if t not in names]
+        return iter(names)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __contains__(self, table: object) -> bool:
+        return table in list(self)
+
+
+class _TableView(Mapping[str, Any]):
+    """One table of a :class:`StoreData` (rows are generated on each access)."""
+
+    def __init__(self, data: StoreData, table: str) -> None:
+        self._data, self._table = data, table
+
+    def __getitem__(self, row_id: str) -> Any:
+        for key, row in self._data.rows(self._table):
+            if key == row_id:
+                return row
+        raise KeyError(row_id)
+
+    def __iter__(self) -> Iterator[str]:
+        return (row_id for row_id, _ in self._data.rows(self._table))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self._data.rows(self._table))
+
+
 # ------------------------------------------------------------------------------------------
 # Store
 # ------------------------------------------------------------------------------------------
@@ -433,10 +857,24 @@ class Store:
         try:
             for name in TABLES:  # no query cache: the store writes behind TinyDB's tables
                 self._db.table(name, cache_size=0)
-            raw, changed = migrate(self._db.storage.read())
-            self._load(raw)  # validate before writing anything back
+            pieces = self._db.storage.scan()
+            head = next(pieces, None)
+            meta_row = (head[1].get(_META_ID) if head is not None and head[0] == "meta"
+                        else None)
+            if isinstance(meta_row, dict) and meta_row.get("schema_version") == SCHEMA_VERSION:
+                changed = False  # current data: build records while the file is read
+                chunks: Iterable[tuple[str, Mapping[str, Any]]] = itertools.chain([head], pieces)
+            else:  # new, old or unknown: whole, through the migrations
+                data: dict[str, dict[str, Any]] = {}
+                for table, rows in itertools.chain([head] if head else [], pieces):
+                    data.setdefault(table, {}).update(rows)
+                data, changed = migrate(data)
+                chunks = list(data.items())
+                del data
+            self._load(chunks)  # validate before writing anything back
+            del chunks
             if changed:
-                self._db.storage.write(raw)
+                self._db.storage.write(StoreData(self, None))
         except BaseException:
             self._db.close()
             raise
@@ -453,18 +891,22 @@ class Store:
     def close(self) -> None:
         self._db.close()
 
+    def compact(self) -> None:
+        """Rewrite the whole file with the journal folded in (before a backup, say): the
+        data file alone then holds everything. One atomic write."""
+        self._db.storage.write(StoreData(self, None))
+
     def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _load(self, raw: Mapping[str, Mapping[str, Any]]) -> None:
-        meta = raw["meta"].get(_META_ID, {})
-        self._seq: dict[str, int] = dict(meta.get("seq") or {})
-        for name, top in _max_ids(raw).items():
-            self._seq[name] = max(self._seq.get(name, 0), top)
-
+    def _load(self, chunks: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
+        """Build the records from ``(table, rows)`` pieces; tasks as they come (no copy)."""
+        self._seq: dict[str, int] = {}
+        self._raw: dict[str, dict[str, dict[str, Any]]] = {}
+        """Rows of the tables kept as plain data (all but meta, tasks, documents, events)."""
         self._docs: dict[int, StoredDocument] = {}
         self._doc_by_hash: dict[str, int] = {}
         self._doc_by_ident: dict[tuple[str, str], int] = {}
@@ -474,9 +916,11 @@ class Store:
         self._unit_open: dict[str, _SortedIds] = {}
         self._open = _SortedIds()
         self._dirs: dict[str, UnitDirectory] = {}
+        """Directories built so far (on first need: building all takes seconds at scale)."""
         self._dir_rows: dict[str, int] = {}
         self._localities: dict[str, str | None] = {}
         self._units: dict[str, StoredUnit] = {}
+        self._units_sorted: list[StoredUnit] | None = None
         self._chats: dict[int, Chat] = {}
         self._subs: dict[tuple[int, str], int] = {}
         self._unit_chats: dict[str, set[int]] = defaultdict(set)
@@ -486,40 +930,63 @@ class Store:
         self._reminders: dict[int, Reminder] = {}
         self._announcements: list[Announcement] = []
 
-        def rows(table: str, ordered: bool = True) -> Iterable[tuple[int, Mapping[str, Any]]]:
-            items = raw[table].items()
-            for row_id, row in sorted(items, key=lambda kv: int(kv[0])) if ordered else items:
+        def rows(table: str) -> Iterable[tuple[int, Mapping[str, Any]]]:
+            for row_id, row in sorted(later.get(table, {}).items(), key=lambda kv: int(kv[0])):
                 yield int(row_id), row
 
-        table = row_id = None
+        later: dict[str, dict[str, Any]] = {}
+        table: str | None = None
+        row_id: Any = None
+        all_keys: dict[str, list[int]] = defaultdict(list)
+        open_keys: dict[str, list[int]] = defaultdict(list)
+        open_all: list[int] = []
+        shared: dict[Any, Any] = {}
         try:
-            table = "documents"
-            for row_id, row in rows(table):
-                self._remember_document(StoredDocument.from_row(row_id, row))
+            for table, piece in chunks:
+                if table != "tasks":
+                    later.setdefault(table, {}).update(piece)
+                    continue
+                tasks, from_row = self._tasks, StoredTask.from_row
+                for row_id, row in piece.items():
+                    task = from_row(int(row_id), row, shared)
+                    tasks[task.id] = task
+                    key = _sort_key(task)
+                    units = task.units if task.support else task.lead
+                    if task.status == OPEN:
+                        open_all.append(key)
+                        for unit in units:
+                            all_keys[unit].append(key)
+                            open_keys[unit].append(key)
+                    else:
+                        for unit in units:
+                            all_keys[unit].append(key)
+            del shared
             table = "tasks"
-            all_keys: dict[str, list[int]] = defaultdict(list)
-            open_keys: dict[str, list[int]] = defaultdict(list)
-            open_all: list[int] = []
-            for row_id, row in rows(table, ordered=False):  # indexes are sorted below
-                task = StoredTask.from_row(row_id, row)
-                self._tasks[row_id] = task
-                key = _sort_key(task)
-                for unit in task.units:
-                    all_keys[unit].append(key)
-                    if task.is_open:
-                        open_keys[unit].append(key)
-                if task.is_open:
-                    open_all.append(key)
             self._unit_all = {u: _SortedIds(sorted(k)) for u, k in all_keys.items()}
             self._unit_open = {u: _SortedIds(sorted(k)) for u, k in open_keys.items()}
             self._open = _SortedIds(sorted(open_all))
+            del all_keys, open_keys, open_all
+            table, row_id = "meta", _META_ID
+            meta = later.pop("meta", {}).get(_META_ID) or {}
+            self._seq = {str(k): int(v) for k, v in (meta.get("seq") or {}).items()}
+            table = "documents"
+            for row_id, row in rows(table):
+                self._remember_document(StoredDocument.from_row(row_id, row))
+            table = "events"
+            for row_id, row in rows(table):
+                self._remember_event(Event.from_row(row_id, row))
+            later.pop("documents", None)
+            later.pop("events", None)
+            for name, top in self._max_ids(later).items():
+                self._seq[name] = max(self._seq.get(name, 0), top)
+            self._raw = later
+            labels: dict[tuple[tuple[str, int], ...], Unit] = {}
             table = "units"
             for row_id, row in rows(table):
                 loc_key = row["loc"]
-                self._dirs[loc_key] = UnitDirectory.from_json(row["directory"])
                 self._dir_rows[loc_key] = row_id
                 self._localities[loc_key] = row.get("locality")
-                self._refresh_units(loc_key)
+                self._units_from_json(loc_key, row["directory"], labels)
             table = "chats"
             for row_id, row in rows(table):
                 self._chats[row_id] = Chat.from_row(row_id, row)
@@ -529,9 +996,6 @@ class Store:
                 self._subs[(chat.id, row["unit"])] = row_id
                 self._unit_chats[row["unit"]].add(chat.id)
                 self._chats[chat.id] = replace(chat, unit_keys=chat.unit_keys + (row["unit"],))
-            table = "events"
-            for row_id, row in rows(table):
-                self._remember_event(Event.from_row(row_id, row))
             table = "deliveries"
             for row_id, row in rows(table):
                 delivery = Delivery.from_row(row)
@@ -542,7 +1006,9 @@ class Store:
             table = "announcements"
             for row_id, row in rows(table):
                 self._announcements.append(Announcement.from_row(row_id, row))
-        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        except ConfigError:
+            raise  # the file itself is damaged: said so already
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError, BotError) as exc:
             logger.error("bad record in %s: table %s, id %s: %r", self.path, table, row_id, exc)
             raise ConfigError(
                 f"Tệp dữ liệu {self.path} có bản ghi hỏng (bảng {table}, mã {row_id}). "
@@ -551,26 +1017,74 @@ class Store:
         logger.info("loaded %s: %d documents, %d tasks, %d units, %d chats", self.path,
                     len(self._docs), len(self._tasks), len(self._units), len(self._chats))
 
+    def _max_ids(self, raw: Mapping[str, Mapping[str, Any]]) -> dict[str, int]:
+        """Largest id per numbered table, from the records and the plain tables."""
+        tops = {name: max((int(i) for i in raw.get(name) or ()), default=0)
+                for name in _SEQ_TABLES}
+        tops["tasks"] = max(self._tasks, default=0)
+        tops["documents"] = max(self._docs, default=0)
+        tops["events"] = self._events[-1].id if self._events else 0
+        return tops
+
+    def _units_from_json(self, loc_key: str, directory: Mapping[str, Any],
+                         labels: dict[tuple[tuple[str, int], ...], Unit]) -> None:
+        """StoredUnits of a saved directory without building it (that takes ~3 ms each).
+
+        Each unit's name follows :class:`UnitDirectory`'s own rule, worked out once per
+        distinct list of written forms: communes share most unit names.
+        """
+        locality = self._localities.get(loc_key)
+        for item in directory["units"]:
+            key = item["key"]
+            if not isinstance(key, str) or not key:
+                raise ValueError(key)
+            forms = tuple((form, count) for form, count in item["forms"])
+            unit = labels.get(forms)
+            if unit is None:
+                one = {"units": [{"key": "x", "forms": [list(f) for f in forms]}]}
+                unit = labels[forms] = next(UnitDirectory.from_json(one).units())
+            scoped = f"{loc_key}|{key}"
+            self._units[scoped] = StoredUnit(scoped, unit.name, locality, unit.aliases,
+                                             unit.generic)
+        self._units_sorted = None
+
+    def _directory(self, loc_key: str) -> UnitDirectory:
+        """The unit directory of a locality, built from its saved row on first use."""
+        directory = self._dirs.get(loc_key)
+        if directory is None:
+            row = self._raw["units"][str(self._dir_rows[loc_key])]
+            directory = self._dirs[loc_key] = UnitDirectory.from_json(row["directory"])
+        return directory
+
     # -------------------------------------------------------------- persistence
     def _commit(self, batch: _Batch) -> None:
-        """Apply ``batch`` to a copy of the raw data and write it once."""
-        current = self._db.storage.read() or {}
-        data = dict(current)
-        if batch.seq != self._seq:
-            meta = dict(data.get("meta") or {})
-            meta[_META_ID] = {**meta.get(_META_ID, {}), "schema_version": SCHEMA_VERSION,
-                              "seq": dict(batch.seq)}
-            data["meta"] = meta
+        """Write ``batch`` once (the storage journals it or rewrites the file), then keep it."""
+        data = StoreData(self, batch)
+        self._db.storage.write(data)
+        data.batch = None
         for table in set(batch.puts) | set(batch.deletes):
-            rows = dict(data.get(table) or {})
+            if table in _RECORD_TABLES:
+                continue  # the callers update their records
+            rows = self._raw.setdefault(table, {})
             for row_id in batch.deletes.get(table, ()):
                 rows.pop(row_id, None)
             rows.update(batch.puts.get(table, {}))
-            data[table] = rows
-        self._db.storage.write(data)
         self._seq = batch.seq
         for event in batch.events:
             self._remember_event(event)
+
+    def _rows(self, table: str) -> Iterator[tuple[str, Any]]:
+        """Current rows of one table (meta excluded), generated from the records."""
+        if table == "tasks":
+            return ((str(i), t.to_row()) for i, t in self._tasks.items())
+        if table == "documents":
+            return ((str(i), d.to_row()) for i, d in self._docs.items())
+        if table == "events":
+            return ((str(e.id), e.to_row()) for e in self._events)
+        return iter(self._raw.get(table, {}).items())
+
+    def _table_names(self) -> list[str]:
+        return list(dict.fromkeys([*TABLES[1:], *self._raw]))
 
     def _remember_event(self, event: Event) -> None:
         self._events.append(event)
@@ -628,6 +1142,7 @@ class Store:
         for unit in self._dirs[loc_key].units():
             key = f"{loc_key}|{unit.key}"
             self._units[key] = StoredUnit(key, unit.name, locality, unit.aliases, unit.generic)
+        self._units_sorted = None
 
     # -------------------------------------------------------------- import
     def import_plan(self, plan: ParsedPlan, *, filename: str, file_hash: str,
@@ -652,8 +1167,9 @@ class Store:
         previous_id = self._doc_by_ident.get(ident) if ident is not None else None
         previous = self._docs.get(previous_id) if previous_id is not None else None
         loc_key = _locality_key(info.locality)
-        old_dir = self._dirs.get(loc_key)
-        directory = UnitDirectory.from_json(old_dir.to_json()) if old_dir else UnitDirectory()
+        dir_row_id = self._dir_rows.get(loc_key)
+        directory = (UnitDirectory.from_json(self._raw["units"][str(dir_row_id)]["directory"])
+                     if dir_row_id is not None else UnitDirectory())  # a copy to extend
         warnings = list(plan.warnings)
         batch = _Batch(self._seq)
 
@@ -809,6 +1325,13 @@ class Store:
                                  else (k for k, _ in itertools.groupby(heapq.merge(*lists))))
         return [self._tasks[k & _ID_MASK] for k in packed]
 
+    def count_tasks(self, keys: Iterable[str] | str) -> int:
+        """``len(tasks_for_units(keys))`` without building the list."""
+        lists = [self._unit_all[k].keys for k in _as_keys(keys) if k in self._unit_all]
+        if len(lists) <= 1:
+            return len(lists[0]) if lists else 0
+        return sum(1 for _ in itertools.groupby(heapq.merge(*lists)))
+
     def tasks_for_units(self, keys: Iterable[str] | str, *,
                         lead_only: bool = False) -> list[StoredTask]:
         """Tasks naming any of ``keys`` (lead or support), by due date then code."""
@@ -817,6 +1340,36 @@ class Store:
             wanted = set(_as_keys(keys))
             tasks = [t for t in tasks if wanted.intersection(t.lead)]
         return tasks
+
+    def _open_keys(self, keys: Iterable[str] | str | None, first: date | None = None,
+                   last: date | None = None) -> list[int]:
+        """Packed (due, id) keys of open tasks, ordered, without duplicates."""
+        if keys is None:
+            return self._open.between(first, last)
+        lists = [self._unit_open[k].between(first, last) for k in _as_keys(keys)
+                 if k in self._unit_open]
+        lists = [found for found in lists if found]
+        if len(lists) <= 1:
+            return lists[0] if lists else []
+        return [k for k, _ in itertools.groupby(heapq.merge(*lists))]
+
+    def open_sequence(self, keys: Iterable[str] | str | None = None) -> TaskSeq:
+        """Open tasks of ``keys`` (None: all) like :meth:`open_tasks`, read lazily."""
+        return TaskSeq(self._open_keys(keys), self._tasks)
+
+    def count_open(self, keys: Iterable[str] | str | None = None, first: date | None = None,
+                   last: date | None = None) -> int:
+        """How many open tasks of ``keys`` fall due from ``first`` to ``last`` (None: open
+        end; tasks without a date count only when ``last`` is None)."""
+        if keys is None or isinstance(keys, str):
+            index = self._open if keys is None else self._unit_open.get(keys)
+            return index.count(first, last) if index is not None else 0
+        return len(self._open_keys(keys, first, last))
+
+    def open_slice(self, keys: Iterable[str] | str | None, start: int,
+                   stop: int | None) -> list[StoredTask]:
+        """``open_tasks(keys)[start:stop]`` without building the whole list."""
+        return self.open_sequence(keys)[start:stop]
 
     def open_tasks(self, keys: Iterable[str] | str | None = None) -> list[StoredTask]:
         """Open tasks by due date (those without a date last)."""
@@ -881,8 +1434,19 @@ class Store:
 
     # -------------------------------------------------------------- units
     def units(self) -> list[StoredUnit]:
-        """Every known unit, by locality then name."""
-        return sorted(self._units.values(), key=lambda u: (fold(u.locality or ""), fold(u.name)))
+        """Every known unit, by locality then name (sorted once per change of the units)."""
+        if self._units_sorted is None:
+            folded: dict[str | None, str] = {}
+
+            def order(unit: StoredUnit) -> tuple[str, str]:
+                if unit.locality not in folded:
+                    folded[unit.locality] = fold(unit.locality or "")
+                if unit.name not in folded:
+                    folded[unit.name] = fold(unit.name)
+                return folded[unit.locality], folded[unit.name]
+
+            self._units_sorted = sorted(self._units.values(), key=order)
+        return list(self._units_sorted)
 
     def unit(self, key: str) -> StoredUnit | None:
         return self._units.get(key)
@@ -900,29 +1464,30 @@ class Store:
         """
         if locality is None:
             qualified = _TRAILING_LOCALITY_RE.match(query.strip())
-            if qualified and _locality_key(qualified.group(2)) in self._dirs:
+            if qualified and _locality_key(qualified.group(2)) in self._dir_rows:
                 query, locality = qualified.group(1), qualified.group(2)
         if locality is not None:
             loc_key = _locality_key(locality)
-            directory = self._dirs.get(loc_key)
-            if directory is None:
+            if loc_key not in self._dir_rows:
                 raise UnitNotFound(f"Chưa có đơn vị nào thuộc «{locality}».")
+            directory = self._directory(loc_key)
             return self._stored(loc_key, directory.match(query, self._localities[loc_key]))
-        if not self._dirs:
+        if not self._dir_rows:
             raise UnitNotFound("Chưa có đơn vị nào: hãy nhập một kế hoạch trước.")
-        if len(self._dirs) == 1:
-            loc_key, directory = next(iter(self._dirs.items()))
+        if len(self._dir_rows) == 1:
+            loc_key = next(iter(self._dir_rows))
+            directory = self._directory(loc_key)
             return self._stored(loc_key, directory.match(query, self._localities[loc_key]))
 
-        exact = [(lk, u) for lk, d in self._dirs.items()
-                 if (u := d.resolve(query, self._localities[lk])) is not None]
+        exact = [(lk, u) for lk in self._dir_rows if (u := self._resolve(lk, query)) is not None]
         if len(exact) == 1:
             return self._stored(*exact[0])
         if exact:
             return self._ambiguous(query, exact)
         found: list[tuple[str, Unit]] = []
         suggestions: list[str] = []
-        for loc_key, directory in self._dirs.items():
+        for loc_key in self._dir_rows:
+            directory = self._directory(loc_key)
             locality_name = self._localities[loc_key]
             try:
                 found.append((loc_key, directory.match(query, locality_name)))
@@ -938,6 +1503,15 @@ class Store:
             raise UnitNotFound(f"Không tìm thấy đơn vị «{shown}». Có phải: "
                                + "; ".join(suggestions) + "?", suggestions)
         raise UnitNotFound(f"Không tìm thấy đơn vị «{shown}».")
+
+    def _resolve(self, loc_key: str, query: str) -> Unit | None:
+        """:meth:`UnitDirectory.resolve` without building the directory."""
+        directory = self._dirs.get(loc_key)
+        if directory is not None:
+            return directory.resolve(query, self._localities[loc_key])
+        key = unit_key(query, self._localities[loc_key])
+        stored = self._units.get(f"{loc_key}|{key}") if key else None
+        return Unit(key, stored.name, stored.aliases, stored.generic) if stored else None
 
     def _stored(self, loc_key: str, unit: Unit) -> StoredUnit:
         stored = self._units.get(f"{loc_key}|{unit.key}")
@@ -1117,7 +1691,7 @@ class Store:
             if (new_id, key) in self._subs:
                 batch.delete("subscriptions", sub_id)
             else:
-                row = dict(self._db.storage.read()["subscriptions"][str(sub_id)], chat=new_id)
+                row = dict(self._raw["subscriptions"][str(sub_id)], chat=new_id)
                 batch.put("subscriptions", sub_id, row)
                 moved[(new_id, key)] = sub_id
         reminders = [replace(r, chat_id=new_id) for r in self._reminders.values()
@@ -1279,7 +1853,7 @@ class Store:
             return state
         from bot.records import ScheduledAnnouncement
 
-        raw = self._db.storage.read() or {}
+        raw = self._raw
         table = row_id = None
         snoozes: dict[int, tuple[date, dict[str, Any]]] = {}
         runs: dict[int, date] = {}

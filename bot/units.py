@@ -13,6 +13,7 @@ equal inside one plan.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import logging
 import re
@@ -229,6 +230,7 @@ _GENERIC_START = ("cac", "nhung", "moi", "toan the", "tat ca")
 _GENERIC_LEVEL_RE = re.compile(r"(?<![a-z])(?:cap (?:xa|huyen|tinh|co so)|den co so)(?![a-z])")
 
 
+@functools.lru_cache(maxsize=65536)
 def is_generic(name: str) -> bool:
     """True for an addressee group ("Các phòng, ban", "UBND các phường, xã"), not one body.
 
@@ -247,6 +249,7 @@ def is_generic(name: str) -> bool:
     return bool(_GENERIC_LEVEL_RE.search(joined))
 
 
+@functools.lru_cache(maxsize=65536)
 def _is_abbreviated(name: str) -> bool:
     """True when ``name`` holds an abbreviation that the key expands ("Phòng TC-KH")."""
     text = _CA_RE.sub(_expand_ca, nfc(name))

@@ -18,7 +18,6 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.charts import stats_chart
 from bot.dateinput import EXAMPLES_DATE, format_date, parse_user_date
 from bot.errors import BotError, DateInputError, NotAllowed, UsageError
 from bot.records import StoredTask, UnitStats
@@ -307,6 +306,8 @@ async def thongke(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply_html(update, stats_table(stats, today))
     title = f"Tình hình thực hiện nhiệm vụ đến ngày {format_date(today)}"
     try:
+        from bot.charts import stats_chart  # matplotlib: ~35 MB, loaded on first /thongke
+
         png = await asyncio.to_thread(stats_chart, stats, title)
     except Exception as exc:  # the table is already sent: a missing chart is not fatal
         logger.exception("chart failed")
