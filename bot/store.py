@@ -166,8 +166,9 @@ class AtomicJSONStorage(Storage):
     content.
     """
 
-    journal_from = 4 << 20
-    """Files smaller than this are rewritten whole on every write (cheap, one plain file)."""
+    journal_from = 256 << 10
+    """Files smaller than this are rewritten whole on every write (cheap, one plain file);
+    above it a write is one appended line, so the delivery log stays cheap per message."""
     journal_min = 2 << 20
 
     def __init__(self, path: str | os.PathLike[str], create_dirs: bool = True,

@@ -37,6 +37,9 @@ def configure_logging(level: int = logging.INFO, stream: TextIO = sys.stderr) ->
     # httpx logs every request URL at INFO, and Bot API URLs contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # With max_retries=0 the limiter logs a traceback for each 429 it hands to the
+    # dispatcher, which waits and retries (and logs what it gives up on).
+    logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
 
 
 def load_samples(store: Store, folder: Path, clock: Clock, actor: int | None) -> list[str]:
