@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType, MessageLimit
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
@@ -25,6 +25,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.errors import BotError, UsageError
 from bot.store import Store
+from schedules.dispatch import keyboard
 
 logger = logging.getLogger(__name__)
 
@@ -101,22 +102,16 @@ def usage(text: str) -> UsageError:
 
 
 def markup(rows: Rows | None) -> InlineKeyboardMarkup | None:
-    """Pure (label, data) rows to Telegram's keyboard; rows with a URL use ``url:`` data."""
+    """Pure (label, data) rows to Telegram's keyboard; data starting with http(s):// or tg://
+    is a URL button. Callback data over 64 bytes is a programming error and raises."""
     if not rows:
         return None
-    keyboard = []
     for row in rows:
-        buttons = []
-        for label, data in row:
-            if data.startswith(("http://", "https://", "tg://")):
-                buttons.append(InlineKeyboardButton(label, url=data))
-                continue
-            if len(data.encode("utf-8")) > MAX_CALLBACK_BYTES:
+        for _, data in row:
+            if not data.startswith(("http://", "https://", "tg://")) and \
+                    len(data.encode("utf-8")) > MAX_CALLBACK_BYTES:
                 raise ValueError(f"callback data over {MAX_CALLBACK_BYTES} bytes: {data!r}")
-            buttons.append(InlineKeyboardButton(label, callback_data=data))
-        if buttons:
-            keyboard.append(buttons)
-    return InlineKeyboardMarkup(keyboard) if keyboard else None
+    return keyboard(rows)
 
 
 def visible_length(text: str) -> int:
