@@ -93,6 +93,15 @@ class Entry:
     """LEAD or SUPPORT for the listed units; None when the list covers every unit."""
 
 
+def days_left_phrase(days: int, due_today: str = "hôm nay") -> str:
+    """"còn 3 ngày", ``due_today`` or "quá hạn 2 ngày", for lists, details and digests."""
+    if days > 0:
+        return f"còn {days} ngày"
+    if days == 0:
+        return due_today
+    return f"quá hạn {-days} ngày"
+
+
 def bucket_of(task: StoredTask, today: date, soon_days: int = SOON_DAYS) -> str:
     """The group a task belongs to on ``today``."""
     if not task.is_open:

@@ -19,7 +19,17 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 
-from bot.board import DONE, LEAD, OVERDUE, SOON, Board, Entry, TaskList, clamp_page
+from bot.board import (
+    DONE,
+    LEAD,
+    OVERDUE,
+    SOON,
+    Board,
+    Entry,
+    TaskList,
+    clamp_page,
+    days_left_phrase,
+)
 from bot.records import Event, StoredDocument, StoredTask
 from bot.store import Store
 
@@ -86,14 +96,7 @@ def vn_datetime(value: datetime) -> str:
 
 def days_phrase(due: date | None, today: date) -> str:
     """"còn 3 ngày", "hôm nay", "quá hạn 2 ngày" or "không có hạn"."""
-    if due is None:
-        return "không có hạn"
-    days = (due - today).days
-    if days > 0:
-        return f"còn {days} ngày"
-    if days == 0:
-        return "hôm nay"
-    return f"quá hạn {-days} ngày"
+    return "không có hạn" if due is None else days_left_phrase((due - today).days)
 
 
 def role_label(role: str | None) -> str:

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
+from bot.board import days_left_phrase
 from bot.models import Recurrence
 from bot.records import Reminder, StoredTask
 from bot.store import Store
@@ -90,11 +91,7 @@ def snippet(text: str, limit: int) -> str:
 
 def days_phrase(days: int) -> str:
     """"còn 3 ngày", "đến hạn hôm nay", "quá hạn 2 ngày"."""
-    if days > 0:
-        return f"còn {days} ngày"
-    if days == 0:
-        return "đến hạn hôm nay"
-    return f"quá hạn {-days} ngày"
+    return days_left_phrase(days, "đến hạn hôm nay")
 
 
 def done_rows(task_ids: Sequence[int], per_row: int = BUTTONS_PER_ROW
