@@ -1,16 +1,23 @@
-"""Who a block of a plan is addressed to: lead units and supporting units.
+"""Who a clause is addressed to: reading unit names and lists where they stand.
 
-Vietnamese plans assign work in a handful of shapes:
+Vietnamese administrative writing names the units that owe work in a few shapes:
 
-- colon form: "(2) Phòng Y tế: Rà soát ..." / "Các phòng: Tài chính - Kế hoạch, Quản lý đô thị,
-  Ban Quản lý dự án ...: ..." (a plural head before a colon distributes over the names);
-- subject form: "Văn phòng Thị ủy chủ trì, phối hợp với các Ban xây dựng Đảng, UBND thị xã
-  thường xuyên tổng hợp ..." — the unit list ends where the predicate starts;
-- request form: "Giao UBND thị xã chỉ đạo ...", "Yêu cầu các cấp ủy, cơ quan ... tiếp tục ...".
+- colon form: "(2) Phòng Y tế: Rà soát ..." / "Các phòng: Tài chính - Kế hoạch, Quản lý đô thị:
+  ..." (a plural head before a colon distributes over the names);
+- subject form: "Văn phòng Thị ủy chủ trì, phối hợp với các Ban xây dựng Đảng ... tổng hợp ...";
+- request form, with or without the speaker: "Giao UBND thị xã chỉ đạo ...", "UBND tỉnh yêu cầu
+  UBND các huyện, thành phố rà soát ...", "Sở Nội vụ đề nghị các cơ quan, đơn vị ...".
 
-Units are kept as written. Lists split on commas and "và" only where the next piece starts
-with a unit head word, so "Phòng Tài nguyên và Môi trường" and "Các phòng, ban, ngành, đơn vị"
-stay whole. Related-party groups ("các cơ quan liên quan") go to the supporting units.
+A unit name is read by its shape (:func:`read_units`): a head word ("Sở", "UBND", "Giám đốc",
+"các chủ đầu tư"), then the name, which may run in lower case after its first capital ("Trung
+tâm Kiểm soát bệnh tật", "Ban Quản lý dự án đầu tư xây dựng"), then known tails ("tỉnh", "các
+huyện, thành phố", "có liên quan", "trực thuộc"). It ends at punctuation that does not go on with
+another unit or name, after a level word that is not followed by a place name, or where the
+predicate starts (a lower-case verb such as "thẩm định", "gửi", "có trách nhiệm"). Lists split
+at commas, semicolons and "và" only where the next piece starts with a unit head, so "Phòng Tài
+nguyên và Môi trường" and "Các phòng, ban, ngành" stay whole; "UBND thành phố và các huyện"
+gives its head to "các huyện". Related-party groups ("các cơ quan liên quan") go to the
+supporting units.
 """
 
 from __future__ import annotations
@@ -19,115 +26,413 @@ import re
 from dataclasses import dataclass
 
 from bot.plans.deadlines import fold_same_length
-from bot.text import lower_same_length
+from bot.text import fold, lower_same_length
 
-# Head words that start a unit name (lower case, accents kept: "đảng" is not "đang").
-HEADS = sorted(
-    {
-        "phòng", "ban", "sở", "ủy ban", "ubnd", "hđnd", "hội đồng", "văn phòng", "trung tâm",
-        "công an", "ban chỉ huy", "bch", "đội", "cơ quan", "chi cục", "cục", "tổng cục", "bộ",
-        "thành ủy", "tỉnh ủy", "thị ủy", "huyện ủy", "đảng ủy", "đảng đoàn", "đảng bộ", "chi bộ",
-        "ban cán sự", "ban thường vụ", "thường trực", "mặt trận", "mttq", "liên đoàn", "hội",
-        "đoàn", "ban quản lý", "bql", "kho bạc", "chi nhánh", "bảo hiểm", "ngân hàng",
-        "trường", "bệnh viện", "viện", "tòa án", "viện kiểm sát", "chính quyền", "cấp ủy",
-        "cấp ủy viên", "người đứng đầu", "bí thư", "chủ tịch", "phó chủ tịch", "giám đốc",
-        "thủ trưởng", "trưởng", "đồng chí", "các đồng chí", "ủy viên", "cổng thông tin",
-        "phường", "xã", "thị trấn", "huyện", "thị xã", "thành phố", "tỉnh", "địa phương",
-        "ngành", "đơn vị", "tổ chức", "lực lượng", "hợp tác xã", "ban chỉ đạo", "tổ công tác",
-        "bộ phận", "hạt kiểm lâm", "điện lực", "công ty", "tổng công ty", "ban tiếp công dân",
-        "đài phát thanh", "báo quảng ninh",
-        "ủy ban kiểm tra", "cán bộ", "ubkt", "vp", "ubmttq", "hội liên hiệp", "doanh nghiệp",
-        "cấp", "bhxh", "chi cục thuế", "chi hội", "hội đồng nhân dân", "đoàn thể",
-        "ban ngành", "ngành chức năng", "tập thể", "các cấp", "chi", "tồ chức",
-    },
-    key=len,
-    reverse=True,
+# --- lexicon (lower case, accents kept: "đảng" is not "đang") -------------------------------
+
+HEADS = frozenset({
+    # state bodies and their offices
+    "phòng", "ban", "sở", "ủy ban", "ubnd", "hđnd", "hội đồng", "văn phòng", "trung tâm",
+    "công an", "ban chỉ huy", "bch", "bộ chỉ huy", "đội", "cơ quan", "chi cục", "cục",
+    "tổng cục", "bộ", "thanh tra", "kho bạc", "chi nhánh", "bảo hiểm", "bhxh", "ngân hàng",
+    "trường", "bệnh viện", "viện", "trạm", "trạm y tế", "tòa án", "viện kiểm sát", "chính quyền",
+    "ban quản lý", "bql", "ban chỉ đạo", "tổ công tác", "tổ", "bộ phận", "hạt kiểm lâm",
+    "điện lực", "công ty", "tổng công ty", "ban tiếp công dân", "đài phát thanh", "đài",
+    "báo", "cổng thông tin", "ủy ban kiểm tra", "ubkt", "vp", "hội đồng nhân dân",
+    "ủy ban nhân dân", "bộ đội biên phòng", "quỹ", "chi cục thuế", "cục thuế",
+    "ban dân tộc", "đoàn kiểm tra", "đoàn công tác", "nhà trường", "cơ sở",
+    # party and mass organisations
+    "thành ủy", "tỉnh ủy", "thị ủy", "huyện ủy", "quận ủy", "đảng ủy", "đảng đoàn", "đảng bộ",
+    "chi bộ", "ban cán sự", "ban thường vụ", "thường trực", "mặt trận", "mttq", "ubmttq",
+    "liên đoàn", "liên minh", "hội", "hội liên hiệp", "đoàn", "đoàn thể", "chi hội",
+    "tỉnh đoàn", "huyện đoàn", "thành đoàn", "cấp ủy", "cấp ủy viên", "hợp tác xã",
+    # places and generic groups
+    "phường", "xã", "thị trấn", "huyện", "thị xã", "thành phố", "tỉnh", "quận", "địa phương",
+    "ngành", "đơn vị", "tổ chức", "lực lượng", "doanh nghiệp", "cán bộ", "cấp", "chi",
+    "ban ngành", "ngành chức năng", "tập thể", "các cấp", "chủ đầu tư", "thành viên",
+    # people who answer for a unit
+    "người đứng đầu", "bí thư", "phó bí thư", "chủ tịch", "phó chủ tịch", "giám đốc",
+    "phó giám đốc", "tổng giám đốc", "thủ trưởng", "trưởng", "phó trưởng", "trưởng phòng",
+    "trưởng ban", "chánh văn phòng", "chánh thanh tra", "hiệu trưởng", "chủ nhiệm",
+    "viện trưởng", "chánh án", "tổ trưởng", "ủy viên", "đồng chí", "các đồng chí",
+})
+PERSONS = ("ủy viên", "bí thư", "phó bí thư", "chủ tịch", "phó chủ tịch", "giám đốc",
+           "phó giám đốc", "tổng giám đốc", "thủ trưởng", "trưởng", "phó trưởng",
+           "người đứng đầu", "chánh văn phòng", "chánh thanh tra", "hiệu trưởng", "chủ nhiệm",
+           "viện trưởng", "chánh án", "tổ trưởng", "đồng chí")
+"""Person titles: each starts a new unit in a list, even in lower case ("..., ủy viên Ban ...")."""
+NAMED = frozenset({"phòng", "ban", "sở", "đội", "cục", "trường", "viện", "bộ", "hội", "đoàn",
+                   "trung tâm", "văn phòng", "chi cục", "công ty", "cơ quan", "tổ", "trạm",
+                   "quỹ", "đài", "báo", "thanh tra", "chi nhánh", "liên minh", "liên đoàn",
+                   "bảo hiểm", "ngân hàng", "bệnh viện"})
+"""Heads that name a unit only when a proper name follows ("Phòng Y tế", not "phòng dịch")."""
+WEAK = frozenset({"tổ chức", "cán bộ", "cấp", "ngành", "đơn vị", "địa phương", "doanh nghiệp",
+                  "lực lượng", "tập thể", "đoàn thể", "chi", "ban ngành", "ngành chức năng",
+                  "chủ đầu tư", "thành viên", "cơ sở", "trường", "nhà trường"})
+"""Heads that cannot open a list on their own, only with "các"/"những" or after another unit."""
+GENERIC = frozenset({"ngành", "cấp", "địa phương", "đơn vị", "cơ quan", "ban", "phòng", "sở",
+                     "đoàn thể", "tổ chức", "ban ngành", "doanh nghiệp", "lực lượng",
+                     "ngành chức năng", "hội", "đoàn", "trường", "cơ sở", "chi cục", "cá nhân",
+                     "hộ gia đình", "thôn", "bản", "tổ dân phố", "khu phố", "chủ đầu tư",
+                     "nhà đầu tư", "xã", "phường", "thị trấn", "huyện", "thị xã", "thành phố",
+                     "quận", "tỉnh", "trung tâm", "bệnh viện", "trạm y tế"})
+"""Category nouns that go on with a list ("Chính quyền các cấp, các ngành", "các sở, ban,
+ngành", "UBND các huyện, thị xã, thành phố")."""
+LEVELS = ("thành phố", "thị xã", "thị trấn", "tỉnh", "huyện", "quận", "xã", "phường")
+LEVEL_AGENCIES = re.compile(
+    r"^(?:(?:chủ tịch|phó chủ tịch|thường trực|ban thường vụ)\s+)?"
+    r"(?:ủy ban nhân dân|ubnd|hội đồng nhân dân|hđnd|công an|ban chỉ huy quân sự|"
+    r"trung tâm y tế|ủy ban mặt trận tổ quốc|ủy ban mttq|ubmttq|đảng ủy)\b"
 )
+"""Bodies that exist at every level: "UBND thành phố và các huyện" gives "UBND" to "các huyện"."""
+TAILS = sorted(
+    {"có liên quan", "liên quan", "trực thuộc", "thuộc tỉnh", "thuộc huyện", "thuộc thành phố",
+     "cấp tỉnh", "cấp huyện", "cấp xã", "các cấp", "cùng cấp", "trên địa bàn", "địa bàn",
+     "chuyên môn", "là thành viên", "thành viên", "chuyên ngành", "khu vực", "chức năng",
+     "nhà nước", "toàn tỉnh", "toàn huyện", "trong tỉnh", "trong huyện", "tại địa phương",
+     "từ thành phố đến cơ sở", "từ tỉnh đến cơ sở", "đến cơ sở", "được giao"},
+    key=len, reverse=True,
+)
+"""Lower-case words that go on with a unit name after it ("Sở Y tế tỉnh", "các cơ quan có liên
+quan", "các đơn vị trực thuộc")."""
+PREDICATE = frozenset({
+    "chủ trì", "phối hợp", "chủ động", "có trách nhiệm", "chịu trách nhiệm", "có nhiệm vụ",
+    "phải", "cần", "căn cứ", "theo", "thực hiện", "tham mưu", "xây dựng", "tổ chức",
+    "triển khai", "chỉ đạo", "tiếp tục", "tập trung", "khẩn trương", "thường xuyên", "kịp thời",
+    "rà soát", "theo dõi", "tổng hợp", "hướng dẫn", "kiểm tra", "giám sát", "đôn đốc",
+    "nghiên cứu", "tăng cường", "đẩy mạnh", "nâng cao", "cụ thể hóa", "quán triệt", "phổ biến",
+    "tuyên truyền", "chuẩn bị", "hoàn thành", "hoàn thiện", "hoàn tất", "báo cáo", "đề xuất",
+    "bố trí", "lập", "ban hành", "giữ vững", "không", "tự", "duy trì", "bảo đảm", "đảm bảo",
+    "sớm", "được", "là", "làm", "xử lý", "vận động", "phát huy", "ưu tiên", "quan tâm",
+    "đề cao", "lãnh đạo", "giải quyết", "tiến hành", "nghiêm túc", "nghiêm", "trực tiếp",
+    "định kỳ", "cùng", "đồng thời", "nhằm", "gắn với", "khi", "nếu", "đã", "đang", "sẽ", "vừa",
+    "tích cực", "quyết liệt", "tham gia", "thể chế hóa", "cập nhật", "áp dụng", "đánh giá",
+    "sơ kết", "tổng kết", "quản lý", "thu hút", "khuyến khích", "hỗ trợ", "bảo vệ",
+    "thành lập", "đi trước", "nêu gương", "chú trọng", "bám sát", "nhất là", "trong đó",
+    "đặc biệt là", "yêu cầu", "đề nghị", "giao", "có", "thẩm định", "thẩm tra", "gửi", "nộp",
+    "trình", "cung cấp", "thống kê", "kiểm đếm", "kiểm soát", "kiểm kê", "điều tra", "khảo sát",
+    "thông báo", "kêu gọi", "tiếp nhận", "thanh toán", "chi trả", "cấp phát", "phân bổ",
+    "giải ngân", "đối chiếu", "treo", "ra quân", "tuần tra", "sẵn sàng", "di dời", "sơ tán",
+    "huy động", "bàn giao", "lấy ý kiến", "góp ý", "tham dự", "cử", "đăng ký", "phê duyệt",
+    "xác minh", "xác nhận", "niêm yết", "công khai", "công bố", "số hóa", "chuẩn hóa",
+    "sửa chữa", "khắc phục", "nạo vét", "tiêm", "thanh tra", "truy quét", "ngăn chặn",
+    "phòng ngừa", "xem xét", "quyết định", "chấn chỉnh", "soạn thảo", "dự thảo", "biên soạn",
+    "đăng tải", "lắp đặt", "vận hành", "nâng cấp", "mua sắm", "sắp xếp", "kiện toàn",
+    "bổ sung", "điều chỉnh", "sửa đổi", "thu hồi", "tạm dừng", "dừng", "ngừng", "nắm",
+    "nắm bắt", "nắm chắc", "liên hệ", "trao đổi", "thống nhất", "vận chuyển", "cung ứng",
+    "dự trữ", "kiểm định", "quan trắc", "cảnh báo", "dự báo", "ứng phó", "điều hành",
+    "điều phối", "phân công", "nhân rộng", "phát hiện", "mở", "đóng", "cấp", "thu",
+    "đẩy nhanh", "phấn đấu", "hướng tới", "tiếp thu", "giải trình", "cân đối", "tự cân đối",
+    "kết luận", "nhận được", "trả lời", "phúc đáp", "chuyển", "mời", "xin", "kính",
+    "tạo điều kiện", "đi vào", "phát triển", "rút kinh nghiệm", "chỉ định",
+    "thường trực", "tổng rà soát", "vệ sinh", "phun", "tầm soát", "giám định", "khen thưởng",
+    "xử phạt", "đề ra", "nêu", "ghi nhận", "biểu dương", "phê bình", "nhắc nhở", "lưu ý",
+    "cần thiết", "tự kiểm tra", "giúp", "đưa", "đưa vào",
+    "chỉ huy", "bàn", "họp", "hoạt động", "theo đúng", "trên cơ sở", "để", "với", "cho",
+})
+NOUNISH = frozenset({"tổ chức", "quản lý", "lãnh đạo", "xây dựng", "đơn vị", "kiểm tra",
+                     "giám sát", "chỉ đạo", "bảo vệ", "tuyên truyền", "hướng dẫn", "thanh tra",
+                     "tiếp công dân", "thường trực", "phát triển", "vận động", "điều hành",
+                     "hoạt động", "tổ chức thực hiện", "thu", "cấp"})
+"""Predicate words that are also nouns inside a name ("Ban xây dựng Đảng", "các cấp ủy, tổ
+chức Đảng", "Ban Chỉ đạo phát triển ...")."""
+REQUEST_VERBS = ("kính đề nghị", "đề nghị", "yêu cầu", "giao cho", "giao", "chỉ đạo",
+                 "phân công", "ủy quyền cho", "ủy quyền", "chỉ thị", "thống nhất giao",
+                 "đồng ý giao")
+"""Verbs by which a speaker hands work to the units that follow them."""
+
 _HEAD_RE = re.compile(
     r"(?:các |những |toàn thể )?(?:"
-    + "|".join("xã(?! hội)" if h == "xã" else re.escape(h) for h in HEADS)
+    + "|".join("xã(?! hội)" if h == "xã" else re.escape(h) for h in sorted(HEADS, key=len,
+                                                                           reverse=True))
     + r")(?!\w)"
 )
-# Category nouns that continue a generic list ("Chính quyền các cấp, các ngành, các địa phương").
-GENERIC = {"ngành", "cấp", "địa phương", "đơn vị", "cơ quan", "ban", "phòng", "sở", "đoàn thể",
-           "tổ chức", "ban ngành", "doanh nghiệp", "lực lượng", "ngành chức năng"}
-# Words after which a unit list has ended and the predicate has begun (lower case, accents).
-PREDICATE = sorted(
-    {
-        "chủ trì", "chủ ừì", "phối hợp", "chủ động", "có trách nhiệm", "chịu trách nhiệm",
-        "phải", "cần", "căn cứ", "theo", "thực hiện", "tham mưu", "xây dựng", "tổ chức",
-        "triển khai", "chỉ đạo", "tiếp tục", "tập trung", "khẩn trương", "khân trương",
-        "thường xuyên", "kịp thời", "rà soát", "theo dõi", "tổng hợp", "hướng dẫn",
-        "kiểm tra", "giám sát", "đôn đốc", "nghiên cứu", "tăng cường", "táng cường",
-        "đẩy mạnh", "nâng cao", "cụ thể hóa", "quán triệt", "phổ biến", "tuyên truyền",
-        "chuẩn bị", "hoàn thành", "hoàn thiện", "báo cáo", "đề xuất", "bố trí", "lập",
-        "ban hành", "giữ vững", "không", "tự", "duy trì", "bảo đảm", "đảm bảo", "sớm", "được",
-        "là", "làm", "xử lý", "vận động", "phát huy", "ưu tiên", "quan tâm", "đề cao",
-        "lãnh đạo", "giải quyết", "tiến hành", "nghiêm túc", "nghiêm", "trực tiếp", "định kỳ",
-        "cùng", "đồng thời", "nhằm", "gắn với", "khi", "nếu", "đã", "đang", "sẽ",
-        "tích cực", "quyết liệt", "tham gia", "thể chế hóa", "cập nhật", "áp dụng", "đánh giá",
-        "sơ kết", "tổng kết", "quản lý", "thu hút", "khuyến khích", "hỗ trợ", "bảo vệ",
-        "thành lập", "đi trước", "nêu gương", "chú trọng", "bám sát", "tổ chức thực hiện",
-        "nhất là", "trong đó", "đặc biệt là",
-    },
-    key=len,
-    reverse=True,
+_FOLDED_HEADS: dict[str, tuple[str, ...]] = {}
+for _h in HEADS:
+    if " " in _h and _h not in PERSONS:
+        _FOLDED_HEADS[fold(_h)] = (*_FOLDED_HEADS.get(fold(_h), ()), _h)
+_FOLDED_HEAD_RE = re.compile(
+    r"(?:cac |nhung )?(?:" + "|".join(map(re.escape, sorted(_FOLDED_HEADS, key=len, reverse=True)))
+    + r")(?!\w)")
+_PREDICATE_RE = re.compile(
+    r"(?<!\w)(?:" + "|".join(map(re.escape, sorted(PREDICATE, key=len, reverse=True)))
+    + r")(?!\w)"
 )
-# Predicate words that are also nouns in a list ("các cấp ủy, tổ chức Đảng").
-NOUNISH = {"tổ chức", "quản lý", "lãnh đạo", "xây dựng", "đơn vị", "kiểm tra", "giám sát",
-           "tổ chức thực hiện", "chỉ đạo", "bảo vệ", "tuyên truyền", "hướng dẫn",
-           "tiếp công dân"}
-_PREDICATE_RE = re.compile(r"(?<!\w)(?:" + "|".join(PREDICATE) + r")(?!\w)")
-_REQUEST_RE = re.compile(
-    r"^\s*(?:giao(?: cho)?|yeu cau|de nghi)\s+", re.IGNORECASE
-)
+_TAIL_RE = re.compile(r"(?:" + "|".join(map(re.escape, TAILS)) + r")(?!\w)")
+_LEVEL_RE = re.compile(r"(?:" + "|".join(LEVELS).replace("|xã|", "|xã(?! hội)|") + r")(?!\w)")
+_TOKEN_RE = re.compile(r"[\w&]+(?:[./'’][\w&]+)*|[^\w\s]")
 _RELATED_RE = re.compile(r"\b(?:lien quan|co lien quan)\s*$")
 _SUPPORT_RE = re.compile(r"\b(?:phoi hop voi|phoi hop cung|cung voi|voi su phoi hop cua)\s+")
 _LEAD_RE = re.compile(r"\s*,?\s*\bchu tri\b\s*,?\s*")
+_OFFICE_BODIES = re.compile(r"(?:hđnd|ubnd|hội đồng nhân dân|ủy ban nhân dân|đoàn đbqh|"
+                            r"đoàn đại biểu quốc hội)(?!\w)")
+MAX_UNIT = 160
 
 
 @dataclass(frozen=True, slots=True)
 class Assignment:
-    """Units found at the start of a block, and where the task text proper begins."""
+    """Units found in a clause, and where the task text proper begins."""
 
     lead: tuple[str, ...]
     support: tuple[str, ...]
     body_start: int
-    """Offset in the block's text where the task itself starts (after "Units:")."""
+    """Offset in the text where the task itself starts (after "Units:" or the units)."""
+    start: int = 0
+    """Offset where the units are written."""
 
 
-# Heads that name a unit only when a proper name follows ("Phòng Y tế", not "Phòng dịch").
-NAMED = {"phòng", "ban", "sở", "đội", "cục", "trường", "viện", "bộ", "hội", "đoàn",
-         "trung tâm", "văn phòng", "chi cục", "công ty", "cơ quan"}
-# Heads that cannot open a list on their own, only with "các"/"những" or after another unit.
-WEAK = {"tổ chức", "tồ chức", "cán bộ", "cấp", "ngành", "đơn vị", "địa phương", "doanh nghiệp",
-        "lực lượng", "tập thể", "đoàn thể", "chi", "ban ngành", "ngành chức năng"}
-# Person titles: each starts a new unit in a list, even in lower case ("..., ủy viên Ban ...").
-PERSONS = ("ủy viên", "bí thư", "chủ tịch", "phó chủ tịch", "giám đốc", "thủ trưởng",
-           "trưởng", "người đứng đầu")
+@dataclass(frozen=True, slots=True)
+class UnitList:
+    """A written list of units: the pieces as written and the span they take."""
+
+    units: tuple[str, ...]
+    start: int
+    end: int
+
+
+# --- heads ---------------------------------------------------------------------------------
+
+
+def _head_match(text: str, low: str, pos: int, *, first: bool) -> int | None:
+    """End of the unit head starting at ``pos`` ("Phòng", "các cấp ủy", "Giám đốc"), or None.
+
+    With ``first``, the head must be able to open a list: weak heads need "các"/"những". Named
+    heads need a capitalised name after them ("Phòng Y tế", not "phòng dịch").
+    """
+    m = _HEAD_RE.match(low, pos)
+    if m is None:
+        # Scans damage accents ("các tồ chức"): multi-syllable heads also match folded.
+        m = _FOLDED_HEAD_RE.match(fold_same_length(text[pos:pos + 40]))
+        if m is None:
+            return None
+        folded_head = m.group(0)
+        word = next(h for h in _FOLDED_HEADS.get(folded_head.split(" ", 1)[-1]
+                                                 if folded_head.startswith(("cac ", "nhung "))
+                                                 else folded_head, ()))
+        plural = folded_head.startswith(("cac ", "nhung "))
+        return pos + len(folded_head) if not (first and not plural and word in WEAK) else None
+    word = low[pos:m.end()]
+    plural = word.startswith(("các ", "những ", "toàn thể "))
+    head = word.split(" ", 1)[1] if plural else word
+    if first and not plural and head in WEAK:
+        return None
+    if head in ("đồng chí", "các đồng chí"):
+        return m.end() if _head_match(text, low, _skip_space(low, m.end()), first=False) else None
+    if not plural and head in NAMED:
+        nxt = _skip_space(low, m.end())
+        ch = text[nxt:nxt + 1]
+        if not (ch.isupper() or ch.isdigit()):
+            if head in ("ban", "cơ quan") and re.match(
+                    r"(?:xây dựng đảng|cán sự|chỉ đạo|chỉ huy|quản lý|thường vụ|tổ chức|tuyên "
+                    r"giáo|dân vận|nội chính|kinh tế|văn hóa|pháp chế|dân tộc)", low[nxt:]):
+                return m.end()
+            if head == "cơ quan" and re.match(r"(?:chuyên môn|thường trực)", low[nxt:]):
+                return m.end()
+            return None
+    if not plural and head in LEVELS:
+        # "Thành phố, các địa phương ..." but not "huyện đã ...": a place needs its name or a list.
+        nxt = _skip_space(low, m.end())
+        ch = text[nxt:nxt + 1]
+        if not (ch.isupper() or ch in ",;") and not first:
+            return None
+    return m.end()
 
 
 def starts_with_head(text: str, *, first: bool = False) -> bool:
-    """Whether ``text`` (any case) starts with a unit head word ("Phòng Y tế", "các cấp ủy").
+    """Whether ``text`` (any case) starts with a unit head word ("Phòng Y tế", "các cấp ủy")."""
+    stripped = text.lstrip(" -+*•(")
+    return _head_match(stripped, lower_same_length(stripped), 0, first=first) is not None
 
-    With ``first``, the text must be able to open a list: weak heads need "các"/"những".
-    """
-    text = text.lstrip(" -+*•(")
-    low = lower_same_length(text)
-    m = _HEAD_RE.match(low)
-    if m is None:
+
+def _skip_space(low: str, pos: int) -> int:
+    while pos < len(low) and low[pos] in " \t":
+        pos += 1
+    return pos
+
+
+# --- reading a list of units -----------------------------------------------------------------
+
+
+def read_units(text: str, pos: int = 0, *, low: str | None = None,
+               first: bool = True) -> UnitList | None:
+    """The list of units written at ``text[pos:]`` ("UBND các huyện, thành phố", "Sở Tài chính
+    và Sở Kế hoạch và Đầu tư", "Giám đốc Sở Xây dựng"), or None when no unit starts there."""
+    low = lower_same_length(text) if low is None else low
+    pos = _skip_space(low, pos)
+    head_end = _head_match(text, low, pos, first=first)
+    if head_end is None:
+        return None
+    pieces: list[tuple[int, int]] = []
+    piece_start, i = pos, head_end
+    named = False  # the current piece has a capitalised name
+    after_level = _ends_with_level(low[pos:head_end])
+    limit = min(len(text), pos + 600)
+    end = limit
+    while True:
+        j = _skip_space(low, i)
+        if j >= limit:
+            end = j
+            break
+        tail = _TAIL_RE.match(low, j)
+        if tail:
+            i, after_level = tail.end(), False
+            continue
+        tok = _TOKEN_RE.match(low, j)
+        if tok is None:
+            end = j
+            break
+        word, k = tok.group(0), tok.end()
+        if word in (",", ";", "và", "cùng"):
+            nxt = _skip_space(low, k)
+            if _office_goes_on(low, piece_start, nxt):
+                i, after_level = nxt, False  # "Văn phòng HĐND và UBND huyện"
+                continue
+            if word != ";" and _list_goes_on(text, low, piece_start, nxt, word, named,
+                                             after_level):
+                i, after_level = nxt, False  # "các sở, ban, ngành", "các huyện, thành phố"
+                continue
+            nhead = _head_match(text, low, nxt, first=False)
+            if nhead is not None:
+                pieces.append((piece_start, j))
+                piece_start, i, named = nxt, nhead, False
+                after_level = _ends_with_level(low[nxt:nhead])
+                continue
+            if word in (",", "và") and named and text[nxt:nxt + 1].isupper():
+                i, after_level = nxt, False  # "Sở Văn hóa, Thể thao và Du lịch"
+                continue
+            end = j
+            break
+        if word in ("-", "–"):
+            i = k
+            continue
+        if not word[0].isalnum():
+            end = j
+            break
+        inner = _head_match(text, low, j, first=False)
+        if inner is not None and inner - j > 3 and low[j:inner] not in LEVELS and not (
+                text[j].islower() and _verb_at(text, low, j)
+                and not _nounish(low, piece_start, j, low[j:inner], named)):
+            # "Chủ tịch Ủy ban nhân dân ...", "Cơ quan Ủy ban kiểm tra", "Hiệu trưởng các trường"
+            named = named or text[j].isupper()
+            i, after_level = inner, _ends_with_level(low[j:inner])
+            continue
+        if text[j].isupper() or text[j].isdigit():
+            named, after_level, i = True, False, k
+            continue
+        level = _LEVEL_RE.match(low, j)
+        if level:
+            i, after_level = level.end(), True
+            continue
+        if after_level and word not in ("các", "những"):
+            end = j  # "Công an tỉnh tuần tra ...": a level word closes the name
+            break
+        pred = _PREDICATE_RE.match(low, j)
+        if pred and not _nounish(low, piece_start, j, pred.group(0), named):
+            end = j
+            break
+        i = k
+    end = _trim_end(low, piece_start, end)
+    pieces.append((piece_start, end))
+    units = tuple(u for u in (_clean(text[a:b]) for a, b in pieces) if u)
+    if not units or any(len(u) > MAX_UNIT for u in units):
+        return None
+    return UnitList(_distribute_levels(units), pos, end)
+
+
+def _list_goes_on(text: str, low: str, piece_start: int, nxt: int, sep: str, named: bool,
+                  after_level: bool) -> bool:
+    """Whether the word after a comma or "và" goes on with the same unit: a list of levels
+    ("UBND các huyện, thị xã, thành phố") or of categories ("các phòng, ban, ngành", "các cấp
+    ủy, tổ chức đảng", "Chính quyền các cấp, các ngành, các địa phương")."""
+    if not text[nxt:nxt + 1].islower() or low.startswith(PERSONS, nxt):
         return False
-    plural = low.startswith(("các ", "những ", "toàn thể "))
-    head = low[:m.end()].split(" ", 1)[1] if plural else low[:m.end()]
-    if first and not plural and head in WEAK:
+    if after_level and _LEVEL_RE.match(low, nxt):
+        return True
+    if sep != "," or named or LEVEL_AGENCIES.match(low, piece_start):
         return False
-    if not plural and head in NAMED:
-        nxt = text[m.end():].lstrip()
-        if not nxt[:1].isupper() and not nxt[:1].isdigit():
-            return head in ("ban", "cơ quan") and bool(re.match(
-                r"(?:xây dựng đảng|cán sự|chỉ đạo|chỉ huy|quản lý|thường vụ|tổ chức|tuyên giáo|"
-                r"dân vận|nội chính|kinh tế|văn hóa|pháp chế)", low[m.end():].lstrip()))
-    return True
+    plural = low.startswith(("các ", "những "), nxt)
+    word = _word_at(low, nxt)
+    if plural:
+        # "các ngành" goes on with "Chính quyền các cấp, ..."; "các ban xây dựng Đảng" is a unit.
+        after = _skip_space(low, nxt + len(low[nxt:].split(" ", 1)[0]) + 1 + len(word))
+        return word in GENERIC and (after >= len(low) or low[after] in ",;.:" or
+                                    _TAIL_RE.match(low, after) is not None or
+                                    _verb_at(text, low, after) or
+                                    low.startswith("và ", after))
+    return word in GENERIC or word in NOUNISH or \
+        _head_match(text, low, nxt, first=False) is not None
+
+
+def _verb_at(text: str, low: str, pos: int) -> bool:
+    """Whether a predicate word (lower case, not a noun of a name) stands at ``pos``."""
+    m = _PREDICATE_RE.match(low, pos)
+    return m is not None and text[pos:pos + 1].islower() and m.group(0) not in NOUNISH
+
+
+def _ends_with_level(words: str) -> bool:
+    return re.search(r"(?:^|\s)(?:" + "|".join(LEVELS) + r")\s*$", words) is not None
+
+
+def _word_at(low: str, pos: int) -> str:
+    m = _HEAD_RE.match(low, pos)
+    if m:
+        w = low[pos:m.end()]
+        return w.split(" ", 1)[1] if w.startswith(("các ", "những ")) else w
+    m = _PREDICATE_RE.match(low, pos) or _TOKEN_RE.match(low, pos)
+    return m.group(0) if m else ""
+
+
+def _office_goes_on(low: str, piece_start: int, nxt: int) -> bool:
+    """"Văn phòng HĐND và UBND huyện", "Văn phòng Đoàn ĐBQH, HĐND và UBND tỉnh": one office."""
+    piece = low[piece_start:nxt]
+    return bool(re.match(r"(?:chánh |phó chánh )?văn phòng ", piece)) and \
+        _OFFICE_BODIES.match(low, nxt) is not None and \
+        _OFFICE_BODIES.search(piece) is not None
+
+
+def _nounish(low: str, piece_start: int, pos: int, word: str, named: bool) -> bool:
+    """A predicate word that is part of the name or the list here ("Ban xây dựng Đảng", "các
+    cấp ủy, tổ chức Đảng", "Đội Kiểm tra trật tự đô thị")."""
+    before = low[piece_start:pos]
+    if word == "tự" and before.endswith("trật "):
+        return True
+    if word in ("cấp", "thu") and re.match(r"(?:cấp|thu)\s+(?:tỉnh|huyện|xã|cơ sở|ủy)", low[pos:]):
+        return True
+    if word == "thường xuyên" and before.endswith("giáo dục "):
+        return True  # "Trung tâm Giáo dục nghề nghiệp - Giáo dục thường xuyên"
+    if word not in NOUNISH and word != "thường xuyên":
+        return False
+    if before.rstrip().endswith(","):
+        return word in NOUNISH
+    return not named and re.search(
+        r"(?<!\w)(?:các|ban|phòng|sở|cơ quan|đội|đầu tư|cán bộ|giáo dục|trung tâm|ban chỉ đạo)"
+        r"\s*$", before) is not None
+
+
+def _trim_end(low: str, start: int, end: int) -> int:
+    while end > start and low[end - 1] in " ,;-–":
+        end -= 1
+    m = re.search(r"(?:\s+(?:và|cùng|với|các|những))+$", low[start:end])
+    if m:
+        end = start + m.start()
+    return end
+
+
+def _distribute_levels(units: tuple[str, ...]) -> tuple[str, ...]:
+    """"UBND thành phố", "các huyện" -> "UBND thành phố", "UBND các huyện"."""
+    out: list[str] = []
+    for u in units:
+        low = lower_same_length(u)
+        if out and _LEVEL_LIST_RE.fullmatch(low):
+            prev = LEVEL_AGENCIES.match(lower_same_length(out[-1]))
+            if prev:
+                u = f"{out[-1][:prev.end()]} {u}"
+        out.append(u)
+    return tuple(out)
+
+
+_LEVEL_LIST_RE = re.compile(
+    r"(?:các|những)\s+(?:{0})(?:\s*(?:,|và)\s*(?:{0}))*".format("|".join(LEVELS)))
 
 
 def _clean(name: str) -> str:
@@ -155,7 +460,9 @@ def split_units(text: str) -> list[str]:
         if not units:
             units.append(piece)
             continue
-        if head is None:
+        if head is None or units and _office_goes_on(
+                lower_same_length(units[-1] + " "), 0, len(units[-1]) + 1) and \
+                _OFFICE_BODIES.match(lpiece):
             # "Phòng Tài nguyên và Môi trường": a "và" inside a name; "..., ban, ngành": a list.
             units[-1] = f"{units[-1]} {sep} {piece}" if is_and else f"{units[-1]}, {piece}"
             continue
@@ -166,7 +473,7 @@ def split_units(text: str) -> list[str]:
             units.append(piece)
         else:
             units[-1] = f"{units[-1]}, {piece}"
-    return [u for u in (_clean(u) for u in units) if u]
+    return list(_distribute_levels(tuple(u for u in (_clean(u) for u in units) if u)))
 
 
 def distribute_plural(head_text: str, names: str) -> list[str]:
@@ -186,9 +493,15 @@ def distribute_plural(head_text: str, names: str) -> list[str]:
     return out
 
 
+def _related(units: list[str]) -> tuple[list[str], list[str]]:
+    """Split off related-party groups ("các cơ quan liên quan"): they support, not lead."""
+    related = [u for u in units if _RELATED_RE.search(fold_same_length(u))]
+    return [u for u in units if u not in related], related
+
+
 def _roles(units_text: str) -> tuple[list[str], list[str]]:
     """Lead and support in "X chủ trì, phối hợp với Y" / "X phối hợp với Y" / "X và các ... liên
-    quan" / "Các phòng: A, B"."""
+    quan" / "Các phòng: A, B" (a colon form's head part)."""
     folded = fold_same_length(units_text)
     support_text = ""
     m = _SUPPORT_RE.search(folded)
@@ -204,18 +517,128 @@ def _roles(units_text: str) -> tuple[list[str], list[str]]:
     lead = distribute_plural(plural.group(1), plural.group(2)) if plural else \
         split_units(units_text)
     support = split_units(support_text) if support_text.strip() else []
-    related = [u for u in lead if _RELATED_RE.search(fold_same_length(u))]
-    lead = [u for u in lead if u not in related]
+    lead, related = _related(lead)
     return lead, support + related
 
 
-def _valid(units: list[str]) -> bool:
+def _first_predicate(text: str, low: str, start: int, stop: int) -> int | None:
+    """Offset of the first predicate word in ``low[start:stop]`` that is not a role word ("chủ
+    trì", "phối hợp": the caller splits roles) nor part of a name."""
+    for m in _PREDICATE_RE.finditer(low, start, stop):
+        word = m.group(0)
+        if not text[m.start()].islower():
+            continue
+        if word in ("chủ trì", "phối hợp", "cùng", "với") or _nounish(low, start, m.start(),
+                                                                      word, False):
+            continue
+        if low[m.start() - 1:m.start()].isspace() or m.start() == start:
+            return m.start()
+    return None
+
+
+def _valid(units: list[str] | tuple[str, ...]) -> bool:
     return bool(units) and starts_with_head(units[0], first=True) and all(
-        starts_with_head(u) and len(u) <= 160 for u in units)
+        starts_with_head(u) and len(u) <= MAX_UNIT for u in units)
 
 
+# --- assignments -------------------------------------------------------------------------------
+
+_ROLE_AFTER = re.compile(
+    r"\s*,?\s*(?:chu tri|chu tri thuc hien)\s*,?\s*(?:(phoi hop voi|phoi hop cung)\s+)?")
+_COOP_AFTER = re.compile(r"\s*,?\s*(?:phoi hop voi|phoi hop cung|cung voi|cung phoi hop voi)\s+")
+
+
+def assignment_at(text: str, pos: int, *, low: str | None = None,
+                  folded: str | None = None) -> Assignment | None:
+    """Units written at ``pos`` and their roles: colon form ("Phòng Y tế: ...", "Các phòng: A,
+    B: ...") or subject form ("Sở Y tế chủ trì, phối hợp với Sở Tài chính xây dựng ...")."""
+    low = lower_same_length(text) if low is None else low
+    folded = fold_same_length(text) if folded is None else folded
+    pos = _skip_space(low, pos)
+    colon = _colon_form(text, low, pos)
+    if colon is not None:
+        return colon
+    found = read_units(text, pos, low=low)
+    if found is None:
+        return None
+    lead = list(found.units)
+    support: list[str] = []
+    rest = found.end
+    role = _ROLE_AFTER.match(folded, rest)
+    coop = _COOP_AFTER.match(folded, rest)
+    m = role if role and role.group(1) else coop
+    if m:
+        sup = read_units(text, m.end(), low=low, first=False)
+        if sup is not None:
+            support = list(sup.units)
+            rest = sup.end
+        elif role:
+            rest = role.end()
+    elif role:
+        rest = role.end()
+    after = _skip_space(low, rest)
+    if text[after:after + 1] == ",":
+        after = _skip_space(low, after + 1)
+    if not (role or coop or text[after:after + 1].islower()):
+        return None  # a list of names, not a subject: "Trung tâm Văn hóa ...; Khu xử lý ..."
+    lead, related = _related(lead)
+    support += related
+    if not lead:
+        return None
+    return Assignment(tuple(lead), tuple(support), rest, pos)
+
+
+def _colon_form(text: str, low: str, pos: int) -> Assignment | None:
+    """"Phòng Y tế: ...", "Các phòng: A, B, Ban C: ...", "X phối hợp với Y: ...", "X và các cơ
+    quan liên quan căn cứ chức năng, nhiệm vụ: ...": the units stand before a colon."""
+    plural = re.match(r"(?:các|những)\s+(\w+)\s*:", low[pos:pos + 40])
+    if plural and plural.group(1) in GENERIC:
+        colon = text.find(":", pos + plural.end(), pos + 400)
+        names_from = pos + plural.end()
+    else:
+        if not starts_with_head(text[pos:], first=True):
+            return None
+        colon, names_from = text.find(":", pos, pos + 300), pos
+    if colon < 0 or re.search(r"[.;]\s", text[pos:colon]):
+        return None
+    pred = _first_predicate(text, low, names_from, colon)
+    if pred is not None and not re.match(r"(?:căn cứ|theo)\b", low[pred:]):
+        return None  # "Sở Nội vụ đề nghị các cơ quan thực hiện như sau:" is no colon form
+    lead, support = _roles(text[pos:colon if pred is None else pred])
+    if not _valid(lead) or support and not _valid(support):
+        return None
+    return Assignment(tuple(lead), tuple(support), colon + 1, pos)
+
+
+def find_assignment(text: str) -> Assignment | None:
+    """Units addressed at the start of ``text`` (a block without its list marker), or None.
+
+    "Giao/Yêu cầu/Đề nghị X ..." and a leading adverbial clause ("Căn cứ Nghị quyết này, ...")
+    may stand before the units.
+    """
+    low = lower_same_length(text)
+    folded = fold_same_length(text)
+    start = _skip_space(low, 0)
+    req = _REQUEST_START.match(folded, start)
+    if req:
+        found = assignment_at(text, req.end(), low=low, folded=folded)
+        if found is not None:
+            return found
+    found = assignment_at(text, start, low=low, folded=folded)
+    if found is None and _LEADING_CLAUSE.match(text):
+        sentence_end = re.search(r"[.;:]", text)
+        limit = min(sentence_end.start() if sentence_end else len(text), 240)
+        for comma in re.finditer(r",\s*", text[:limit]):
+            found = assignment_at(text, comma.end(), low=low, folded=folded)
+            if found is not None:
+                break
+    return found
+
+
+_REQUEST_START = re.compile(r"(?:giao(?: cho)?|yeu cau|de nghi|kinh de nghi)\s+")
 _LEADING_CLAUSE = re.compile(
-    r"^\s*(?:căn cứ|trên cơ sở|theo|để|nhằm|trong quá trình|khi|nếu|trường hợp)\b", re.IGNORECASE
+    r"^\s*(?:căn cứ|trên cơ sở|theo|để|nhằm|trong quá trình|khi|nếu|trường hợp)\b",
+    re.IGNORECASE,
 )
 
 
@@ -225,7 +648,7 @@ def find_clause_assignment(text: str) -> Assignment | None:
     stripped = text.lstrip()
     if not stripped[:1].isupper():
         return None
-    found = _find(text, 0)
+    found = find_assignment(text)
     if found is None:
         return None
     if ";" in text[:found.body_start].rstrip(" ;:"):
@@ -233,92 +656,29 @@ def find_clause_assignment(text: str) -> Assignment | None:
     return found
 
 
-def find_assignment(text: str) -> Assignment | None:
-    """Units addressed at the start of ``text`` (a block without its list marker), or None.
-
-    A leading adverbial clause ("Căn cứ Nghị quyết này, ...", "Trong quá trình triển khai
-    thực hiện, có vấn đề ..., ") may stand before the units.
-    """
-    found = _find(text, 0)
-    if found is None and _LEADING_CLAUSE.match(text):
-        sentence_end = re.search(r"[.;:]", text)
-        limit = min(sentence_end.start() if sentence_end else len(text), 240)
-        for comma in re.finditer(r",\s*", text[:limit]):
-            found = _find(text, comma.end())
-            if found is not None:
-                break
-    return found
+def same_body(a: str, b: str) -> bool:
+    """Whether two unit names denote the same body at their start ("UBND tỉnh" and "Ủy ban nhân
+    dân tỉnh Hòa Bình"): abbreviations expanded, accents and case folded, one a prefix of the
+    other at a word boundary."""
+    x, y = expand(a), expand(b)
+    if not x or not y:
+        return False
+    short, long_ = sorted((x, y), key=len)
+    return long_ == short or long_.startswith(short + " ")
 
 
-def _find(text: str, offset: int) -> Assignment | None:
-    folded = fold_same_length(text)
-    low = lower_same_length(text)
-    req = _REQUEST_RE.match(folded, offset)
-    if req:
-        offset = req.end()
-    if not starts_with_head(text[offset:], first=True):
-        return None
-    # Colon form: the units end at the first colon (a plural head "Các phòng:" runs to the next).
-    colon = text.find(":", offset)
-    names_from = offset
-    if re.match(r"\s*(?:các|những)\s+\w+\s*$", low[offset:colon] if colon > 0 else ""):
-        names_from = colon + 1
-        colon = text.find(":", colon + 1)
-    head_part = text[offset:colon] if colon > 0 else ""
-    if 0 < colon - offset <= 300 and "." not in head_part.rstrip(". ") and ";" not in head_part:
-        head_end = _predicate_start(low, names_from, skip_roles=True)
-        head_end = colon if head_end is None or head_end > colon else head_end
-        lead, support = _roles(text[offset:head_end])
-        if _valid(lead) and (not support or _valid(support)):
-            return Assignment(tuple(lead), tuple(support), colon + 1)
-    # Subject form: units up to the first predicate word.
-    end = _predicate_start(low, offset)
-    if end is None or end - offset > 300:
-        return None
-    subject = text[offset:end]
-    rest_start = end
-    lead_m = re.match(r"\s*,?\s*chu (?:tri|uri|ui)\s*,?\s*(?:(phoi hop voi|phoi hop cung)\s+)?",
-                      folded[end:])
-    coop_m = re.match(r"\s*,?\s*(phoi hop voi|phoi hop cung|cung voi)\s+", folded[end:])
-    support: list[str] = []
-    m = lead_m if lead_m and lead_m.group(1) else coop_m
-    if m:
-        s_start = end + m.end()
-        s_end = _predicate_start(low, s_start)
-        if s_end is not None and starts_with_head(text[s_start:]):
-            support = split_units(text[s_start:s_end])
-            rest_start = s_end
-    elif lead_m:
-        rest_start = end + lead_m.end()
-    lead, related = _roles(subject)
-    if not _valid(lead):
-        return None
-    return Assignment(tuple(lead), tuple(support + related), rest_start)
+_ABBREVIATIONS = (
+    (r"\bubnd\b", "uy ban nhan dan"), (r"\bhdnd\b", "hoi dong nhan dan"),
+    (r"\bubmttq\b", "uy ban mat tran to quoc"), (r"\bmttq\b", "mat tran to quoc"),
+    (r"\bvp\b", "van phong"), (r"\bbch\b", "ban chi huy"), (r"\bbql\b", "ban quan ly"),
+    (r"\bsgddt\b", "so giao duc va dao tao"), (r"\btp\b", "thanh pho"),
+)
 
 
-def _predicate_start(low: str, start: int, *, skip_roles: bool = False) -> int | None:
-    """Offset of the first predicate word after a unit list starting at ``start``.
-
-    With ``skip_roles``, "chủ trì" and "phối hợp" do not end the list (the caller splits roles).
-    """
-    pos = start
-    while True:
-        m = _PREDICATE_RE.search(low, pos)
-        if m is None:
-            return None
-        before = low[start:m.start()]
-        pos = m.end()
-        if not before.strip():
-            continue
-        if skip_roles and m.group(0) in ("chủ trì", "chủ ừì", "phối hợp", "cùng"):
-            continue
-        if m.group(0) == "tự" and before.endswith("trật "):
-            continue  # "Đội Kiểm tra trật tự đô thị"
-        # A predicate word right after a head or a comma belongs to the name or the list:
-        # "Ban xây dựng Đảng", "các cơ quan quản lý", "các cấp ủy, tổ chức Đảng".
-        if re.search(r"(?<!\w)(?:các|ban|phòng|sở|cơ quan|đội|đầu tư|cán bộ|giáo dục)\s*$", before) \
-                and (m.group(0) in NOUNISH or m.group(0) == "thường xuyên"):
-            continue
-        if before.rstrip().endswith(",") and m.group(0) in NOUNISH:
-            continue
-        return m.start() - (1 if low[m.start() - 1:m.start()] == " " else 0)
+def expand(name: str) -> str:
+    """Folded name with the usual abbreviations spelled out ("UBND tỉnh" -> "uy ban nhan dan
+    tinh")."""
+    f = fold(name).replace("&", " va ")
+    for rx, full in _ABBREVIATIONS:
+        f = re.sub(rx, full, f)
+    return " ".join(f.split())
