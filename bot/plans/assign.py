@@ -129,6 +129,8 @@ PREDICATE = frozenset({
     "xử phạt", "đề ra", "nêu", "ghi nhận", "biểu dương", "phê bình", "nhắc nhở", "lưu ý",
     "cần thiết", "tự kiểm tra", "giúp", "đưa", "đưa vào",
     "chỉ huy", "bàn", "họp", "hoạt động", "theo đúng", "trên cơ sở", "để", "với", "cho",
+    "xác định", "trở thành", "trong", "tại", "về", "bằng", "đối với", "qua", "vào", "như",
+    "nhằm", "góp phần", "tăng", "giảm", "đạt", "gồm", "bao gồm", "thì", "mà", "do", "bởi",
 })
 NOUNISH = frozenset({"tổ chức", "quản lý", "lãnh đạo", "xây dựng", "đơn vị", "kiểm tra",
                      "giám sát", "chỉ đạo", "bảo vệ", "tuyên truyền", "hướng dẫn", "thanh tra",
@@ -309,9 +311,9 @@ def read_units(text: str, pos: int = 0, *, low: str | None = None,
             end = j
             break
         inner = _head_match(text, low, j, first=False)
+        pred = _PREDICATE_RE.match(low, j) if text[j].islower() else None
         if inner is not None and inner - j > 3 and low[j:inner] not in LEVELS and not (
-                text[j].islower() and _verb_at(text, low, j)
-                and not _nounish(low, piece_start, j, low[j:inner], named)):
+                pred and not _nounish(low, piece_start, j, pred.group(0), named)):
             # "Chủ tịch Ủy ban nhân dân ...", "Cơ quan Ủy ban kiểm tra", "Hiệu trưởng các trường"
             named = named or text[j].isupper()
             i, after_level = inner, _ends_with_level(low[j:inner])
@@ -577,7 +579,7 @@ def assignment_at(text: str, pos: int, *, low: str | None = None,
     elif role:
         rest = role.end()
     after = _skip_space(low, rest)
-    if text[after:after + 1] == ",":
+    if text[after:after + 1] == "," and _verb_at(text, low, _skip_space(low, after + 1)):
         after = _skip_space(low, after + 1)
     if not (role or coop or text[after:after + 1].islower()):
         return None  # a list of names, not a subject: "Trung tâm Văn hóa ...; Khu xử lý ..."

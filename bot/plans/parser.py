@@ -1,34 +1,50 @@
-"""Assemble a plan: header, directive sections, tasks with units, deadlines and recurrences.
+"""Assemble a document: header, sections, tasks with units, deadlines and recurrences.
 
-The walk over blocks keeps a heading path (the section), whether the current section directs
-future work, and the units of the enclosing list item:
+The walk reads blocks (paragraphs and list items) in order and keeps a small discourse state:
 
-- in a report (báo cáo) only sections whose heading directs work ("NHIỆM VỤ TRỌNG TÂM QUÝ
-  II", "PHƯƠNG HƯỚNG...") yield tasks; elsewhere sections yield tasks unless their heading
-  says they are not directives (mục đích, yêu cầu, mục tiêu, chỉ tiêu, kết quả, tình hình...);
-- an item "(1) Phòng Kinh tế:" gives its units to the bullets and paragraphs under it;
-- inside a paragraph, a sentence that opens with its own units ("UBND thành phố chỉ đạo...")
-  starts a new task.
+- the heading path (the section) and whether it directs work: in a report (báo cáo) only
+  sections whose heading directs work ("PHƯƠNG HƯỚNG, NHIỆM VỤ QUÝ II") give tasks; elsewhere a
+  section gives tasks unless its heading says it is an account (kết quả, tình hình, mục đích…);
+- text under no heading (a công văn, a restatement, the preamble of a plan) gives a task only
+  where a sentence names who must act or sets a deadline;
+- the units of an enclosing item ("(1) Phòng Kinh tế:") or of a sentence that opens a list ("…
+  đề nghị UBND các xã thực hiện các nội dung sau:") go to the items under it;
+- the "Kính gửi:" addressees answer a request without named units and back-references ("các
+  cơ quan, đơn vị");
+- the speaker (the issuer, or the body the text speaks for) is never an assignee.
+
+Inside a block, :mod:`bot.plans.clauses` cuts a new task where a sentence or a purpose clause
+names its own units.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from bot.models import Deadline, DocumentInfo, ParsedPlan, Period, Task
-from bot.plans.assign import Assignment, find_assignment, find_clause_assignment
+from bot.plans.assign import Assignment, expand, find_assignment, read_units, same_body
+from bot.plans.clauses import (
+    ASSIGN,
+    OPENER,
+    PLAIN,
+    Clause,
+    analyse,
+    sentences,
+    speaks_at,
+)
 from bot.plans.deadlines import find_deadlines, fold_same_length
 from bot.plans.header import guess_period_from_text, parse_header
 from bot.plans.recurrence import find_recurrence
 from bot.plans.source import SourceLine
 from bot.plans.structure import LEVEL_PARA, Block, body_end, build_blocks
+from bot.text import lower_same_length
 
 DIRECTIVE = re.compile(
     r"nhiem vu|giai phap|phuong huong|to chuc thuc hien|phan cong|trach nhiem|"
     r"ke hoach hanh dong|chuong trinh hanh dong|noi dung thuc hien|trien khai thuc hien|"
-    r"de nghi|giao nhiem vu|thuc hien"
+    r"de nghi|giao nhiem vu|thuc hien|quyet dinh|ket luan|yeu cau cac"
 )
 NOT_DIRECTIVE = re.compile(
     r"muc dich|yeu cau|muc tieu|chi tieu|ket qua|tinh hinh|danh gia|han che|ton tai|"
@@ -37,8 +53,18 @@ NOT_DIRECTIVE = re.compile(
 )
 # Headings of results that mention tasks ("KẾT QUẢ THỰC HIỆN NHIỆM VỤ") are not directives.
 RESULT_FIRST = re.compile(r"^(?:ket qua|tinh hinh|danh gia)")
-SENTENCE_RE = re.compile(r"(?<=[.;!?])\s+(?=\S)")
+# In orders (chỉ thị, công văn…) a heading that starts with a verb orders it: "ĐÁNH GIÁ …".
+ORDER_KINDS = ("chi_thi", "cong_van", "quyet_dinh", "thong_bao")
 HEADING_MAX = 300
+_KINH_GUI = re.compile(r"^\s*kinh\s+gui\s*:?\s*", re.IGNORECASE)
+_TITLES = re.compile(
+    r"^(?:(?:các\s+)?đồng chí\s+)?(?:chủ tịch|phó chủ tịch|giám đốc|phó giám đốc|thường trực|"
+    r"lãnh đạo|tập thể lãnh đạo|trưởng|phó trưởng|bí thư|phó bí thư)\s+",
+)
+_TOP_BODY = re.compile(
+    r"^(?:uy ban nhan dan|hoi dong nhan dan|thanh uy|tinh uy|huyen uy|thi uy|quan uy|dang uy|"
+    r"ban thuong vu|ban chap hanh|thuong truc)\b"
+)
 
 
 @dataclass(slots=True)
@@ -48,13 +74,54 @@ class _Context:
     support: tuple[str, ...]
 
 
-def classify_heading(text: str, *, top: bool = True) -> bool | None:
+@dataclass(slots=True)
+class _Opener:
+    """A sentence that introduced a list: its units go to the items after it."""
+
+    lead: tuple[str, ...]
+    support: tuple[str, ...]
+    level: int
+    """The level of the block that opened the list (its items are deeper)."""
+    items: int = 0
+
+
+@dataclass(slots=True)
+class _State:
+    """What the walk knows at a block: the document, the section and the discourse."""
+
+    info: DocumentInfo
+    period: Period | None
+    default_year: int | None
+    report: bool
+    speakers: tuple[str, ...]
+    addressees: tuple[str, ...] = ()
+    path: list[tuple[int, str, bool | None]] = field(default_factory=list)
+    contexts: list[_Context] = field(default_factory=list)
+    opener: _Opener | None = None
+    warnings: list[str] = field(default_factory=list)
+    preamble_requests_only: bool = False
+    """In a document with sections, the text before the first heading is an introduction:
+    only explicit requests there give work ("Đề nghị các cơ quan …")."""
+
+    def is_speaker(self, units: tuple[str, ...]) -> bool:
+        """Whether ``units`` is the body the document speaks for (never an assignee)."""
+        if len(units) != 1 or not self.speakers:
+            return False
+        name = _TITLES.sub("", lower_same_length(units[0]))
+        if lower_same_length(units[0]).startswith(("các ", "những ")):
+            return False
+        return any(same_body(name, s) for s in self.speakers)
+
+
+def classify_heading(text: str, *, top: bool = True, kind: str = "") -> bool | None:
     """True if a heading directs work, False if it says it does not, None if neutral.
 
     Below the top level only strong words count: "3. Về nhiệm vụ phát triển kinh tế" inside
     "II- KẾT QUẢ CỤ THỂ" is still an account of results.
     """
     f = fold_same_length(text).strip(" *:.")
+    if kind in ORDER_KINDS and re.match(r"(?:danh gia|ra soat|kiem tra|tong ket|so ket)\b", f):
+        return True  # "II. ĐÁNH GIÁ KẾT QUẢ THỰC HIỆN NĂM 2023" in a chỉ thị orders it
     if RESULT_FIRST.match(f):
         return False
     if re.search(r"phuong huong|nhiem vu trong tam|giai phap|to chuc thuc hien|phan cong", f):
@@ -79,63 +146,85 @@ def _is_heading(block: Block, assignment: Assignment | None) -> bool:
     body = block.text.rstrip(" :*")
     if body.endswith((".", ";")) and len(body.split()) >= 8 and not body.isupper():
         return False  # a whole sentence: "2. Phấn đấu kết nạp … đến hết quý II năm 2023."
+    if block.marker.startswith("Điều") and not body.isupper():
+        return False  # "Điều 2. Tổ công tác có nhiệm vụ …" is an article, not a heading
     return len(body) < HEADING_MAX and not re.search(r"[.!?]\s+\S", body)
 
 
 def parse_lines(lines: list[SourceLine], *, source: str = "") -> ParsedPlan:
-    """Parse the lines of one plan (already decoded) into a :class:`ParsedPlan`."""
+    """Parse the lines of one document (already decoded) into a :class:`ParsedPlan`."""
     info, body_start = parse_header(lines)
     end = body_end(lines)
     blocks = build_blocks(lines[body_start:end])
-    warnings: list[str] = []
     period = info.period
-    default_year = period.end.year if period else (info.issued.year if info.issued else None)
     if period is None:
-        heads = [b.text for b in blocks if classify_heading(b.text) and len(b.text) < 200]
-        period = guess_period_from_text(heads, default_year)
-        if period is None:
-            period = _most_common_year(blocks)
+        heads = [b.text for b in blocks if classify_heading(b.text, kind=info.kind)
+                 and len(b.text) < 200]
+        issued_year = info.issued.year if info.issued else None
+        period = guess_period_from_text(heads, issued_year)
         if period:
-            default_year = period.end.year
             info = DocumentInfo(kind=info.kind, number=info.number, issuer=info.issuer,
                                 issued=info.issued, title=info.title, period=period,
                                 locality=info.locality)
-    if period is None:
-        warnings.append("Không xác định được thời kỳ của văn bản (năm, quý): các nhiệm vụ "
-                        "không ghi hạn sẽ không có hạn hoàn thành.")
-    report = info.kind == "bao_cao"
+    default_year = period.end.year if period else (info.issued.year if info.issued else None)
+    state = _State(info=info, period=period, default_year=default_year,
+                   report=info.kind == "bao_cao", speakers=_speakers(info, blocks))
+    state.preamble_requests_only = any(
+        _is_heading(b, None) and (b.level == 1 or b.level == LEVEL_PARA) for b in blocks)
+    if period is None and info.kind in ("ke_hoach", "nghi_quyet", "bao_cao", "chi_thi"):
+        state.warnings.append("Không xác định được thời kỳ của văn bản (năm, quý): các nhiệm "
+                              "vụ không ghi hạn sẽ không có hạn hoàn thành.")
     tasks: list[Task] = []
-    path: list[tuple[int, str, bool | None]] = []  # (level, marker, directive)
-    contexts: list[_Context] = []
-    seen_heading = False
-    for index, block in enumerate(blocks):
-        assignment = find_assignment(block.text)
-        if _is_heading(block, assignment):
-            seen_heading = True
-            level = block.level if block.level != LEVEL_PARA else 1
-            while path and path[-1][0] >= level:
-                path.pop()
-            path.append((level, block.marker or "*", classify_heading(block.text, top=level == 1)))
-            contexts = [c for c in contexts if c.level < level]
-            # "1. Về công tác ...: Giao UBND ..." — a heading with content after its colon.
-            head, _, rest = block.text.partition(":")
-            if rest.strip() and len(head) < 150 and len(rest.strip()) > 20:
-                sub = _sub_block(block, len(head) + 1)
-                tasks += _tasks_from_block(sub, find_assignment(sub.text), path, contexts,
-                                           period, default_year, report, warnings, info)
+    index = 0
+    while index < len(blocks):
+        block = blocks[index]
+        if _KINH_GUI.match(fold_same_length(block.text)):
+            index = _read_addressees(blocks, index, state)
             continue
-        if not seen_heading and not report and block.level == LEVEL_PARA:
-            continue  # the preamble before the first heading gives no tasks
-        contexts = [c for c in contexts if c.level < block.level or block.level == LEVEL_PARA]
-        inherited = contexts
-        if block.level == LEVEL_PARA and contexts and not block.continued \
-                and not _list_goes_on(blocks, index, contexts[-1].level):
-            inherited = []  # a closing paragraph after the last item speaks for no one unit
-        tasks += _tasks_from_block(block, assignment, path, inherited, period, default_year,
-                                   report, warnings, info)
-        if assignment is not None and block.level != LEVEL_PARA:
-            contexts.append(_Context(block.level, assignment.lead, assignment.support))
-    return ParsedPlan(document=info, tasks=tuple(tasks), warnings=tuple(warnings), source=source)
+        tasks += _walk_block(blocks, index, state)
+        index += 1
+    return ParsedPlan(document=info, tasks=tuple(tasks), warnings=tuple(state.warnings),
+                      source=source)
+
+
+def _walk_block(blocks: list[Block], index: int, state: _State) -> list[Task]:
+    block = blocks[index]
+    assignment = find_assignment(block.text)
+    if _is_heading(block, assignment):
+        level = block.level if block.level != LEVEL_PARA else 1
+        while state.path and state.path[-1][0] >= level:
+            state.path.pop()
+        state.path.append((level, block.marker or "*",
+                           classify_heading(block.text, top=level == 1, kind=state.info.kind)))
+        state.contexts = [c for c in state.contexts if c.level < level]
+        state.opener = None
+        # "1. Về công tác ...: Giao UBND ..." — a heading with content after its colon.
+        head, _, rest = block.text.partition(":")
+        if rest.strip() and len(head) < 150 and len(rest.strip()) > 20:
+            sub = _sub_block(block, len(head) + 1)
+            return _tasks_from_block(sub, state, list(state.contexts))
+        return []
+    if block.level == LEVEL_PARA:
+        state.contexts = [c for c in state.contexts]
+    else:
+        state.contexts = [c for c in state.contexts if c.level < block.level]
+    inherited = state.contexts
+    if block.level == LEVEL_PARA and state.contexts and not block.continued \
+            and not _list_goes_on(blocks, index, state.contexts[-1].level):
+        inherited = []  # a closing paragraph after the last item speaks for no one unit
+    opener = state.opener
+    if opener is not None:
+        if block.level == LEVEL_PARA and opener.items and not block.continued or \
+                opener.level != LEVEL_PARA and block.level <= opener.level:
+            state.opener = opener = None  # the list is over
+        elif block.level != LEVEL_PARA:
+            opener.items += 1
+    if not inherited and opener is not None:
+        inherited = [_Context(0, opener.lead, opener.support)]
+    tasks = _tasks_from_block(block, state, inherited)
+    if assignment is not None and block.level != LEVEL_PARA:
+        state.contexts.append(_Context(block.level, assignment.lead, assignment.support))
+    return tasks
 
 
 def _list_goes_on(blocks: list[Block], index: int, level: int) -> bool:
@@ -147,11 +236,15 @@ def _list_goes_on(blocks: list[Block], index: int, level: int) -> bool:
     return False
 
 
-def _directive(path: list[tuple[int, str, bool | None]], report: bool) -> bool:
-    for _, _, d in reversed(path):
+def _zone(state: _State) -> bool | None:
+    """True in a section that directs work, False in one that does not, None under no heading
+    (only sentences that name units or deadlines give tasks there)."""
+    for _, _, d in reversed(state.path):
         if d is not None:
             return d
-    return not report and bool(path)
+    if state.report:
+        return False
+    return True if state.path else None
 
 
 def _sub_block(block: Block, offset: int) -> Block:
@@ -174,73 +267,175 @@ def _sub_block(block: Block, offset: int) -> Block:
     return sub
 
 
-def _tasks_from_block(block: Block, assignment: Assignment | None,
-                      path: list[tuple[int, str, bool | None]], contexts: list[_Context],
-                      period: Period | None, default_year: int | None, report: bool,
-                      warnings: list[str], info: DocumentInfo) -> list[Task]:
-    if not _directive(path, report):
+@dataclass(slots=True)
+class _Segment:
+    """A stretch of a block that becomes one task (unless ``skip``)."""
+
+    start: int
+    body_start: int
+    lead: tuple[str, ...]
+    support: tuple[str, ...]
+    own: bool = False
+    """Its units are written in it (not inherited)."""
+    skip: bool = False
+    """Speech, a past account, a closing formula or an opener: no task."""
+
+
+def _segments(block: Block, state: _State, inherited: list[_Context]) -> list[_Segment]:
+    text = block.text
+    low = lower_same_length(text)
+    folded = fold_same_length(text)
+    base_lead = inherited[-1].lead if inherited else ()
+    base_support = inherited[-1].support if inherited else ()
+    segs = [_Segment(0, 0, base_lead, base_support)]
+    spans = sentences(text)
+    ends_with_colon = text.rstrip().endswith(":")
+    for n, (a, b) in enumerate(spans):
+        if a < segs[-1].body_start:
+            continue  # "…, Ủy viên Ban Chấp hành; Thủ trưởng các cơ quan …": one list of units
+        for clause in analyse(text, a, b, state.is_speaker, low=low, folded=folded):
+            if clause.kind == ASSIGN and not clause.request and state.preamble_requests_only \
+                    and not state.path:
+                clause = Clause(PLAIN, clause.start, body_start=clause.start)
+            seg = _segment_of(clause, state, base_lead, base_support)
+            last = segs[-1]
+            if clause.kind == PLAIN:
+                if last.skip:
+                    segs.append(_Segment(clause.start, clause.start, base_lead, base_support))
+                continue
+            if last.start == clause.start or (not last.own and not last.skip and
+                                              _empty(text, last, clause.start)):
+                segs[-1] = seg
+            else:
+                segs.append(seg)
+            if (clause.opens_list or clause.kind == OPENER) and n == len(spans) - 1 \
+                    and ends_with_colon:
+                lead, support = (seg.lead, seg.support) if seg.lead else (state.addressees, ())
+                if clause.kind == OPENER and not clause.request:
+                    lead, support = (), ()
+                state.opener = _Opener(lead, support, block.level)
+    return segs
+
+
+def _segment_of(clause: Clause, state: _State, lead: tuple[str, ...],
+                support: tuple[str, ...]) -> _Segment:
+    if clause.kind != ASSIGN:
+        return _Segment(clause.start, clause.body_start, (), (), skip=True)
+    if clause.lead and not clause.generic:
+        return _Segment(clause.start, clause.body_start, clause.lead, clause.support, own=True)
+    if state.addressees:  # "đề nghị các cơ quan, đơn vị …" = those the letter is sent to
+        return _Segment(clause.start, clause.body_start, state.addressees, (), own=True)
+    if clause.lead:
+        return _Segment(clause.start, clause.body_start, clause.lead, clause.support, own=True)
+    return _Segment(clause.start, clause.body_start, lead, support)
+
+
+def _empty(text: str, seg: _Segment, stop: int) -> bool:
+    """Whether a segment has no words of its own before ``stop`` (a marker, an adverbial)."""
+    return not re.search(r"\w", text[seg.start:stop])
+
+
+def _tasks_from_block(block: Block, state: _State, inherited: list[_Context]) -> list[Task]:
+    zone = _zone(state)
+    if zone is False:
         return []
-    section = ".".join(m for _, m, _ in path if m != "*")
+    section = ".".join(m for _, m, _ in state.path if m != "*")
     if block.marker:
         section = f"{section}.{block.marker}" if section else block.marker
     text = block.text
-    if assignment is not None:
-        lead, support, body_start = assignment.lead, assignment.support, assignment.body_start
-    elif contexts:
-        lead, support, body_start = contexts[-1].lead, contexts[-1].support, 0
-    else:
-        lead, support, body_start = (), (), 0
-    # Split the body where a sentence opens with its own units.
-    cuts: list[tuple[int, Assignment | None]] = [(0, None)]
-    for m in SENTENCE_RE.finditer(text, body_start):
-        own = find_clause_assignment(text[m.end():])
-        if own is not None:
-            cuts.append((m.end(), own))
+    segs = _segments(block, state, inherited)
     out: list[Task] = []
-    for i, (start, own) in enumerate(cuts):
-        stop = cuts[i + 1][0] if i + 1 < len(cuts) else len(text)
-        seg_lead, seg_support = (own.lead, own.support) if own else (lead, support)
-        # Where the task proper starts, after "Units:" or the opening units of a sentence.
-        text_start = start + own.body_start if own else body_start
-        seg_text = text[start:stop].strip()
-        body = text[text_start:stop].strip(" :;,")
+    for i, seg in enumerate(segs):
+        if seg.skip:
+            continue
+        stop = segs[i + 1].start if i + 1 < len(segs) else len(text)
+        body = text[seg.body_start:stop].strip(" :;,.")
         if len(body) < 3:
             continue
-        found = find_deadlines(text[start:stop], default_year=default_year)
-        deadlines: list[Deadline] = []
-        for f in found:
-            a, b = start + f.start, start + f.end
-            phrase = text[a:b].strip(" (,;")
-            d = Deadline(phrase=phrase, due=f.due, line=block.line_at(start + _first_word(
-                text, a)), grain=f.grain, warning=f.warning)
-            if f.warning:
-                warnings.append(f"Dòng {d.line}: {f.warning}")
-            elif f.due and _too_old(f.due, info, period):
-                continue
-            elif _restates_period(f.grain, f.due, phrase, period):
-                continue
-            deadlines.append(d)
+        deadlines = _deadlines(block, seg.start, stop, state)
+        if zone is None and (not seg.lead and not deadlines or
+                             state.preamble_requests_only and not seg.own):
+            continue  # free text that names no one and sets no date
         valid = [d.due for d in deadlines if d.due]
         if valid:
             due: date | None = min(valid)
             due_kind: str | None = "explicit"
-        elif period is not None:
-            due, due_kind = period.end, "period"
+        elif state.period is not None:
+            due, due_kind = state.period.end, "period"
         else:
             due, due_kind = None, None
         out.append(Task(
-            line=block.line_at(start + _first_word(text, start)),
-            end_line=block.line_at(max(start, stop - 1)),
+            line=block.line_at(_first_word(text, seg.start)),
+            end_line=block.line_at(max(seg.start, stop - 1)),
             section=section,
-            text=seg_text,
-            lead=tuple(seg_lead),
-            support=tuple(u for u in seg_support if u not in seg_lead),
+            text=text[seg.start:stop].strip(),
+            lead=tuple(seg.lead),
+            support=tuple(u for u in seg.support if u not in seg.lead),
             deadlines=tuple(deadlines),
             due=due,
             due_kind=due_kind,
-            recurrence=find_recurrence(text[start:stop]),
+            recurrence=find_recurrence(text[seg.start:stop]),
         ))
     return out
+
+
+def _deadlines(block: Block, start: int, stop: int, state: _State) -> list[Deadline]:
+    text = block.text
+    out: list[Deadline] = []
+    for f in find_deadlines(text[start:stop], default_year=state.default_year):
+        a, b = start + f.start, start + f.end
+        phrase = text[a:b].strip(" (,;")
+        d = Deadline(phrase=phrase, due=f.due, line=block.line_at(_first_word(text, a)),
+                     grain=f.grain, warning=f.warning)
+        if f.warning:
+            state.warnings.append(f"Dòng {d.line}: {f.warning}")
+        elif f.due and _too_old(f.due, state.info, state.period):
+            continue
+        elif _restates_period(f.grain, f.due, phrase, state.period):
+            continue
+        out.append(d)
+    return out
+
+
+def _read_addressees(blocks: list[Block], index: int, state: _State) -> int:
+    """Read "Kính gửi: A; B." and the bullet lines after it; return the next block's index."""
+    texts = [_KINH_GUI.sub("", fold_same_length(blocks[index].text))]
+    texts[0] = blocks[index].text[len(blocks[index].text) - len(texts[0]):]
+    index += 1
+    while index < len(blocks) and blocks[index].level != LEVEL_PARA \
+            and len(blocks[index].text) < 200 and read_units(blocks[index].text) is not None:
+        texts.append(blocks[index].text)
+        index += 1
+    units: list[str] = []
+    for t in texts:
+        for piece in re.split(r"\s*;\s*", t):
+            found = read_units(piece.strip(" -+•.;"))
+            if found is not None:
+                units.extend(u for u in found.units if u not in units)
+    state.addressees = tuple(units)
+    return index
+
+
+def _speakers(info: DocumentInfo, blocks: list[Block]) -> tuple[str, ...]:
+    """Names of the body the document speaks for: its issuer (and, for an office, the body it
+    serves), or else the first top-level body a sentence opens with as a speaker."""
+    if info.issuer:
+        names = [info.issuer]
+        office = re.match(r"(?:văn phòng|vp)\s+(.+)", info.issuer, re.IGNORECASE)
+        if office:
+            names.append(office.group(1))
+        return tuple(names)
+    for block in blocks[:30]:
+        low = lower_same_length(block.text)
+        for a, _ in sentences(block.text)[:4]:
+            for pos in (a, *(a + m.end() for m in re.finditer(r",\s*", low[a:a + 300]))):
+                found = read_units(block.text, pos, low=low)
+                if found is None or len(found.units) != 1 or not speaks_at(low, found.end):
+                    continue
+                name = _TITLES.sub("", lower_same_length(found.units[0]))
+                if _TOP_BODY.match(expand(name)) and not name.startswith(("các ", "những ")):
+                    return (name,)
+    return ()
 
 
 def _restates_period(grain: str, due: date | None, phrase: str, period: Period | None) -> bool:
@@ -265,15 +460,3 @@ def _too_old(due: date, info: DocumentInfo, period: Period | None) -> bool:
     if period:
         return (period.start - due).days > 120
     return False
-
-
-def _most_common_year(blocks: list[Block]) -> Period | None:
-    counts: dict[int, int] = {}
-    for b in blocks[:40]:
-        for m in re.finditer(r"năm ((?:19|20)\d{2})", b.text):
-            y = int(m.group(1))
-            counts[y] = counts.get(y, 0) + 1
-    if not counts:
-        return None
-    y = max(counts, key=lambda k: counts[k])
-    return Period(f"năm {y}", date(y, 1, 1), date(y, 12, 31))

@@ -1,0 +1,319 @@
+"""Sentences of a block, and what each one does: who speaks, who is asked to act, or neither.
+
+Correspondence assigns work in sentences, not in layout. A sentence is read after its leading
+adverbials ("Thực hiện Công văn số … của Bộ Y tế,", "Theo đó,", "Riêng", "Để kịp thời tổng
+hợp,") as one of:
+
+- an **assignment**: units and their work, in subject form ("Sở Tài chính tham mưu …"), colon
+  form ("Phòng Y tế: …") or request form, where a speaker asks units to act ("UBND tỉnh yêu cầu
+  UBND các huyện, thành phố rà soát …", "Giao Sở Y tế chủ trì …", "… Công văn số 812 chỉ đạo
+  các chủ đầu tư đẩy nhanh …"); the speaker is never the assignee;
+- an **opener**: the speaker introduces what follows ("Chủ tịch UBND tỉnh yêu cầu:", "UBND tỉnh
+  có ý kiến như sau:"); an assignment that ends with a colon opens a list too;
+- **speech**: the speaker talks about itself ("UBND huyện tổ chức Hội nghị …", "Sở Y tế nhận
+  được …"), a **past** account ("Phòng Kinh tế đã tổ chức …") or a **closing** formula ("… để
+  các cơ quan, đơn vị biết, thực hiện", "Đề nghị các đơn vị thực hiện nghiêm túc./.");
+- **plain**: none of these (it goes on with the task before it).
+
+A purpose clause that brings a second actor starts a new assignment inside the sentence: "…
+gửi về Sở Tài chính trước ngày 10/10 để Sở Tài chính tổng hợp, báo cáo UBND tỉnh trước ngày
+20/10" gives the second date to Sở Tài chính.
+
+Who speaks is decided by the caller (``is_speaker``): the document's issuer, or in a text
+without a header the first singular top-level body it names as a subject.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.plans.assign import (
+    GENERIC,
+    Assignment,
+    assignment_at,
+    read_units,
+)
+from bot.plans.deadlines import fold_same_length
+from bot.text import lower_same_length
+
+ASSIGN, OPENER, SPEECH, PAST, CLOSING, PLAIN = "assign", "opener", "speech", "past", "closing", \
+    "plain"
+
+SENTENCE_END = re.compile(r"(?<=[.;!?])\s+(?=\S)|(?<=:)\s+(?=[A-ZĐÀ-Ỹ\"“(])")
+_REQUEST = re.compile(
+    r"(?<!\w)(?:kính đề nghị|đề nghị|yêu cầu|giao cho|giao|chỉ đạo|phân công|ủy quyền cho|"
+    r"kêu gọi|chỉ thị)(?!\w)"
+)
+_STRONG_REQUEST = ("kính đề nghị", "đề nghị", "yêu cầu", "giao cho", "giao", "phân công",
+                   "ủy quyền cho", "kêu gọi", "chỉ thị")
+"""Verbs that make their subject a speaker whoever it is ("chỉ đạo" does only for a speaker:
+"UBND các huyện chỉ đạo Trung tâm Y tế …" is the districts' own task)."""
+_NOUN_BEFORE_REQUEST = re.compile(
+    r"(?:theo|xét|các|những|của|đáp ứng|được|đúng|có|nêu|tại|về|phiếu|hồ sơ|văn bản|tờ trình|"
+    r"sự|công tác|ban|đã|vừa|mọi|với|nhiệm vụ|chỉ tiêu|kế hoạch|đúng|bàn|mục|nội dung|ý kiến)"
+    r"\s+$"
+)
+_OPENER_END = re.compile(r"(?:như sau|sau đây|dưới đây|cụ thể|sau|gồm|như sau đây)?\s*:\s*$")
+_LIST_CUE = re.compile(r"(?:các nội dung|một số nội dung|những nội dung|nội dung sau|như sau|"
+                       r"sau đây|cụ thể như sau|các nhiệm vụ sau|các việc sau)")
+_SPEAKER_VERB = re.compile(
+    r"\s*(?:(?:đã|vừa|sẽ|cũng|tiếp tục)\s+)*(?:có ý kiến|kết luận|thông báo|ban hành|có công văn|"
+    r"có văn bản|nhận được|chủ trì cuộc họp|chủ trì hội nghị|tổ chức hội nghị|tổ chức cuộc họp|"
+    r"tổ chức|xây dựng kế hoạch|xây dựng kế hoạch|trân trọng|kính gửi|ghi nhận|đánh giá cao|"
+    r"biểu dương|chỉ đạo|giao|yêu cầu|đề nghị|kêu gọi|quyết định)"
+)
+_NARRATIVE_VERB = re.compile(
+    r"\s*(?:(?:đã|vừa|cũng)\s+)*(?:nhận được|có ý kiến|kết luận|trân trọng|kính gửi|ghi nhận|"
+    r"đánh giá cao|biểu dương|có công văn|có văn bản|có tờ trình|báo cáo như sau)(?!\w)"
+)
+"""Verbs of a sentence about a unit rather than work for it ("Sở Y tế nhận được …")."""
+_SELF_DOC = re.compile(
+    r"\s*(?:(?:đã|vừa|cũng)\s+)?(?:xây dựng|ban hành|triển khai)\s+(?:kế hoạch|chương trình|"
+    r"hướng dẫn|nghị quyết|chỉ thị|quyết định|thông báo)"
+)
+"""The writer presents its own document: "UBND Thành phố xây dựng Kế hoạch … như sau:"."""
+_PAST = re.compile(r"\s*(?:đã|vừa|đã được|từng|đã và đang)\s")
+_CLOSING_KNOW = re.compile(r"(?<!\w)để\s+(?:[^.;:]{0,80}?\s)?biết(?!\w)|"
+                           r"(?<!\w)biết[,\s]+(?:và\s+)?(?:thực hiện|phối hợp|chỉ đạo|triển khai)")
+_CONTENTLESS = re.compile(
+    r"\s*(?:(?:quan tâm|khẩn trương|nghiêm túc|chủ động|tích cực|kịp thời|phối hợp|"
+    r"triển khai|tổ chức|căn cứ|chức năng|nhiệm vụ|được giao)[\s,]*)*"
+    r"(?:thực hiện|triển khai)?"
+    r"(?:[\s,]*(?:thực hiện|nghiêm túc|nghiêm|đúng thời hạn|đúng thời gian|có hiệu quả|"
+    r"hiệu quả|kịp thời|đầy đủ|đúng quy định|theo quy định|và|đúng|nội dung|các nội dung|"
+    r"trên|này|công văn|văn bản|thông báo|kế hoạch|chỉ thị|quyết định|yêu cầu|nêu|tinh thần)"
+    r")*\s*[./]*\s*$"
+)
+_GENERIC_BACK = re.compile(
+    r"^(?:quý\s+)?(?:các\s+|những\s+)?(?:cơ quan|đơn vị|địa phương|cơ quan, đơn vị|"
+    r"đơn vị, địa phương|cơ quan, đơn vị, địa phương|cơ quan, địa phương|sở, ngành, địa phương|"
+    r"cơ quan, tổ chức|cơ quan, đơn vị, tổ chức)(?:\s+(?:trên|nêu trên|được giao|nói trên))?$"
+)
+_PURPOSE = re.compile(r"(?<!\w)(?:để|sau đó|đồng thời)\s+(?=\S)")
+_STARTERS = re.compile(
+    r"(?:(?:thực hiện|căn cứ|triển khai|thi hành|xét|quán triệt)\s+(?:các\s+|những\s+)?"
+    r"(?:công văn|văn bản|kế hoạch|quyết định|chỉ thị|nghị quyết|thông báo|kết luận|"
+    r"hướng dẫn|chương trình|luật|nghị định|thông tư|đề án|ý kiến|chỉ đạo|đề nghị|tinh thần|"
+    r"yêu cầu|chức năng|nội dung|điều lệ|quy chế|quy định|tờ trình|báo cáo)|"
+    r"theo|trên cơ sở|để|nhằm|trong|khi|nếu|trường hợp|sau khi|trước khi|"
+    r"đối với|về|với|tại|ngày|hiện nay|thời gian tới|trước mắt|qua đó|từ đó|sau đó|do đó|"
+    r"vì vậy|như vậy|tiếp theo|cụ thể|mặt khác|bên cạnh|ngoài ra|đồng thời|riêng|đặc biệt|"
+    r"nhất là|trong đó|từ nay|để kịp thời|nhằm kịp thời|thừa lệnh|thừa ủy quyền|sáng|chiều|"
+    r"tối|hôm nay|tiếp đó|tính đến|vừa qua|thời gian qua|được sự|theo đó|cuối cùng|"
+    r"trước tình hình|trước diễn biến|sau|trước)"
+    r"(?!\w)"
+)
+_PARTICLES = re.compile(r"(?:riêng|đồng thời|ngoài ra|theo đó|bên cạnh đó|mặt khác|trong đó|"
+                        r"tiếp theo|sau đó|đặc biệt|nhất là|cụ thể)(?!\w)\s*,?\s*")
+
+
+@dataclass(frozen=True, slots=True)
+class Clause:
+    """What one sentence (or the part of it after a purpose word) does."""
+
+    kind: str
+    start: int
+    """Offset in the block's text where the clause starts."""
+    lead: tuple[str, ...] = ()
+    support: tuple[str, ...] = ()
+    body_start: int = 0
+    """Where the task text proper starts (after the units or the colon)."""
+    request: bool = False
+    """Addressed by a request verb ("đề nghị X", "giao X"), not a subject of its own."""
+    generic: bool = False
+    """The addressees are a back-reference ("các cơ quan, đơn vị") to be resolved."""
+    opens_list: bool = False
+    """The sentence introduces the items that follow ("… thực hiện các nội dung sau:")."""
+
+
+Speaker = Callable[[tuple[str, ...]], bool]
+
+
+def sentences(text: str, start: int = 0) -> list[tuple[int, int]]:
+    """Spans of the sentences of ``text`` from ``start`` (split at . ; ! ? and before a capital
+    after a colon)."""
+    spans: list[tuple[int, int]] = []
+    pos = start
+    for m in SENTENCE_END.finditer(text, start):
+        if m.start() > pos:
+            spans.append((pos, m.start()))
+        pos = m.end()
+    if pos < len(text):
+        spans.append((pos, len(text)))
+    return spans
+
+
+def analyse(text: str, start: int, end: int, is_speaker: Speaker, *,
+            low: str | None = None, folded: str | None = None) -> list[Clause]:
+    """The clauses of the sentence ``text[start:end]``: one, or more when a purpose word brings a
+    new actor."""
+    low = lower_same_length(text) if low is None else low
+    folded = fold_same_length(text) if folded is None else folded
+    first = _analyse_one(text, low, folded, start, end, is_speaker)
+    out = [first]
+    if first.kind in (ASSIGN, PLAIN):
+        out += _purpose_clauses(text, low, folded, max(first.body_start, start), end, is_speaker)
+    return out
+
+
+def _analyse_one(text: str, low: str, folded: str, start: int, end: int,
+                 is_speaker: Speaker) -> Clause:
+    sentence = low[start:end]
+    if _CLOSING_KNOW.search(sentence):
+        return Clause(CLOSING, start, body_start=start)
+    for pos in _openings(text, low, start, end):
+        clause = _clause_at(text, low, folded, pos, start, end, is_speaker)
+        if clause is not None:
+            return clause
+    if _OPENER_END.search(sentence) and _REQUEST.search(sentence):
+        return Clause(OPENER, start, body_start=end, request=True, opens_list=True)
+    return Clause(PLAIN, start, body_start=start)
+
+
+def _openings(text: str, low: str, start: int, end: int) -> list[int]:
+    """Where the sentence's subject may start: at its start, after focus particles ("Riêng",
+    "Theo đó,") and after leading adverbial phrases ending with a comma."""
+    out = []
+    pos = _skip(low, start)
+    for _ in range(4):
+        m = _PARTICLES.match(low, pos)
+        if not m or m.end() == pos:
+            break
+        out.append(pos)
+        pos = _skip(low, m.end())
+    out.append(pos)
+    if _STARTERS.match(low, pos) or re.match(r"\d", low[pos:pos + 1]):
+        # Leading adverbials end at a comma; try after each of the first few.
+        for comma in re.finditer(r",\s*", low[pos:min(end, pos + 400)]):
+            at = pos + comma.end()
+            out.append(at)
+            m = _PARTICLES.match(low, at)
+            if m:
+                out.append(_skip(low, m.end()))
+            if len(out) > 8:
+                break
+    return out
+
+
+def _skip(low: str, pos: int) -> int:
+    while pos < len(low) and low[pos] in " \t-+•*":
+        pos += 1
+    return pos
+
+
+def _clause_at(text: str, low: str, folded: str, pos: int, start: int, end: int,
+               is_speaker: Speaker) -> Clause | None:
+    """The clause when a request verb or a unit stands at ``pos``."""
+    verb = _REQUEST.match(low, pos)
+    if verb and verb.group(0) != "chỉ đạo":
+        return _addressed(text, low, folded, verb.end(), start, end, is_speaker, verb.group(0))
+    found = assignment_at(text, pos, low=low, folded=folded)
+    if found is None:
+        units = read_units(text, pos, low=low)
+        if units is None or not _SPEAKER_VERB.match(low, units.end):
+            return None
+        found = Assignment(units.units, (), units.end, pos)
+    after = _skip(low, found.body_start)
+    verb = _REQUEST.match(low, after)
+    speaker = is_speaker(found.lead)
+    if verb and (verb.group(0) in _STRONG_REQUEST or speaker):
+        # "UBND tỉnh yêu cầu UBND các huyện …": the subject speaks, the object acts.
+        return _addressed(text, low, folded, verb.end(), start, end, is_speaker, verb.group(0))
+    if _SELF_DOC.match(low, after) and _OPENER_END.search(low[start:end]):
+        return Clause(OPENER, start, body_start=end, opens_list=True)
+    if speaker or _NARRATIVE_VERB.match(low, after):
+        request = _request_in(text, low, folded, after, end, is_speaker)
+        if request is not None:
+            return Clause(request.kind, start, request.lead, request.support,
+                          request.body_start, request.request, request.generic,
+                          request.opens_list)
+        kind = OPENER if _OPENER_END.search(low[start:end]) else SPEECH
+        return Clause(kind, start, body_start=end, opens_list=kind == OPENER)
+    if _PAST.match(low, found.body_start):
+        return Clause(PAST, start, body_start=end)
+    generic = _is_generic(found.lead)
+    if generic and _CONTENTLESS.fullmatch(low, found.body_start, end):
+        return Clause(CLOSING, start, body_start=end)
+    return Clause(ASSIGN, start, found.lead, found.support, found.body_start,
+                  generic=generic, opens_list=_opens_list(low, start, end))
+
+
+def _addressed(text: str, low: str, folded: str, pos: int, start: int, end: int,
+               is_speaker: Speaker, verb: str) -> Clause:
+    """The clause after a request verb at ``pos``: its addressees, or an opener without them."""
+    pos = _skip(low, pos)
+    if low.startswith(("cho ", "với "), pos):
+        pos = _skip(low, pos + 4)
+    found = assignment_at(text, pos, low=low, folded=folded)
+    if found is None or is_speaker(found.lead):
+        body = _skip(low, pos)
+        if low[body:body + 1] == ":" or _OPENER_END.search(low[start:end]):
+            return Clause(OPENER, start, body_start=end, request=verb != "kêu gọi",
+                          opens_list=True)
+        if verb == "kêu gọi":
+            return Clause(SPEECH, start, body_start=end)
+        # "Đề nghị thực hiện …" with no addressee: those the letter is sent to.
+        return Clause(ASSIGN, start, body_start=body, request=True, generic=True,
+                      opens_list=_opens_list(low, start, end))
+    generic = _is_generic(found.lead)
+    if generic and _CONTENTLESS.fullmatch(low, found.body_start, end):
+        return Clause(CLOSING, start, body_start=end)
+    return Clause(ASSIGN, start, found.lead, found.support, found.body_start, request=True,
+                  generic=generic, opens_list=_opens_list(low, start, end))
+
+
+def _request_in(text: str, low: str, folded: str, pos: int, end: int,
+                is_speaker: Speaker) -> Clause | None:
+    """A request verb inside the sentence with units after it ("… chỉ đạo các chủ đầu tư …")."""
+    for m in _REQUEST.finditer(low, pos, end):
+        if _NOUN_BEFORE_REQUEST.search(low[max(pos, m.start() - 20):m.start()]):
+            continue
+        at = _skip(low, m.end())
+        if low.startswith(("cho ", "với "), at):
+            at = _skip(low, at + 4)
+        found = assignment_at(text, at, low=low, folded=folded)
+        if found is None or is_speaker(found.lead):
+            continue
+        generic = _is_generic(found.lead)
+        if generic and _CONTENTLESS.fullmatch(low, found.body_start, end):
+            return Clause(CLOSING, pos, body_start=end)
+        return Clause(ASSIGN, pos, found.lead, found.support, found.body_start, request=True,
+                      generic=generic, opens_list=_opens_list(low, pos, end))
+    return None
+
+
+def speaks_at(low: str, pos: int) -> bool:
+    """Whether a speaker's verb stands at ``pos`` (after a unit): "yêu cầu", "ban hành", "có ý
+    kiến", "tổ chức hội nghị"… — the unit before it is the one who speaks."""
+    return _SPEAKER_VERB.match(low, pos) is not None
+
+
+def _purpose_clauses(text: str, low: str, folded: str, pos: int, end: int,
+                     is_speaker: Speaker) -> list[Clause]:
+    """"… để Sở Tài chính tổng hợp, báo cáo …": a second actor inside the sentence."""
+    out: list[Clause] = []
+    for m in _PURPOSE.finditer(low, pos, end):
+        found = assignment_at(text, m.end(), low=low, folded=folded)
+        if found is None or is_speaker(found.lead) or _is_generic(found.lead):
+            continue
+        if not re.match(r"\s*(?:,\s*)?[^\W\d_]", low[found.body_start:end]):
+            continue
+        out.append(Clause(ASSIGN, m.start(), found.lead, found.support, found.body_start))
+    return out
+
+
+def _opens_list(low: str, start: int, end: int) -> bool:
+    sentence = low[start:end].rstrip()
+    return sentence.endswith(":") or bool(_LIST_CUE.search(sentence[-60:]) and
+                                          sentence.endswith((":", "sau", "sau:")))
+
+
+def _is_generic(units: tuple[str, ...]) -> bool:
+    """"các cơ quan, đơn vị", "Quý cơ quan": a back-reference to the addressees."""
+    return len(units) == 1 and _GENERIC_BACK.match(lower_same_length(units[0])) is not None
+
+
+__all__ = ["ASSIGN", "CLOSING", "GENERIC", "OPENER", "PAST", "PLAIN", "SPEECH", "Clause",
+           "analyse", "sentences", "speaks_at"]
