@@ -35,7 +35,7 @@ HEADS = frozenset({
     "phòng", "ban", "sở", "ủy ban", "ubnd", "hđnd", "hội đồng", "văn phòng", "trung tâm",
     "công an", "ban chỉ huy", "bch", "bộ chỉ huy", "đội", "cơ quan", "chi cục", "cục",
     "tổng cục", "bộ", "thanh tra", "kho bạc", "chi nhánh", "bảo hiểm", "bhxh", "ngân hàng",
-    "trường", "bệnh viện", "viện", "trạm", "trạm y tế", "tòa án", "viện kiểm sát", "chính quyền",
+    "trường", "bệnh viện", "viện", "trạm", "trạm y tế", "bảo hiểm xã hội", "tòa án", "viện kiểm sát", "chính quyền",
     "ban quản lý", "bql", "ban chỉ đạo", "tổ công tác", "tổ", "bộ phận", "hạt kiểm lâm",
     "điện lực", "công ty", "tổng công ty", "ban tiếp công dân", "đài phát thanh", "đài",
     "báo", "cổng thông tin", "ủy ban kiểm tra", "ubkt", "vp", "hội đồng nhân dân",
@@ -55,8 +55,11 @@ HEADS = frozenset({
     "phó giám đốc", "tổng giám đốc", "thủ trưởng", "trưởng", "phó trưởng", "trưởng phòng",
     "trưởng ban", "chánh văn phòng", "chánh thanh tra", "hiệu trưởng", "chủ nhiệm",
     "viện trưởng", "chánh án", "tổ trưởng", "ủy viên", "đồng chí", "các đồng chí",
+    "thủ tướng", "phó thủ tướng", "bộ trưởng", "thứ trưởng", "tổng cục trưởng", "cục trưởng",
+    "chi cục trưởng", "chủ nhiệm", "bí thư", "hiệu phó",
 })
 PERSONS = ("ủy viên", "bí thư", "phó bí thư", "chủ tịch", "phó chủ tịch", "giám đốc",
+           "thủ tướng", "phó thủ tướng", "bộ trưởng", "thứ trưởng", "cục trưởng",
            "phó giám đốc", "tổng giám đốc", "thủ trưởng", "trưởng", "phó trưởng",
            "người đứng đầu", "chánh văn phòng", "chánh thanh tra", "hiệu trưởng", "chủ nhiệm",
            "viện trưởng", "chánh án", "tổ trưởng", "đồng chí")
@@ -90,7 +93,8 @@ TAILS = sorted(
      "cấp tỉnh", "cấp huyện", "cấp xã", "các cấp", "cùng cấp", "trên địa bàn", "địa bàn",
      "chuyên môn", "là thành viên", "thành viên", "chuyên ngành", "khu vực", "chức năng",
      "nhà nước", "toàn tỉnh", "toàn huyện", "trong tỉnh", "trong huyện", "tại địa phương",
-     "từ thành phố đến cơ sở", "từ tỉnh đến cơ sở", "đến cơ sở", "được giao"},
+     "từ thành phố đến cơ sở", "từ tỉnh đến cơ sở", "đến cơ sở", "được giao", "nêu trên",
+     "nói trên", "dưới đây", "sau đây"},
     key=len, reverse=True,
 )
 """Lower-case words that go on with a unit name after it ("Sở Y tế tỉnh", "các cơ quan có liên
@@ -131,6 +135,11 @@ PREDICATE = frozenset({
     "chỉ huy", "bàn", "họp", "hoạt động", "theo đúng", "trên cơ sở", "để", "với", "cho",
     "xác định", "trở thành", "trong", "tại", "về", "bằng", "đối với", "qua", "vào", "như",
     "nhằm", "góp phần", "tăng", "giảm", "đạt", "gồm", "bao gồm", "thì", "mà", "do", "bởi",
+    "hằng năm", "hàng năm", "hằng quý", "hàng quý", "hằng tháng", "hàng tháng", "hằng ngày",
+    "hàng ngày", "hằng tuần", "hàng tuần", "chỉ", "đều", "luôn", "cũng", "vẫn", "còn", "lại",
+    "nên", "chỉnh sửa", "khẩn cấp", "ngay", "trước", "sau", "từ", "đến", "tới", "trong khi",
+    "hoặc", "hay", "rồi", "ôn tập", "giảng dạy", "tuyển sinh", "tuyển dụng", "tặng", "trao",
+    "gửi về", "tập huấn", "bồi dưỡng", "tiếp cận", "trên", "thi công", "chấm thi",
 })
 NOUNISH = frozenset({"tổ chức", "quản lý", "lãnh đạo", "xây dựng", "đơn vị", "kiểm tra",
                      "giám sát", "chỉ đạo", "bảo vệ", "tuyên truyền", "hướng dẫn", "thanh tra",
@@ -144,7 +153,7 @@ REQUEST_VERBS = ("kính đề nghị", "đề nghị", "yêu cầu", "giao cho",
 """Verbs by which a speaker hands work to the units that follow them."""
 
 _HEAD_RE = re.compile(
-    r"(?:các |những |toàn thể )?(?:"
+    r"(?:các |những |toàn thể |quý )?(?:"
     + "|".join("xã(?! hội)" if h == "xã" else re.escape(h) for h in sorted(HEADS, key=len,
                                                                            reverse=True))
     + r")(?!\w)"
@@ -160,6 +169,8 @@ _PREDICATE_RE = re.compile(
     r"(?<!\w)(?:" + "|".join(map(re.escape, sorted(PREDICATE, key=len, reverse=True)))
     + r")(?!\w)"
 )
+_CLOSING_TAILS = frozenset({"có liên quan", "liên quan", "trực thuộc", "nêu trên",
+                            "nói trên", "dưới đây", "sau đây", "được giao"})
 _TAIL_RE = re.compile(r"(?:" + "|".join(map(re.escape, TAILS)) + r")(?!\w)")
 _LEVEL_RE = re.compile(r"(?:" + "|".join(LEVELS).replace("|xã|", "|xã(?! hội)|") + r")(?!\w)")
 _TOKEN_RE = re.compile(r"[\w&]+(?:[./'’][\w&]+)*|[^\w\s]")
@@ -214,10 +225,12 @@ def _head_match(text: str, low: str, pos: int, *, first: bool) -> int | None:
         plural = folded_head.startswith(("cac ", "nhung "))
         return pos + len(folded_head) if not (first and not plural and word in WEAK) else None
     word = low[pos:m.end()]
-    plural = word.startswith(("các ", "những ", "toàn thể "))
+    plural = word.startswith(("các ", "những ", "toàn thể ", "quý "))
     head = word.split(" ", 1)[1] if plural else word
     if first and not plural and head in WEAK:
         return None
+    if head == "thành viên" and not text[_skip_space(low, m.end()):][:1].isupper():
+        return None  # "các thành viên Ban Chỉ đạo", not "các thành viên có tên tại Điều 1"
     if head in ("đồng chí", "các đồng chí"):
         return m.end() if _head_match(text, low, _skip_space(low, m.end()), first=False) else None
     if not plural and head in NAMED:
@@ -277,7 +290,8 @@ def read_units(text: str, pos: int = 0, *, low: str | None = None,
             break
         tail = _TAIL_RE.match(low, j)
         if tail:
-            i, after_level = tail.end(), False
+            # "các đơn vị trên chỉnh sửa …": after a closing tail the name is over.
+            i, after_level = tail.end(), tail.group(0) in _CLOSING_TAILS
             continue
         tok = _TOKEN_RE.match(low, j)
         if tok is None:
@@ -291,7 +305,10 @@ def read_units(text: str, pos: int = 0, *, low: str | None = None,
                 continue
             if word != ";" and _list_goes_on(text, low, piece_start, nxt, word, named,
                                              after_level):
-                i, after_level = nxt, False  # "các sở, ban, ngành", "các huyện, thành phố"
+                # "các sở, ban, ngành", "các huyện, thành phố", "các Sở, Ban, Ngành"
+                i, after_level = nxt, False
+                if text[nxt:nxt + 1].isupper():
+                    i = nxt + len(_word_at(low, nxt))
                 continue
             nhead = _head_match(text, low, nxt, first=False)
             if nhead is not None:
@@ -346,8 +363,17 @@ def _list_goes_on(text: str, low: str, piece_start: int, nxt: int, sep: str, nam
     """Whether the word after a comma or "và" goes on with the same unit: a list of levels
     ("UBND các huyện, thị xã, thành phố") or of categories ("các phòng, ban, ngành", "các cấp
     ủy, tổ chức đảng", "Chính quyền các cấp, các ngành, các địa phương")."""
-    if not text[nxt:nxt + 1].islower() or low.startswith(PERSONS, nxt):
+    if low.startswith("chống", nxt) and low[:nxt].rstrip(" ,").endswith("phòng"):
+        return True  # "Ban Chỉ đạo phòng, chống dịch", "Phòng, chống thiên tai"
+    if low.startswith(PERSONS, nxt):
         return False
+    if not text[nxt:nxt + 1].islower():
+        # "các Sở, Ban, Ngành, Đoàn thể": a capitalised list of categories
+        word = _word_at(low, nxt)
+        after = _skip_space(low, nxt + len(word))
+        return sep == "," and not named and word in GENERIC and \
+            low.startswith(("các ", "những "), piece_start) and \
+            (after >= len(low) or low[after] in ",;.:" or low.startswith("và ", after))
     if after_level and _LEVEL_RE.match(low, nxt):
         return True
     if sep != "," or named or LEVEL_AGENCIES.match(low, piece_start):
@@ -480,18 +506,24 @@ def split_units(text: str) -> list[str]:
 
 def distribute_plural(head_text: str, names: str) -> list[str]:
     """"Các phòng: A, B, Ban C" -> ["Phòng A", "Phòng B", "Ban C"]."""
-    head = re.sub(r"^(?:các|những)\s+", "", head_text.strip(), flags=re.IGNORECASE)
-    head = head[:1].upper() + head[1:]
+    title, _, noun = re.sub(r"\s+", " ", head_text.strip()).rpartition(" ")
+    title = re.sub(r"\s*\b(?:các|những)$", "", title, flags=re.IGNORECASE).strip()
+    noun = noun if title else noun[:1].upper() + noun[1:]
+    head = f"{title} {noun}" if title else noun  # "Giám đốc các Sở: A" -> "Giám đốc Sở A"
+    places = lower_same_length(noun) in LEVELS
     out: list[str] = []
-    for m in re.finditer(r"[^,]+", names):
-        piece = _clean(m.group(0))
+    for m in re.finditer(r"(?:^|,|\s+và\s+)\s*([^,]+?)(?=,|\s+và\s+|$)", names):
+        piece = _clean(m.group(1))
         if not piece:
             continue
         if starts_with_head(piece):
             # "Ban Quản lý dự án ... và các cơ quan, đơn vị liên quan": the rest is a list.
-            out.extend(split_units(names[m.start():]))
+            out.extend(split_units(names[m.start(1):]))
             return out
-        out.append(f"{head} {piece}")
+        if m.group(0).lstrip(", ").startswith("và") and out and not places:
+            out[-1] = f"{out[-1]} và {piece}"  # "Các phòng: Tài nguyên và Môi trường, …"
+            continue
+        out.append(f"{head} {piece}")  # "UBND các huyện: Đakrông, Hải Lăng và Gio Linh"
     return out
 
 
@@ -514,8 +546,8 @@ def _roles(units_text: str) -> tuple[list[str], list[str]]:
     lead_m = _LEAD_RE.search(folded)
     if lead_m:
         units_text = units_text[:lead_m.start()]
-    plural = re.match(r"^\s*((?:các|những)\s+\w+)\s*:\s*(.+)$", units_text,
-                      re.IGNORECASE | re.DOTALL)
+    plural = re.match(r"^\s*((?:[^\W\d_]+\s+){0,4}?(?:các|những)\s+\w+)\s*:\s*(.+)$",
+                      units_text, re.IGNORECASE | re.DOTALL)
     lead = distribute_plural(plural.group(1), plural.group(2)) if plural else \
         split_units(units_text)
     support = split_units(support_text) if support_text.strip() else []
@@ -584,19 +616,40 @@ def assignment_at(text: str, pos: int, *, low: str | None = None,
     if not (role or coop or text[after:after + 1].islower()):
         return None  # a list of names, not a subject: "Trung tâm Văn hóa ...; Khu xử lý ..."
     lead, related = _related(lead)
-    support += related
+    if lead:
+        support += related
+    else:
+        lead = related  # "giao các sở, ngành liên quan …": the related units are the ones asked
     if not lead:
         return None
     return Assignment(tuple(lead), tuple(support), rest, pos)
 
 
+_PLURAL_COLON = re.compile(
+    r"(?P<title>(?:" + "|".join(PERSONS) + r"|ủy ban nhân dân|ubnd|hđnd|hội đồng nhân dân)\s+)?"
+    r"(?:các|những)\s+(?P<noun>\w+)\s*:\s*"
+)
+
+
 def _colon_form(text: str, low: str, pos: int) -> Assignment | None:
     """"Phòng Y tế: ...", "Các phòng: A, B, Ban C: ...", "X phối hợp với Y: ...", "X và các cơ
     quan liên quan căn cứ chức năng, nhiệm vụ: ...": the units stand before a colon."""
-    plural = re.match(r"(?:các|những)\s+(\w+)\s*:", low[pos:pos + 40])
-    if plural and plural.group(1) in GENERIC:
-        colon = text.find(":", pos + plural.end(), pos + 400)
-        names_from = pos + plural.end()
+    plural = _PLURAL_COLON.match(low, pos)
+    if plural and plural.group("noun") in GENERIC:
+        colon = text.find(":", pos + len(plural.group(0)), pos + 400)
+        names_from = plural.end()
+        end = re.search(r"[.;]\s|$", text[names_from:min(len(text), names_from + 400)])
+        stop = names_from + (end.start() if end else 0)
+        pred = _first_predicate(text, low, names_from, stop)
+        if colon < 0 or pred is not None and pred < colon and \
+                not re.match(r"(?:căn cứ|theo)\b", low[pred:]):
+            # "Giám đốc các Sở: Lao động …, Tài chính chịu trách nhiệm …" (no second colon)
+            if pred is None:
+                return None
+            lead, support = _roles(text[pos:pred])
+            if not _valid(lead):
+                return None
+            return Assignment(tuple(lead), tuple(support), pred, pos)
     else:
         if not starts_with_head(text[pos:], first=True):
             return None

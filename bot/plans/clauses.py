@@ -65,12 +65,20 @@ _SPEAKER_VERB = re.compile(
     r"biểu dương|chỉ đạo|giao|yêu cầu|đề nghị|kêu gọi|quyết định)"
 )
 _NARRATIVE_VERB = re.compile(
-    r"\s*(?:(?:đã|vừa|cũng)\s+)*(?:nhận được|có ý kiến|kết luận|trân trọng|kính gửi|ghi nhận|"
-    r"đánh giá cao|biểu dương|có công văn|có văn bản|có tờ trình|báo cáo như sau)(?!\w)"
+    r"\s*(?:(?:đã|vừa|cũng)\s+)*(?:nhận được|kết luận|trân trọng|kính gửi|ghi nhận|"
+    r"đánh giá cao|biểu dương|có công văn|có văn bản|có tờ trình|báo cáo như sau|"
+    r"có ý kiến(?: chỉ đạo)?(?: như sau|\s*:)|chủ trì (?:cuộc họp|hội nghị|kỳ họp|buổi|phiên)|"
+    r"đồng ý|nhất trí|chấp thuận|phát biểu|nhấn mạnh|thống nhất (?:chủ trương|với)|"
+    r"ban hành|vừa có|đã có)(?!\w)"
 )
+_ADVERB = re.compile(r"(?:cũng|tiếp tục|đồng thời|còn|đặc biệt|trân trọng|kính|một lần nữa)"
+                     r"(?!\w)")
+_PAST_CONTEXT = re.compile(r"(?:trước đó|trước đây|thời gian qua|năm qua|năm trước|vừa qua|"
+                           r"thời gian vừa qua|trước đó ít ngày)(?!\w)")
+"""A sentence that recounts earlier requests: "Trước đó, Phó Thủ tướng đã có văn bản …"."""
 """Verbs of a sentence about a unit rather than work for it ("Sở Y tế nhận được …")."""
 _SELF_DOC = re.compile(
-    r"\s*(?:(?:đã|vừa|cũng)\s+)?(?:xây dựng|ban hành|triển khai)\s+(?:kế hoạch|chương trình|"
+    r"\s*(?:(?:đã|vừa|cũng)\s+)?(?:xây dựng|ban hành)\s+(?:kế hoạch|chương trình|"
     r"hướng dẫn|nghị quyết|chỉ thị|quyết định|thông báo)"
 )
 """The writer presents its own document: "UBND Thành phố xây dựng Kế hoạch … như sau:"."""
@@ -91,7 +99,7 @@ _GENERIC_BACK = re.compile(
     r"đơn vị, địa phương|cơ quan, đơn vị, địa phương|cơ quan, địa phương|sở, ngành, địa phương|"
     r"cơ quan, tổ chức|cơ quan, đơn vị, tổ chức)(?:\s+(?:trên|nêu trên|được giao|nói trên))?$"
 )
-_PURPOSE = re.compile(r"(?<!\w)(?:để|sau đó|đồng thời)\s+(?=\S)")
+_PURPOSE = re.compile(r"(?<!\w)(?:để|sau đó|đồng thời|trong khi|còn)\s+(?=\S)")
 _STARTERS = re.compile(
     r"(?:(?:thực hiện|căn cứ|triển khai|thi hành|xét|quán triệt)\s+(?:các\s+|những\s+)?"
     r"(?:công văn|văn bản|kế hoạch|quyết định|chỉ thị|nghị quyết|thông báo|kết luận|"
@@ -102,9 +110,13 @@ _STARTERS = re.compile(
     r"vì vậy|như vậy|tiếp theo|cụ thể|mặt khác|bên cạnh|ngoài ra|đồng thời|riêng|đặc biệt|"
     r"nhất là|trong đó|từ nay|để kịp thời|nhằm kịp thời|thừa lệnh|thừa ủy quyền|sáng|chiều|"
     r"tối|hôm nay|tiếp đó|tính đến|vừa qua|thời gian qua|được sự|theo đó|cuối cùng|"
-    r"trước tình hình|trước diễn biến|sau|trước)"
+    r"trước tình hình|trước diễn biến|sau|trước|định kỳ|hằng|hàng|mỗi|kể từ|từ|đến|"
+    r"chậm nhất|thời gian|hiện tại|thứ nhất|thứ hai|thứ ba|thứ tư|thứ năm|thứ sáu|một là|"
+    r"hai là|ba là|bốn là|năm là|kết luận|phát biểu|tại|bên cạnh đó)"
     r"(?!\w)"
 )
+_CONDITION = re.compile(r"(?:nếu|có|khi|hoặc|phát sinh|gặp)(?!\w)")
+"""Later parts of a leading adverbial: "Trong quá trình thực hiện, có vướng mắc, …"."""
 _PARTICLES = re.compile(r"(?:riêng|đồng thời|ngoài ra|theo đó|bên cạnh đó|mặt khác|trong đó|"
                         r"tiếp theo|sau đó|đặc biệt|nhất là|cụ thể)(?!\w)\s*,?\s*")
 
@@ -177,28 +189,26 @@ def _openings(text: str, low: str, start: int, end: int) -> list[int]:
     "Theo đó,") and after leading adverbial phrases ending with a comma."""
     out = []
     pos = _skip(low, start)
-    for _ in range(4):
+    for _ in range(6):
         m = _PARTICLES.match(low, pos)
-        if not m or m.end() == pos:
-            break
+        if m and m.end() > pos:
+            out.append(pos)
+            pos = _skip(low, m.end())
+            continue
         out.append(pos)
-        pos = _skip(low, m.end())
-    out.append(pos)
-    if _STARTERS.match(low, pos) or re.match(r"\d", low[pos:pos + 1]):
-        # Leading adverbials end at a comma; try after each of the first few.
-        for comma in re.finditer(r",\s*", low[pos:min(end, pos + 400)]):
-            at = pos + comma.end()
-            out.append(at)
-            m = _PARTICLES.match(low, at)
-            if m:
-                out.append(_skip(low, m.end()))
-            if len(out) > 8:
-                break
+        if not (_STARTERS.match(low, pos) or re.match(r"\d", low[pos:pos + 1])
+                or len(out) > 1 and _CONDITION.match(low, pos)):
+            break
+        # A leading adverbial ends at the next comma (after its own bracketed parts).
+        comma = re.search(r",\s*", low[pos:min(end, pos + 400)])
+        if comma is None:
+            break
+        pos = _skip(low, pos + comma.end())
     return out
 
 
 def _skip(low: str, pos: int) -> int:
-    while pos < len(low) and low[pos] in " \t-+•*":
+    while pos < len(low) and low[pos] in " \t-+•*“”\"'(":
         pos += 1
     return pos
 
@@ -210,34 +220,65 @@ def _clause_at(text: str, low: str, folded: str, pos: int, start: int, end: int,
     if verb and verb.group(0) != "chỉ đạo":
         return _addressed(text, low, folded, verb.end(), start, end, is_speaker, verb.group(0))
     found = assignment_at(text, pos, low=low, folded=folded)
+    units = read_units(text, pos, low=low)
     if found is None:
-        units = read_units(text, pos, low=low)
         if units is None or not _SPEAKER_VERB.match(low, units.end):
             return None
         found = Assignment(units.units, (), units.end, pos)
-    after = _skip(low, found.body_start)
+    # Right after the units: "UBND tỉnh (cũng) yêu cầu …", "… chủ trì cuộc họp", "… đã …".
+    after = _skip_adverbs(low, units.end if units is not None else found.body_start)
     verb = _REQUEST.match(low, after)
     speaker = is_speaker(found.lead)
+    past = _PAST.match(low, units.end if units is not None else found.body_start) is not None \
+        or _PAST_CONTEXT.match(low, _skip(low, start)) is not None
     if verb and (verb.group(0) in _STRONG_REQUEST or speaker):
+        if past:
+            return Clause(PAST, start, body_start=end)
         # "UBND tỉnh yêu cầu UBND các huyện …": the subject speaks, the object acts.
         return _addressed(text, low, folded, verb.end(), start, end, is_speaker, verb.group(0))
-    if _SELF_DOC.match(low, after) and _OPENER_END.search(low[start:end]):
+    if after < end and _SELF_DOC.match(low, after) and _OPENER_END.search(low[start:end]):
         return Clause(OPENER, start, body_start=end, opens_list=True)
     if speaker or _NARRATIVE_VERB.match(low, after):
-        request = _request_in(text, low, folded, after, end, is_speaker)
+        request = None if past and _PAST_CONTEXT.match(low, _skip(low, start)) else \
+            _request_in(text, low, folded, after, end, is_speaker)
         if request is not None:
-            return Clause(request.kind, start, request.lead, request.support,
-                          request.body_start, request.request, request.generic,
-                          request.opens_list)
+            return request
         kind = OPENER if _OPENER_END.search(low[start:end]) else SPEECH
         return Clause(kind, start, body_start=end, opens_list=kind == OPENER)
-    if _PAST.match(low, found.body_start):
+    if past:
         return Clause(PAST, start, body_start=end)
     generic = _is_generic(found.lead)
     if generic and _CONTENTLESS.fullmatch(low, found.body_start, end):
         return Clause(CLOSING, start, body_start=end)
-    return Clause(ASSIGN, start, found.lead, found.support, found.body_start,
+    lead, support = found.lead, found.support
+    if generic:
+        named = _bracketed_units(text, low, units.end if units is not None else pos, end)
+        if named:
+            lead, support, generic = named, (), False
+    return Clause(ASSIGN, start, lead, support, found.body_start,
                   generic=generic, opens_list=_opens_list(low, start, end))
+
+
+def _skip_adverbs(low: str, pos: int) -> int:
+    pos = _skip(low, pos)
+    while True:
+        m = _ADVERB.match(low, pos)
+        if m is None:
+            return pos
+        pos = _skip(low, m.end())
+
+
+def _bracketed_units(text: str, low: str, pos: int, end: int) -> tuple[str, ...]:
+    """"các đơn vị thi công (Trung tâm Kỹ thuật …, Văn phòng đăng ký …)": the units a generic
+    name stands for, written in brackets right after it."""
+    m = re.compile(r"[^()]{0,40}?\(").match(low, pos, end)
+    if m is None:
+        return ()
+    close = text.find(")", m.end(), end)
+    if close < 0:
+        return ()
+    found = read_units(text[:close], m.end(), low=low[:close], first=False)
+    return found.units if found is not None and found.end >= close - 2 else ()
 
 
 def _addressed(text: str, low: str, folded: str, pos: int, start: int, end: int,
@@ -279,8 +320,8 @@ def _request_in(text: str, low: str, folded: str, pos: int, end: int,
         generic = _is_generic(found.lead)
         if generic and _CONTENTLESS.fullmatch(low, found.body_start, end):
             return Clause(CLOSING, pos, body_start=end)
-        return Clause(ASSIGN, pos, found.lead, found.support, found.body_start, request=True,
-                      generic=generic, opens_list=_opens_list(low, pos, end))
+        return Clause(ASSIGN, m.start(), found.lead, found.support, found.body_start,
+                      request=True, generic=generic, opens_list=_opens_list(low, pos, end))
     return None
 
 

@@ -56,10 +56,13 @@ RESULT_FIRST = re.compile(r"^(?:ket qua|tinh hinh|danh gia)")
 # In orders (chỉ thị, công văn…) a heading that starts with a verb orders it: "ĐÁNH GIÁ …".
 ORDER_KINDS = ("chi_thi", "cong_van", "quyet_dinh", "thong_bao")
 HEADING_MAX = 300
+_ENUMERATION = re.compile(r"\s*(?:thứ (?:hai|ba|tư|năm|sáu|bảy)|hai là|ba là|bốn là|năm là|"
+                          r"ngoài ra|bên cạnh đó|đồng thời|mặt khác|sau đó|tiếp theo)\b",
+                          re.IGNORECASE)
 _KINH_GUI = re.compile(r"^\s*kinh\s+gui\s*:?\s*", re.IGNORECASE)
 _TITLES = re.compile(
-    r"^(?:(?:các\s+)?đồng chí\s+)?(?:chủ tịch|phó chủ tịch|giám đốc|phó giám đốc|thường trực|"
-    r"lãnh đạo|tập thể lãnh đạo|trưởng|phó trưởng|bí thư|phó bí thư)\s+",
+    r"^(?:(?:(?:các\s+)?đồng chí|chủ tịch|phó chủ tịch|giám đốc|phó giám đốc|thường trực|"
+    r"lãnh đạo|tập thể lãnh đạo|trưởng|phó trưởng|bí thư|phó bí thư)\s+)+",
 )
 _TOP_BODY = re.compile(
     r"^(?:uy ban nhan dan|hoi dong nhan dan|thanh uy|tinh uy|huyen uy|thi uy|quan uy|dang uy|"
@@ -99,6 +102,9 @@ class _State:
     contexts: list[_Context] = field(default_factory=list)
     opener: _Opener | None = None
     warnings: list[str] = field(default_factory=list)
+    last_actor: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+    """The units of the last sentence that named its own: "các đơn vị trên" and follow-up
+    paragraphs that set a deadline without a subject refer to them."""
     preamble_requests_only: bool = False
     """In a document with sections, the text before the first heading is an introduction:
     only explicit requests there give work ("Đề nghị các cơ quan …")."""
@@ -158,8 +164,8 @@ def parse_lines(lines: list[SourceLine], *, source: str = "") -> ParsedPlan:
     blocks = build_blocks(lines[body_start:end])
     period = info.period
     if period is None:
-        heads = [b.text for b in blocks if classify_heading(b.text, kind=info.kind)
-                 and len(b.text) < 200]
+        heads = [b.text for b in blocks if len(b.text) < 200 and _is_heading(b, None)
+                 and classify_heading(b.text, kind=info.kind)]
         issued_year = info.issued.year if info.issued else None
         period = guess_period_from_text(heads, issued_year)
         if period:
@@ -322,9 +328,14 @@ def _segment_of(clause: Clause, state: _State, lead: tuple[str, ...],
     if clause.kind != ASSIGN:
         return _Segment(clause.start, clause.body_start, (), (), skip=True)
     if clause.lead and not clause.generic:
+        state.last_actor = (clause.lead, clause.support)
         return _Segment(clause.start, clause.body_start, clause.lead, clause.support, own=True)
-    if state.addressees:  # "đề nghị các cơ quan, đơn vị …" = those the letter is sent to
+    # A back-reference ("các cơ quan, đơn vị", "các đơn vị trên") or a request with no
+    # addressee: those the letter is sent to, else the units named last in running text.
+    if state.addressees:
         return _Segment(clause.start, clause.body_start, state.addressees, (), own=True)
+    if state.last_actor[0] and not state.path:
+        return _Segment(clause.start, clause.body_start, *state.last_actor, own=True)
     if clause.lead:
         return _Segment(clause.start, clause.body_start, clause.lead, clause.support, own=True)
     return _Segment(clause.start, clause.body_start, lead, support)
@@ -353,6 +364,11 @@ def _tasks_from_block(block: Block, state: _State, inherited: list[_Context]) ->
         if len(body) < 3:
             continue
         deadlines = _deadlines(block, seg.start, stop, state)
+        if zone is None and not seg.lead and state.last_actor[0] and (
+                deadlines or _ENUMERATION.match(text, seg.start)):
+            # "Hồ sơ gửi về Phòng Nội vụ chậm nhất ngày 15/11." / "Thứ hai, …": the same units
+            seg.lead, seg.support = state.last_actor
+            seg.own = True
         if zone is None and (not seg.lead and not deadlines or
                              state.preamble_requests_only and not seg.own):
             continue  # free text that names no one and sets no date

@@ -97,6 +97,8 @@ def parse_marker(text: str) -> tuple[str, int, str]:
             marker = f"({m['m']})" if level == LEVEL_PAREN else m["m"]
             if level == LEVEL_LETTER:
                 marker += ")"
+            if marker == "+":
+                level = LEVEL_BULLET + 1  # "+" items nest under "-" items
             return marker, level, text[m.end():]
     return "", LEVEL_PARA, text
 
