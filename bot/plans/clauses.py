@@ -44,10 +44,10 @@ ASSIGN, OPENER, SPEECH, PAST, CLOSING, PLAIN = "assign", "opener", "speech", "pa
 SENTENCE_END = re.compile(r"(?<=[.;!?])\s+(?=\S)|(?<=:)\s+(?=[A-ZĐÀ-Ỹ\"“(])")
 _REQUEST = re.compile(
     r"(?<!\w)(?:kính đề nghị|đề nghị|yêu cầu|giao cho|giao|chỉ đạo|phân công|ủy quyền cho|"
-    r"kêu gọi|chỉ thị)(?!\w)"
+    r"kêu gọi|chỉ thị|cho phép)(?!\w)"
 )
 _STRONG_REQUEST = ("kính đề nghị", "đề nghị", "yêu cầu", "giao cho", "giao", "phân công",
-                   "ủy quyền cho", "kêu gọi", "chỉ thị")
+                   "ủy quyền cho", "kêu gọi", "chỉ thị", "cho phép")
 """Verbs that make their subject a speaker whoever it is ("chỉ đạo" does only for a speaker:
 "UBND các huyện chỉ đạo Trung tâm Y tế …" is the districts' own task)."""
 _NOUN_BEFORE_REQUEST = re.compile(
@@ -60,16 +60,17 @@ _LIST_CUE = re.compile(r"(?:các nội dung|một số nội dung|những nội 
                        r"sau đây|cụ thể như sau|các nhiệm vụ sau|các việc sau)")
 _SPEAKER_VERB = re.compile(
     r"\s*(?:(?:đã|vừa|sẽ|cũng|tiếp tục)\s+)*(?:có ý kiến|kết luận|thông báo|ban hành|có công văn|"
-    r"có văn bản|nhận được|chủ trì cuộc họp|chủ trì hội nghị|tổ chức hội nghị|tổ chức cuộc họp|"
-    r"tổ chức|xây dựng kế hoạch|xây dựng kế hoạch|trân trọng|kính gửi|ghi nhận|đánh giá cao|"
-    r"biểu dương|chỉ đạo|giao|yêu cầu|đề nghị|kêu gọi|quyết định)"
+    r"có văn bản|có chỉ thị|có kế hoạch|nhận được|chủ trì cuộc họp|chủ trì hội nghị|"
+    r"chủ trì kỳ họp|tổ chức hội nghị|tổ chức cuộc họp|tổ chức họp|xây dựng kế hoạch|trân trọng|"
+    r"kính gửi|ghi nhận|đánh giá cao|biểu dương|chỉ đạo|giao|yêu cầu|đề nghị|kêu gọi|"
+    r"quyết định|cho biết)(?!\w)"
 )
 _NARRATIVE_VERB = re.compile(
     r"\s*(?:(?:đã|vừa|cũng)\s+)*(?:nhận được|kết luận|trân trọng|kính gửi|ghi nhận|"
     r"đánh giá cao|biểu dương|có công văn|có văn bản|có tờ trình|báo cáo như sau|"
     r"có ý kiến(?: chỉ đạo)?(?: như sau|\s*:)|chủ trì (?:cuộc họp|hội nghị|kỳ họp|buổi|phiên)|"
     r"đồng ý|nhất trí|chấp thuận|phát biểu|nhấn mạnh|thống nhất (?:chủ trương|với)|"
-    r"ban hành|vừa có|đã có)(?!\w)"
+    r"ban hành|vừa có|đã có|cho biết|thông tin|chia sẻ|khẳng định|ra thông báo)(?!\w)"
 )
 _ADVERB = re.compile(r"(?:cũng|tiếp tục|đồng thời|còn|đặc biệt|trân trọng|kính|một lần nữa)"
                      r"(?!\w)")
@@ -82,7 +83,7 @@ _SELF_DOC = re.compile(
     r"hướng dẫn|nghị quyết|chỉ thị|quyết định|thông báo)"
 )
 """The writer presents its own document: "UBND Thành phố xây dựng Kế hoạch … như sau:"."""
-_PAST = re.compile(r"\s*(?:đã|vừa|đã được|từng|đã và đang)\s")
+_PAST = re.compile(r"[^,;.:]{0,25}?(?<!\w)(?:đã|vừa|từng)\s(?!được giao)")
 _CLOSING_KNOW = re.compile(r"(?<!\w)để\s+(?:[^.;:]{0,80}?\s)?biết(?!\w)|"
                            r"(?<!\w)biết[,\s]+(?:và\s+)?(?:thực hiện|phối hợp|chỉ đạo|triển khai)")
 _CONTENTLESS = re.compile(
@@ -112,11 +113,16 @@ _STARTERS = re.compile(
     r"tối|hôm nay|tiếp đó|tính đến|vừa qua|thời gian qua|được sự|theo đó|cuối cùng|"
     r"trước tình hình|trước diễn biến|sau|trước|định kỳ|hằng|hàng|mỗi|kể từ|từ|đến|"
     r"chậm nhất|thời gian|hiện tại|thứ nhất|thứ hai|thứ ba|thứ tư|thứ năm|thứ sáu|một là|"
-    r"hai là|ba là|bốn là|năm là|kết luận|phát biểu|tại|bên cạnh đó)"
+    r"hai là|ba là|bốn là|năm là|kết luận|phát biểu|tại|bên cạnh đó|vào|tuy nhiên|hiện|"
+    r"trao đổi|theo kế hoạch)"
     r"(?!\w)"
 )
 _CONDITION = re.compile(r"(?:nếu|có|khi|hoặc|phát sinh|gặp)(?!\w)")
 """Later parts of a leading adverbial: "Trong quá trình thực hiện, có vướng mắc, …"."""
+_SHORT_SUBJECT_REQUEST = re.compile(
+    r"(?:[^\W\d_][\w&./-]*\s+){1,3}?(?:(?:cũng|đã|vừa|tiếp tục)\s+)?"
+    r"(?P<verb>yêu cầu|đề nghị|kính đề nghị|giao|cho phép)\s+(?=\S)"
+)
 _PARTICLES = re.compile(r"(?:riêng|đồng thời|ngoài ra|theo đó|bên cạnh đó|mặt khác|trong đó|"
                         r"tiếp theo|sau đó|đặc biệt|nhất là|cụ thể)(?!\w)\s*,?\s*")
 
@@ -175,10 +181,17 @@ def _analyse_one(text: str, low: str, folded: str, start: int, end: int,
     sentence = low[start:end]
     if _CLOSING_KNOW.search(sentence):
         return Clause(CLOSING, start, body_start=start)
+    if _PAST_CONTEXT.match(low, _skip(low, start)):
+        return Clause(PAST, start, body_start=end)  # "Trước đó, … đã có văn bản yêu cầu …"
     for pos in _openings(text, low, start, end):
         clause = _clause_at(text, low, folded, pos, start, end, is_speaker)
         if clause is not None:
             return clause
+        # "Sở yêu cầu …", "Chính phủ yêu cầu …": a short subject the unit reader does not know.
+        verb = _SHORT_SUBJECT_REQUEST.match(low, pos, end)
+        if verb:
+            return _addressed(text, low, folded, verb.end(), start, end, is_speaker,
+                              verb.group("verb"))
     if _OPENER_END.search(sentence) and _REQUEST.search(sentence):
         return Clause(OPENER, start, body_start=end, request=True, opens_list=True)
     return Clause(PLAIN, start, body_start=start)
@@ -199,11 +212,15 @@ def _openings(text: str, low: str, start: int, end: int) -> list[int]:
         if not (_STARTERS.match(low, pos) or re.match(r"\d", low[pos:pos + 1])
                 or len(out) > 1 and _CONDITION.match(low, pos)):
             break
-        # A leading adverbial ends at the next comma (after its own bracketed parts).
-        comma = re.search(r",\s*", low[pos:min(end, pos + 400)])
-        if comma is None:
-            break
-        pos = _skip(low, pos + comma.end())
+        # A leading adverbial ends at a comma: the subject may follow any of the next few.
+        base = pos
+        for comma in list(re.finditer(r",\s*", low[base:min(end, base + 400)]))[:8]:
+            at = _skip(low, base + comma.end())
+            out.append(at)
+            m = _PARTICLES.match(low, at)
+            if m and m.end() > at:
+                out.append(_skip(low, m.end()))
+        break
     return out
 
 
@@ -229,8 +246,7 @@ def _clause_at(text: str, low: str, folded: str, pos: int, start: int, end: int,
     after = _skip_adverbs(low, units.end if units is not None else found.body_start)
     verb = _REQUEST.match(low, after)
     speaker = is_speaker(found.lead)
-    past = _PAST.match(low, units.end if units is not None else found.body_start) is not None \
-        or _PAST_CONTEXT.match(low, _skip(low, start)) is not None
+    past = _PAST.match(low, units.end if units is not None else found.body_start) is not None
     if verb and (verb.group(0) in _STRONG_REQUEST or speaker):
         if past:
             return Clause(PAST, start, body_start=end)
@@ -239,8 +255,7 @@ def _clause_at(text: str, low: str, folded: str, pos: int, start: int, end: int,
     if after < end and _SELF_DOC.match(low, after) and _OPENER_END.search(low[start:end]):
         return Clause(OPENER, start, body_start=end, opens_list=True)
     if speaker or _NARRATIVE_VERB.match(low, after):
-        request = None if past and _PAST_CONTEXT.match(low, _skip(low, start)) else \
-            _request_in(text, low, folded, after, end, is_speaker)
+        request = _request_in(text, low, folded, after, end, is_speaker)
         if request is not None:
             return request
         kind = OPENER if _OPENER_END.search(low[start:end]) else SPEECH
@@ -301,7 +316,12 @@ def _addressed(text: str, low: str, folded: str, pos: int, start: int, end: int,
     generic = _is_generic(found.lead)
     if generic and _CONTENTLESS.fullmatch(low, found.body_start, end):
         return Clause(CLOSING, start, body_start=end)
-    return Clause(ASSIGN, start, found.lead, found.support, found.body_start, request=True,
+    lead, support = found.lead, found.support
+    if generic:
+        named = _bracketed_units(text, low, pos, end)
+        if named:
+            lead, support, generic = named, (), False
+    return Clause(ASSIGN, start, lead, support, found.body_start, request=True,
                   generic=generic, opens_list=_opens_list(low, start, end))
 
 

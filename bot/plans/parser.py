@@ -441,7 +441,7 @@ def _speakers(info: DocumentInfo, blocks: list[Block]) -> tuple[str, ...]:
         if office:
             names.append(office.group(1))
         return tuple(names)
-    for block in blocks[:30]:
+    for block in [b for b in blocks if b.level == LEVEL_PARA][:8]:
         low = lower_same_length(block.text)
         for a, _ in sentences(block.text)[:4]:
             for pos in (a, *(a + m.end() for m in re.finditer(r",\s*", low[a:a + 300]))):
