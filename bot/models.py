@@ -97,6 +97,8 @@ class Task:
     due_kind: str | None = None
     """"explicit", "period" or None."""
     recurrence: Recurrence | None = None
+    row: int | None = None
+    """For a task read from a table: its row number in the table (``line`` is the row's line)."""
 
     @property
     def units(self) -> tuple[str, ...]:
@@ -117,6 +119,7 @@ class Task:
             "due_kind": self.due_kind,
             "recurrence": self.recurrence.freq if self.recurrence else None,
             "recurrence_detail": self.recurrence.to_json() if self.recurrence else None,
+            **({"row": self.row} if self.row is not None else {}),
         }
 
 

@@ -139,7 +139,7 @@ PREDICATE = frozenset({
     "hàng ngày", "hằng tuần", "hàng tuần", "chỉ", "đều", "luôn", "cũng", "vẫn", "còn", "lại",
     "nên", "chỉnh sửa", "khẩn cấp", "ngay", "trước", "sau", "từ", "đến", "tới", "trong khi",
     "hoặc", "hay", "rồi", "ôn tập", "giảng dạy", "tuyển sinh", "tuyển dụng", "tặng", "trao",
-    "gửi về", "tập huấn", "bồi dưỡng", "tiếp cận", "trên", "thi công", "chấm thi",
+    "gửi về", "tập huấn", "bồi dưỡng", "tiếp cận", "trên", "thi công", "chấm thi", "dự kiến",
 })
 NOUNISH = frozenset({"tổ chức", "quản lý", "lãnh đạo", "xây dựng", "đơn vị", "kiểm tra",
                      "giám sát", "chỉ đạo", "bảo vệ", "tuyên truyền", "hướng dẫn", "thanh tra",
@@ -613,8 +613,10 @@ def assignment_at(text: str, pos: int, *, low: str | None = None,
     after = _skip_space(low, rest)
     if text[after:after + 1] == "," and _verb_at(text, low, _skip_space(low, after + 1)):
         after = _skip_space(low, after + 1)
-    if not (role or coop or text[after:after + 1].islower()):
-        return None  # a list of names, not a subject: "Trung tâm Văn hóa ...; Khu xử lý ..."
+    if not (role or coop or text[after:after + 1].islower()) or _NOT_PREDICATE.match(low, after):
+        # A list of names ("Trung tâm Văn hóa …; Khu xử lý …") or an object ("báo cáo Ban
+        # Thường vụ, Ban Chấp hành để thống nhất …"), not a subject.
+        return None
     lead, related = _related(lead)
     if lead:
         support += related
@@ -628,6 +630,12 @@ def assignment_at(text: str, pos: int, *, low: str | None = None,
 _PLURAL_COLON = re.compile(
     r"(?P<title>(?:" + "|".join(PERSONS) + r"|ủy ban nhân dân|ubnd|hđnd|hội đồng nhân dân)\s+)?"
     r"(?:các|những)\s+(?P<noun>\w+)\s*:\s*"
+)
+
+
+_NOT_PREDICATE = re.compile(
+    r"(?:để|với|cho|của|về|bằng|như|gồm|bao gồm|thì|mà|do|bởi|hoặc|hay|rồi|từ|đến|"
+    r"tới|vào|qua|nhằm)(?!\w)"
 )
 
 

@@ -102,7 +102,7 @@ _GENERIC_BACK = re.compile(
 )
 _PURPOSE = re.compile(r"(?<!\w)(?:để|sau đó|đồng thời|trong khi|còn)\s+(?=\S)")
 _STARTERS = re.compile(
-    r"(?:(?:thực hiện|căn cứ|triển khai|thi hành|xét|quán triệt)\s+(?:các\s+|những\s+)?"
+    r"(?:căn cứ|(?:thực hiện|triển khai|thi hành|xét|quán triệt)\s+(?:các\s+|những\s+)?"
     r"(?:công văn|văn bản|kế hoạch|quyết định|chỉ thị|nghị quyết|thông báo|kết luận|"
     r"hướng dẫn|chương trình|luật|nghị định|thông tư|đề án|ý kiến|chỉ đạo|đề nghị|tinh thần|"
     r"yêu cầu|chức năng|nội dung|điều lệ|quy chế|quy định|tờ trình|báo cáo)|"

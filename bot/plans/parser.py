@@ -24,7 +24,14 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from bot.models import Deadline, DocumentInfo, ParsedPlan, Period, Task
-from bot.plans.assign import Assignment, expand, find_assignment, read_units, same_body
+from bot.plans.assign import (
+    Assignment,
+    expand,
+    find_assignment,
+    read_units,
+    same_body,
+    split_units,
+)
 from bot.plans.clauses import (
     ASSIGN,
     OPENER,
@@ -34,11 +41,12 @@ from bot.plans.clauses import (
     sentences,
     speaks_at,
 )
-from bot.plans.deadlines import find_deadlines, fold_same_length
+from bot.plans.deadlines import find_deadlines, fold_same_length, read_deadline_cell
 from bot.plans.header import guess_period_from_text, parse_header
 from bot.plans.recurrence import find_recurrence
 from bot.plans.source import SourceLine
 from bot.plans.structure import LEVEL_PARA, Block, body_end, build_blocks
+from bot.plans.tables import CONTENT, DEADLINE, LEAD, SUPPORT, Row, split_runs, table_rows
 from bot.text import lower_same_length
 
 DIRECTIVE = re.compile(
@@ -161,7 +169,11 @@ def parse_lines(lines: list[SourceLine], *, source: str = "") -> ParsedPlan:
     """Parse the lines of one document (already decoded) into a :class:`ParsedPlan`."""
     info, body_start = parse_header(lines)
     end = body_end(lines)
-    blocks = build_blocks(lines[body_start:end])
+    runs: list[tuple[bool, list[Block] | list[Row]]] = []
+    for is_table, run in split_runs(lines[body_start:end]):
+        rows = list(table_rows(run)) if is_table else []
+        runs.append((True, rows) if rows else (False, build_blocks(run)))
+    blocks = [b for is_table, run in runs if not is_table for b in run]  # type: ignore[misc]
     period = info.period
     if period is None:
         heads = [b.text for b in blocks if len(b.text) < 200 and _is_heading(b, None)
@@ -181,14 +193,19 @@ def parse_lines(lines: list[SourceLine], *, source: str = "") -> ParsedPlan:
         state.warnings.append("Không xác định được thời kỳ của văn bản (năm, quý): các nhiệm "
                               "vụ không ghi hạn sẽ không có hạn hoàn thành.")
     tasks: list[Task] = []
-    index = 0
-    while index < len(blocks):
-        block = blocks[index]
-        if _KINH_GUI.match(fold_same_length(block.text)):
-            index = _read_addressees(blocks, index, state)
+    for is_table, run in runs:
+        if is_table:
+            tasks += _table_tasks(run, state)  # type: ignore[arg-type]
             continue
-        tasks += _walk_block(blocks, index, state)
-        index += 1
+        text_blocks: list[Block] = run  # type: ignore[assignment]
+        index = 0
+        while index < len(text_blocks):
+            block = text_blocks[index]
+            if _KINH_GUI.match(fold_same_length(block.text)):
+                index = _read_addressees(text_blocks, index, state)
+                continue
+            tasks += _walk_block(text_blocks, index, state)
+            index += 1
     return ParsedPlan(document=info, tasks=tuple(tasks), warnings=tuple(state.warnings),
                       source=source)
 
@@ -395,10 +412,51 @@ def _tasks_from_block(block: Block, state: _State, inherited: list[_Context]) ->
     return out
 
 
+def _table_tasks(rows: list[Row], state: _State) -> list[Task]:
+    """One task per row of a task table: units from their columns (or, without a unit column,
+    from the content as a sentence), the deadline column read without a cue."""
+    if _zone(state) is False:
+        return []
+    section = ".".join(m for _, m, _ in state.path if m != "*")
+    out: list[Task] = []
+    for row in rows:
+        content = row.cells.get(CONTENT, "")
+        if len(content) < 3:
+            continue
+        lead = tuple(split_units(row.cells[LEAD])) if row.cells.get(LEAD) else ()
+        support = tuple(split_units(row.cells[SUPPORT])) if row.cells.get(SUPPORT) else ()
+        if not lead:
+            for a, b in sentences(content):
+                for clause in analyse(content, a, b, state.is_speaker):
+                    if clause.kind == ASSIGN and clause.lead and not lead:
+                        lead, support = clause.lead, clause.support
+        deadlines: list[Deadline] = []
+        cell = row.cells.get(DEADLINE, "")
+        found = read_deadline_cell(cell, default_year=state.default_year,
+                                   reference=state.info.issued) if cell else None
+        if found is not None:
+            deadlines.append(Deadline(phrase=cell[found.start:found.end].strip() or cell,
+                                      due=found.due, line=row.line, grain=found.grain,
+                                      warning=found.warning))
+        valid = [d.due for d in deadlines if d.due]
+        due, due_kind = (min(valid), "explicit") if valid else \
+            ((state.period.end, "period") if state.period else (None, None))
+        group = row.group.split(" ", 1)[0].strip(".:)") if row.group else ""
+        out.append(Task(
+            line=row.line, end_line=row.line,
+            section=".".join(p for p in (section, group) if p),
+            text=content, lead=lead, support=tuple(u for u in support if u not in lead),
+            deadlines=tuple(deadlines), due=due, due_kind=due_kind,
+            recurrence=find_recurrence(f"{cell} {content}"), row=row.number,
+        ))
+    return out
+
+
 def _deadlines(block: Block, start: int, stop: int, state: _State) -> list[Deadline]:
     text = block.text
     out: list[Deadline] = []
-    for f in find_deadlines(text[start:stop], default_year=state.default_year):
+    for f in find_deadlines(text[start:stop], default_year=state.default_year,
+                            reference=state.info.issued):
         a, b = start + f.start, start + f.end
         phrase = text[a:b].strip(" (,;")
         d = Deadline(phrase=phrase, due=f.due, line=block.line_at(_first_word(text, a)),
