@@ -184,7 +184,8 @@ def parse_lines(lines: list[SourceLine], *, source: str = "") -> ParsedPlan:
             info = DocumentInfo(kind=info.kind, number=info.number, issuer=info.issuer,
                                 issued=info.issued, title=info.title, period=period,
                                 locality=info.locality)
-    default_year = period.end.year if period else (info.issued.year if info.issued else None)
+    default_year = period.end.year if period else (info.issued.year if info.issued else
+                                                    _context_year(blocks))
     state = _State(info=info, period=period, default_year=default_year,
                    report=info.kind == "bao_cao", speakers=_speakers(info, blocks))
     state.preamble_requests_only = any(
@@ -510,6 +511,31 @@ def _speakers(info: DocumentInfo, blocks: list[Block]) -> tuple[str, ...]:
                 if _TOP_BODY.match(expand(name)) and not name.startswith(("các ", "những ")):
                     return (name,)
     return ()
+
+
+_FULL_DATE_YEAR = re.compile(r"\b\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*((?:19|20)\d{2})\b|"
+                             r"tháng\s+\d{1,2}\s+năm\s+((?:19|20)\d{2})")
+_YEAR_WORD = re.compile(r"(?<!đến )(?<!tới )(?<!giai đoạn )năm\s+((?:19|20)\d{2})(?!\s*[-–]\s*\d)")
+
+
+def _context_year(blocks: list[Block]) -> int | None:
+    """The year a text without a date or period speaks of, for dates written without one
+    ("trước ngày 15/8"): the latest year of its full dates, else its most frequent "năm YYYY"
+    (never a horizon such as "đến năm 2030"). It sets no period."""
+    full: list[int] = []
+    words: dict[int, int] = {}
+    for block in blocks[:60]:
+        low = lower_same_length(block.text)
+        for m in _FULL_DATE_YEAR.finditer(low):
+            full.append(int(m.group(1) or m.group(2)))
+        for m in _YEAR_WORD.finditer(low):
+            y = int(m.group(1))
+            words[y] = words.get(y, 0) + 1
+    if full:
+        return max(full)
+    if words:
+        return max(words, key=lambda y: (words[y], y))
+    return None
 
 
 def _restates_period(grain: str, due: date | None, phrase: str, period: Period | None) -> bool:
