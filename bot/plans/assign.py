@@ -44,7 +44,7 @@ HEADS = frozenset({
     # party and mass organisations
     "thành ủy", "tỉnh ủy", "thị ủy", "huyện ủy", "quận ủy", "đảng ủy", "đảng đoàn", "đảng bộ",
     "chi bộ", "ban cán sự", "ban thường vụ", "thường trực", "mặt trận", "mttq", "ubmttq",
-    "liên đoàn", "liên minh", "hội", "hội liên hiệp", "đoàn", "đoàn thể", "chi hội",
+    "liên đoàn", "liên minh", "hội", "hội liên hiệp", "hiệp hội", "đoàn", "đoàn thể", "chi hội",
     "tỉnh đoàn", "huyện đoàn", "thành đoàn", "cấp ủy", "cấp ủy viên", "hợp tác xã",
     # places and generic groups
     "phường", "xã", "thị trấn", "huyện", "thị xã", "thành phố", "tỉnh", "quận", "địa phương",
@@ -66,7 +66,7 @@ PERSONS = ("ủy viên", "bí thư", "phó bí thư", "chủ tịch", "phó ch�
 """Person titles: each starts a new unit in a list, even in lower case ("..., ủy viên Ban ...")."""
 NAMED = frozenset({"phòng", "ban", "sở", "đội", "cục", "trường", "viện", "bộ", "hội", "đoàn",
                    "trung tâm", "văn phòng", "chi cục", "công ty", "cơ quan", "tổ", "trạm",
-                   "quỹ", "đài", "báo", "thanh tra", "chi nhánh", "liên minh", "liên đoàn",
+                   "quỹ", "đài", "báo", "thanh tra", "chi nhánh", "liên minh", "liên đoàn", "hiệp hội",
                    "bảo hiểm", "ngân hàng", "bệnh viện"})
 """Heads that name a unit only when a proper name follows ("Phòng Y tế", not "phòng dịch")."""
 WEAK = frozenset({"tổ chức", "cán bộ", "cấp", "ngành", "đơn vị", "địa phương", "doanh nghiệp",
@@ -140,6 +140,16 @@ PREDICATE = frozenset({
     "nên", "chỉnh sửa", "khẩn cấp", "ngay", "trước", "sau", "từ", "đến", "tới", "trong khi",
     "hoặc", "hay", "rồi", "ôn tập", "giảng dạy", "tuyển sinh", "tuyển dụng", "tặng", "trao",
     "gửi về", "tập huấn", "bồi dưỡng", "tiếp cận", "trên", "thi công", "chấm thi", "dự kiến",
+    "xuất", "nhập", "in ấn", "phát hành", "lưu trữ", "bảo quản", "vận chuyển", "cấp phép",
+    "cấp giấy", "hoàn trả", "nộp lại", "nghiệm thu", "quyết toán", "thanh lý", "đấu thầu",
+    "lựa chọn", "chọn", "thống nhất", "tổ chức lại", "bổ nhiệm", "miễn nhiệm", "điều động",
+    "luân chuyển", "khen", "kỷ luật", "xét", "xét duyệt", "xét tuyển", "công nhận", "chứng nhận",
+    "đo đạc", "khoanh", "cắm mốc", "giải phóng", "bồi thường", "di chuyển", "tiêu hủy",
+    "tiêu độc", "khử trùng", "dập dịch", "cách ly", "truy vết", "điều trị", "khám",
+    "tổng điều tra", "rà soát lại", "cập nhật lại", "báo cáo lại", "sáp nhập", "hợp nhất",
+    "giải thể", "chia tách", "lắng nghe", "đối thoại", "tiếp dân", "trả lời", "giải đáp",
+    "tham vấn", "thẩm định lại", "ứng dụng", "triển khai ứng dụng", "vận hành thử",
+    "cảnh giới", "canh gác", "ứng trực", "túc trực", "trực ban", "theo dõi sát", "nắm tình hình",
 })
 NOUNISH = frozenset({"tổ chức", "quản lý", "lãnh đạo", "xây dựng", "đơn vị", "kiểm tra",
                      "giám sát", "chỉ đạo", "bảo vệ", "tuyên truyền", "hướng dẫn", "thanh tra",
@@ -321,8 +331,8 @@ def read_units(text: str, pos: int = 0, *, low: str | None = None,
                 continue
             end = j
             break
-        if word in ("-", "–"):
-            i = k
+        if word in ("-", "–") or word == "/" and _LEVEL_RE.match(low, _skip_space(low, k)):
+            i = k  # "Tài chính - Kế hoạch", "UBND các tỉnh/thành phố"
             continue
         if not word[0].isalnum():
             end = j
@@ -578,8 +588,9 @@ def _valid(units: list[str] | tuple[str, ...]) -> bool:
 # --- assignments -------------------------------------------------------------------------------
 
 _ROLE_AFTER = re.compile(
-    r"\s*,?\s*(?:chu tri|chu tri thuc hien)\s*,?\s*(?:(phoi hop voi|phoi hop cung)\s+)?")
-_COOP_AFTER = re.compile(r"\s*,?\s*(?:phoi hop voi|phoi hop cung|cung voi|cung phoi hop voi)\s+")
+    r"\s*,?\s*(?:chu tri|chu tri thuc hien)\s*,?\s*(?:(phoi hop voi|phoi hop cung|phoi hop)\s+)?")
+_COOP_AFTER = re.compile(r"\s*,?\s*(?:phoi hop voi|phoi hop cung|cung voi|cung phoi hop voi|"
+                         r"phoi hop(?= cac | voi |\s+[A-Z]))\s+")
 
 
 def assignment_at(text: str, pos: int, *, low: str | None = None,

@@ -286,8 +286,8 @@ def _skip_adverbs(low: str, pos: int) -> int:
 def _bracketed_units(text: str, low: str, pos: int, end: int) -> tuple[str, ...]:
     """"các đơn vị thi công (Trung tâm Kỹ thuật …, Văn phòng đăng ký …)": the units a generic
     name stands for, written in brackets right after it."""
-    m = re.compile(r"[^()]{0,40}?\(").match(low, pos, end)
-    if m is None:
+    m = re.compile(r"[^(),;.]{0,25}?\(").match(low, pos, end)
+    if m is None or low.startswith(("qua ", "theo ", "gồm ", "trừ "), m.end()):
         return ()
     close = text.find(")", m.end(), end)
     if close < 0:

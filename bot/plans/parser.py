@@ -346,6 +346,9 @@ def _segment_of(clause: Clause, state: _State, lead: tuple[str, ...],
     if clause.kind != ASSIGN:
         return _Segment(clause.start, clause.body_start, (), (), skip=True)
     if clause.lead and not clause.generic:
+        if state.last_actor[0] and not state.path and _names_back(clause.lead, state.last_actor[0]):
+            # "Cục đề nghị Trung tâm TGPL các tỉnh …" then "Đề nghị các Trung tâm …"
+            return _Segment(clause.start, clause.body_start, *state.last_actor, own=True)
         state.last_actor = (clause.lead, clause.support)
         return _Segment(clause.start, clause.body_start, clause.lead, clause.support, own=True)
     # A back-reference ("các cơ quan, đơn vị", "các đơn vị trên") or a request with no
@@ -357,6 +360,19 @@ def _segment_of(clause: Clause, state: _State, lead: tuple[str, ...],
     if clause.lead:
         return _Segment(clause.start, clause.body_start, clause.lead, clause.support, own=True)
     return _Segment(clause.start, clause.body_start, lead, support)
+
+
+def _names_back(units: tuple[str, ...], before: tuple[str, ...]) -> bool:
+    """Whether ``units`` is a bare plural of a head named just before ("các Trung tâm" after
+    "Trung tâm TGPL các tỉnh", "các trường" after "Hiệu trưởng các trường THPT")."""
+    if len(units) != 1:
+        return False
+    m = re.fullmatch(r"(?:các|những)\s+(\w+(?:\s\w+)?)", lower_same_length(units[0]).strip())
+    if m is None:
+        return False
+    head = m.group(1)
+    return any(re.search(rf"(?<!\w){re.escape(head)}(?!\w)", lower_same_length(u))
+               and lower_same_length(u) != lower_same_length(units[0]) for u in before)
 
 
 def _empty(text: str, seg: _Segment, stop: int) -> bool:
