@@ -50,6 +50,8 @@ HEADS = frozenset({
     "phường", "xã", "thị trấn", "huyện", "thị xã", "thành phố", "tỉnh", "quận", "địa phương",
     "ngành", "đơn vị", "tổ chức", "lực lượng", "doanh nghiệp", "cán bộ", "cấp", "chi",
     "ban ngành", "ngành chức năng", "tập thể", "các cấp", "chủ đầu tư", "thành viên",
+    "nhà thầu", "nhà đầu tư", "ấp", "thôn", "bản", "tổ dân phố", "khu phố", "khóm", "buôn",
+    "làng", "bộ phận một cửa", "chính phủ", "quốc hội",
     # people who answer for a unit
     "người đứng đầu", "bí thư", "phó bí thư", "chủ tịch", "phó chủ tịch", "giám đốc",
     "phó giám đốc", "tổng giám đốc", "thủ trưởng", "trưởng", "phó trưởng", "trưởng phòng",
@@ -71,7 +73,9 @@ NAMED = frozenset({"phòng", "ban", "sở", "đội", "cục", "trường", "vi�
 """Heads that name a unit only when a proper name follows ("Phòng Y tế", not "phòng dịch")."""
 WEAK = frozenset({"tổ chức", "cán bộ", "cấp", "ngành", "đơn vị", "địa phương", "doanh nghiệp",
                   "lực lượng", "tập thể", "đoàn thể", "chi", "ban ngành", "ngành chức năng",
-                  "chủ đầu tư", "thành viên", "cơ sở", "trường", "nhà trường"})
+                  "chủ đầu tư", "thành viên", "cơ sở", "trường", "nhà trường", "nhà thầu",
+                  "nhà đầu tư", "ấp", "thôn", "bản", "tổ dân phố", "khu phố", "khóm", "buôn",
+                  "làng"})
 """Heads that cannot open a list on their own, only with "các"/"những" or after another unit."""
 GENERIC = frozenset({"ngành", "cấp", "địa phương", "đơn vị", "cơ quan", "ban", "phòng", "sở",
                      "đoàn thể", "tổ chức", "ban ngành", "doanh nghiệp", "lực lượng",
@@ -117,7 +121,8 @@ PREDICATE = frozenset({
     "trình", "cung cấp", "thống kê", "kiểm đếm", "kiểm soát", "kiểm kê", "điều tra", "khảo sát",
     "thông báo", "kêu gọi", "tiếp nhận", "thanh toán", "chi trả", "cấp phát", "phân bổ",
     "giải ngân", "đối chiếu", "treo", "ra quân", "tuần tra", "sẵn sàng", "di dời", "sơ tán",
-    "huy động", "bàn giao", "lấy ý kiến", "góp ý", "tham dự", "cử", "đăng ký", "phê duyệt",
+    "huy động", "bàn giao", "lấy ý kiến", "góp ý", "tham dự", "cử cán bộ", "cử đại diện",
+    "cử người", "đăng ký", "phê duyệt", "bám", "bám vào", "cam kết",
     "xác minh", "xác nhận", "niêm yết", "công khai", "công bố", "số hóa", "chuẩn hóa",
     "sửa chữa", "khắc phục", "nạo vét", "tiêm", "thanh tra", "truy quét", "ngăn chặn",
     "phòng ngừa", "xem xét", "quyết định", "chấn chỉnh", "soạn thảo", "dự thảo", "biên soạn",
@@ -286,7 +291,10 @@ def read_units(text: str, pos: int = 0, *, low: str | None = None,
     pos = _skip_space(low, pos)
     head_end = _head_match(text, low, pos, first=first)
     if head_end is None:
-        return None
+        count = _COUNT.match(low, pos)  # "11 Bộ, cơ quan", "hai Sở"
+        head_end = _head_match(text, low, count.end(), first=False) if count else None
+        if head_end is None:
+            return None
     pieces: list[tuple[int, int]] = []
     piece_start, i = pos, head_end
     named = False  # the current piece has a capitalised name
@@ -329,6 +337,11 @@ def read_units(text: str, pos: int = 0, *, low: str | None = None,
             if word in (",", "và") and named and text[nxt:nxt + 1].isupper():
                 i, after_level = nxt, False  # "Sở Văn hóa, Thể thao và Du lịch"
                 continue
+            if word == "và" and named:
+                run = _lower_name_run(text, low, nxt)
+                if run is not None:
+                    i, after_level = run, False  # "Sở Giáo dục và đào tạo" in lower case
+                    continue
             end = j
             break
         if word in ("-", "–") or word == "/" and _LEVEL_RE.match(low, _skip_space(low, k)):
@@ -399,6 +412,26 @@ def _list_goes_on(text: str, low: str, piece_start: int, nxt: int, sep: str, nam
                                     low.startswith("và ", after))
     return word in GENERIC or word in NOUNISH or \
         _head_match(text, low, nxt, first=False) is not None
+
+
+def _lower_name_run(text: str, low: str, pos: int) -> int | None:
+    """End of one to three lower-case name words after "và" in a named unit ("Sở Giáo dục và
+    đào tạo TP.HCM cho phép …"), when what follows them shows the name went on: a capital, a
+    level word or a predicate. None when they look like the predicate itself."""
+    i = pos
+    for _ in range(3):
+        j = _skip_space(low, i)
+        tok = _TOKEN_RE.match(low, j)
+        if tok is None or not text[j:j + 1].islower() or not tok.group(0)[0].isalpha():
+            return None
+        if _PREDICATE_RE.match(low, j) or _HEAD_RE.match(low, j) or _TAIL_RE.match(low, j):
+            return None
+        i = tok.end()
+        k = _skip_space(low, i)
+        if k >= len(low) or text[k].isupper() or _LEVEL_RE.match(low, k) or \
+                _verb_at(text, low, k) or low[k] in ",;.:":
+            return i
+    return None
 
 
 def _verb_at(text: str, low: str, pos: int) -> bool:
@@ -594,7 +627,7 @@ _COOP_AFTER = re.compile(r"\s*,?\s*(?:phoi hop voi|phoi hop cung|cung voi|cung p
 
 
 def assignment_at(text: str, pos: int, *, low: str | None = None,
-                  folded: str | None = None) -> Assignment | None:
+                  folded: str | None = None, first: bool = True) -> Assignment | None:
     """Units written at ``pos`` and their roles: colon form ("Phòng Y tế: ...", "Các phòng: A,
     B: ...") or subject form ("Sở Y tế chủ trì, phối hợp với Sở Tài chính xây dựng ...")."""
     low = lower_same_length(text) if low is None else low
@@ -603,7 +636,7 @@ def assignment_at(text: str, pos: int, *, low: str | None = None,
     colon = _colon_form(text, low, pos)
     if colon is not None:
         return colon
-    found = read_units(text, pos, low=low)
+    found = read_units(text, pos, low=low, first=first)
     if found is None:
         return None
     lead = list(found.units)
@@ -622,7 +655,8 @@ def assignment_at(text: str, pos: int, *, low: str | None = None,
     elif role:
         rest = role.end()
     after = _skip_space(low, rest)
-    if text[after:after + 1] == "," and _verb_at(text, low, _skip_space(low, after + 1)):
+    if text[after:after + 1] == "," and _verb_at(text, low, _skip_space(low, after + 1)) or \
+            text[after:after + 1] in "-–" and text[after:after + 2] != "--":
         after = _skip_space(low, after + 1)
     if not (role or coop or text[after:after + 1].islower()) or _NOT_PREDICATE.match(low, after):
         # A list of names ("Trung tâm Văn hóa …; Khu xử lý …") or an object ("báo cáo Ban
@@ -644,6 +678,7 @@ _PLURAL_COLON = re.compile(
 )
 
 
+_COUNT = re.compile(r"(?:\d{1,3}|hai|ba|bốn|năm|sáu|bảy|tám|chín|mười)\s+(?=\w)")
 _NOT_PREDICATE = re.compile(
     r"(?:để|với|cho|của|về|bằng|như|gồm|bao gồm|thì|mà|do|bởi|hoặc|hay|rồi|từ|đến|"
     r"tới|vào|qua|nhằm)(?!\w)"

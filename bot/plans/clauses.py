@@ -83,7 +83,7 @@ _SELF_DOC = re.compile(
     r"hướng dẫn|nghị quyết|chỉ thị|quyết định|thông báo)"
 )
 """The writer presents its own document: "UBND Thành phố xây dựng Kế hoạch … như sau:"."""
-_PAST = re.compile(r"[^,;.:]{0,25}?(?<!\w)(?:đã|vừa|từng)\s(?!được giao)")
+_PAST = re.compile(r"(?:[^,;.:]|\.(?=\w)){0,30}?(?<!\w)(?:đã|vừa|từng)\s(?!được giao)")
 _CLOSING_KNOW = re.compile(r"(?<!\w)để\s+(?:[^.;:]{0,80}?\s)?biết(?!\w)|"
                            r"(?<!\w)biết[,\s]+(?:và\s+)?(?:thực hiện|phối hợp|chỉ đạo|triển khai)")
 _CONTENTLESS = re.compile(
@@ -117,6 +117,7 @@ _STARTERS = re.compile(
     r"trao đổi|theo kế hoạch)"
     r"(?!\w)"
 )
+_NEWS_SOURCE = re.compile(r"\(?[A-ZĐ][\w.]{1,20}\)?\s*[-–]\s*(?=[A-ZĐ])")
 _CONDITION = re.compile(r"(?:nếu|có|khi|hoặc|phát sinh|gặp)(?!\w)")
 """Later parts of a leading adverbial: "Trong quá trình thực hiện, có vướng mắc, …"."""
 _SHORT_SUBJECT_REQUEST = re.compile(
@@ -202,6 +203,9 @@ def _openings(text: str, low: str, start: int, end: int) -> list[int]:
     "Theo đó,") and after leading adverbial phrases ending with a comma."""
     out = []
     pos = _skip(low, start)
+    source = _NEWS_SOURCE.match(text, pos)  # "GDVN- Sở Giáo dục …", "(Chinhphu.vn) - …"
+    if source:
+        pos = _skip(low, source.end())
     for _ in range(6):
         m = _PARTICLES.match(low, pos)
         if m and m.end() > pos:
@@ -302,7 +306,8 @@ def _addressed(text: str, low: str, folded: str, pos: int, start: int, end: int,
     pos = _skip(low, pos)
     if low.startswith(("cho ", "với "), pos):
         pos = _skip(low, pos + 4)
-    found = assignment_at(text, pos, low=low, folded=folded)
+    # After a request verb a bare category is an addressee: "yêu cầu chủ đầu tư …".
+    found = assignment_at(text, pos, low=low, folded=folded, first=False)
     if found is None or is_speaker(found.lead):
         body = _skip(low, pos)
         if low[body:body + 1] == ":" or _OPENER_END.search(low[start:end]):

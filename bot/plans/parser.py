@@ -67,6 +67,10 @@ HEADING_MAX = 300
 _ENUMERATION = re.compile(r"\s*(?:thứ (?:hai|ba|tư|năm|sáu|bảy)|hai là|ba là|bốn là|năm là|"
                           r"ngoài ra|bên cạnh đó|đồng thời|mặt khác|sau đó|tiếp theo)\b",
                           re.IGNORECASE)
+_RESTATES = re.compile(
+    r"\s*(?:(?:đã|vừa|cũng)\s+)*(?:ban hành|có (?:công văn|văn bản|chỉ thị|kế hoạch|thông báo)|"
+    r"thông báo|yêu cầu|đề nghị|giao|kêu gọi|cho biết)(?!\w)")
+"""Verbs by which any body speaks for itself ("Sở Y tế vừa có văn bản …", "… đề nghị …")."""
 _KINH_GUI = re.compile(r"^\s*kinh\s+gui\s*:?\s*", re.IGNORECASE)
 _TITLES = re.compile(
     r"^(?:(?:(?:các\s+)?đồng chí|chủ tịch|phó chủ tịch|giám đốc|phó giám đốc|thường trực|"
@@ -321,6 +325,10 @@ def _segments(block: Block, state: _State, inherited: list[_Context]) -> list[_S
             if clause.kind == ASSIGN and not clause.request and state.preamble_requests_only \
                     and not state.path:
                 clause = Clause(PLAIN, clause.start, body_start=clause.start)
+            if clause.kind == ASSIGN and segs[-1].lead and clause.start == a and \
+                    text[:a].rstrip().endswith(";") and text[a:a + 1].islower():
+                # "Tham mưu …; yêu cầu nhà đầu tư cam kết …": the item's units go on.
+                clause = Clause(PLAIN, clause.start, body_start=clause.start)
             seg = _segment_of(clause, state, base_lead, base_support)
             last = segs[-1]
             if clause.kind == PLAIN:
@@ -524,7 +532,8 @@ def _speakers(info: DocumentInfo, blocks: list[Block]) -> tuple[str, ...]:
                 if found is None or len(found.units) != 1 or not speaks_at(low, found.end):
                     continue
                 name = _TITLES.sub("", lower_same_length(found.units[0]))
-                if _TOP_BODY.match(expand(name)) and not name.startswith(("các ", "những ")):
+                if not name.startswith(("các ", "những ", "quý ")) and (
+                        _TOP_BODY.match(expand(name)) or _RESTATES.match(low, found.end)):
                     return (name,)
     return ()
 

@@ -23,6 +23,13 @@ from dataclasses import dataclass, field
 from bot.plans.ocr import is_page_number
 from bot.plans.source import SourceLine
 
+ARTICLE_RE = re.compile(r"^(?P<m>Điều\s+\d{1,3})\s*[.:]\s*(?=\S)")
+STAMP_RE = re.compile(
+    r"^(?:[^\W\d_][\w ,]{0,30}?[, ]\s*)?\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*\d{2,4}"
+    r"(?:\s*[-,]?\s*\d{1,2}:\d{2}(?::\d{2})?)?(?:\s*\(GMT\s*[+-]\s*\d+\))?\s*$"
+    r"|^\d{1,2}:\d{2}(?::\d{2})?[, ]+.{0,30}\d{1,2}\s*/\s*\d{1,2}\s*/\s*\d{2,4}.{0,12}$"
+)
+"""A date or time stamp alone on its line (web pages): "15/05/2021 06:01"."""
 ROMAN_RE = re.compile(r"^(?P<m>(?:X{0,3})(?:IX|IV|V?I{1,3}|V|X))\s*[.\-–:)]\s*(?=\S)")
 PART_RE = re.compile(r"^(?P<m>(?:PHẦN|Phần)\s+(?:THỨ\s+)?[\wÀ-ỹ]+)\s*[.:\-–]?\s*(?=\S)")
 NUMBER_RE = re.compile(r"^(?P<m>\d{1,2}(?:\.\d{1,2}){0,3})(?:\.|\s*[\-–)])\s*(?=[^\d\s%/,.])")
@@ -90,6 +97,9 @@ def parse_marker(text: str) -> tuple[str, int, str]:
     m = NUMBER_RE.match(text) or NUMBER_DOT_RE.match(text)
     if m:
         return m["m"], 2 + m["m"].count("."), text[m.end():]
+    m = ARTICLE_RE.match(text)
+    if m:
+        return " ".join(m["m"].split()), 2, text[m.end():]
     for rx, level in ((PAREN_RE, LEVEL_PAREN), (LETTER_RE, LEVEL_LETTER),
                       (BULLET_RE, LEVEL_BULLET)):
         m = rx.match(text)
@@ -141,6 +151,7 @@ def build_blocks(lines: list[SourceLine]) -> list[Block]:
     blocks: list[Block] = []
     current: Block | None = None
     blank_run = 0
+    last_line = ""
     for ln in lines:
         raw = ln.text
         if FOOTNOTE_RE.match(raw) or is_page_number(raw.strip()):
@@ -150,6 +161,10 @@ def build_blocks(lines: list[SourceLine]) -> list[Block]:
             blank_run += 1
             continue
         marker, level, rest = parse_marker(text)
+        if current is not None and marker in ("-", "–") and re.match(r"\d{4}\b", rest) and \
+                re.search(r"\b(?:19|20)\d{2}$", current.text.rstrip()):
+            # "giai đoạn 2021\n- 2025": a range wrapped by a PDF, not a bullet
+            marker, level, rest = "", LEVEL_PARA, text
         starts_new = current is None or level != LEVEL_PARA
         if current is not None and level == LEVEL_PARA:
             prev = current.text.rstrip()
@@ -157,11 +172,21 @@ def build_blocks(lines: list[SourceLine]) -> list[Block]:
             if blank_run and not double:
                 # A blank line ends a block, unless the block stopped mid-sentence and the
                 # next line carries on in lower case (a page break in the middle).
-                starts_new = ended or not (rest[:1].islower() or rest[:1].isdigit())
+                starts_new = ended or not (rest[:1].islower() or rest[:1].isdigit()) or \
+                    STAMP_RE.match(rest) is not None
             elif ended and prev.endswith((".", "!", "?", ":", ".”")) and rest[:1].isupper():
+                starts_new = True
+            elif rest[:1].isupper() and (
+                    len(current.lines) == 1 and current.level <= 4 and len(prev) < 70
+                    and not re.search(r"(?:[,;\-–]|\s(?:và|của|các|với|cho|về|trong|tại))$", prev)
+                    or len(last_line) >= 150 or STAMP_RE.match(last_line)
+                    or STAMP_RE.match(rest)):
+                # A short heading line ("1. Chế độ báo cáo") with its body glued under it; a
+                # paragraph written on one long line; a date stamp ("15/05/2021 06:01").
                 starts_new = True
         blank_before = blank_run > 0
         blank_run = 0
+        last_line = text
         if starts_new:
             current = Block(marker=marker, level=level,
                             continued=level == LEVEL_PARA and (double or not blank_before))
