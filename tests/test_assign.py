@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import pytest
 
-from bot.plans.assign import find_assignment, split_units, starts_with_head
+from bot.plans.assign import (
+    assignment_at,
+    find_assignment,
+    read_units,
+    same_body,
+    split_units,
+    starts_with_head,
+)
 from bot.text import fold
 
 # (text, expected lead, expected support or None when not checked, start of the task body)
@@ -179,3 +186,87 @@ def test_body_start_points_after_the_colon() -> None:
 ])
 def test_starts_with_head(text: str, expected: bool) -> None:
     assert starts_with_head(text) is expected
+
+
+# read_units: where a unit list starts and ends, read by the shape of the names.
+# (text, units) — invented sentences in the shapes of correspondence.
+READ = [
+    # A name ends where the predicate starts, whatever the verb.
+    ("Phòng Lao động - Thương binh và Xã hội thẩm định hồ sơ", ["Phòng Lao động - Thương binh "
+                                                               "và Xã hội"]),
+    ("Sở Kế hoạch và Đầu tư có nhiệm vụ tổng hợp", ["Sở Kế hoạch và Đầu tư"]),
+    ("các đơn vị gửi báo cáo về Sở", ["các đơn vị"]),
+    ("Công an tỉnh tuần tra các tuyến đường", ["Công an tỉnh"]),  # a level word closes the name
+    ("UBND huyện Mai Châu hoàn thành", ["UBND huyện Mai Châu"]),
+    ("Trung tâm Kiểm soát bệnh tật tỉnh giám sát ổ dịch", ["Trung tâm Kiểm soát bệnh tật tỉnh"]),
+    ("Trung tâm Văn hóa, Thông tin và Thể thao huyện chuẩn bị", [
+        "Trung tâm Văn hóa, Thông tin và Thể thao huyện"]),
+    # Lists: heads start new units; categories and levels go on with the same one.
+    ("Sở Tài chính và Sở Kế hoạch và Đầu tư tham mưu", ["Sở Tài chính", "Sở Kế hoạch và Đầu tư"]),
+    ("UBND thành phố và các huyện hoàn thành", ["UBND thành phố", "UBND các huyện"]),
+    ("UBND các huyện, thị xã, thành phố rà soát", ["UBND các huyện, thị xã, thành phố"]),
+    ("các Sở, Ban, Ngành, Đoàn thể và UBND các huyện căn cứ", [
+        "các Sở, Ban, Ngành, Đoàn thể", "UBND các huyện"]),
+    ("Văn phòng HĐND và UBND huyện theo dõi", ["Văn phòng HĐND và UBND huyện"]),
+    ("Chánh Văn phòng HĐND và UBND huyện, Trưởng phòng Nội vụ chịu trách nhiệm", [
+        "Chánh Văn phòng HĐND và UBND huyện", "Trưởng phòng Nội vụ"]),
+    ("Giám đốc Công an tỉnh chỉ đạo", ["Giám đốc Công an tỉnh"]),
+    ("Hiệu trưởng các trường tổ chức", ["Hiệu trưởng các trường"]),
+    ("Chủ tịch Ủy ban nhân dân các huyện, thành phố tổ chức", [
+        "Chủ tịch Ủy ban nhân dân các huyện, thành phố"]),
+    ("Bộ Chỉ huy Bộ đội Biên phòng tỉnh chịu trách nhiệm", ["Bộ Chỉ huy Bộ đội Biên phòng tỉnh"]),
+    ("các thành viên Ban Chỉ đạo phòng, chống dịch các cấp; Thủ trưởng các sở, ngành triển khai",
+     ["các thành viên Ban Chỉ đạo phòng, chống dịch các cấp", "Thủ trưởng các sở, ngành"]),
+    ("UBND các tỉnh/thành phố trực thuộc Trung ương xây dựng", [
+        "UBND các tỉnh/thành phố trực thuộc Trung ương"]),
+    ("các đơn vị trên chỉnh sửa dự thảo", ["các đơn vị trên"]),
+    ("Các sở, ngành là thành viên Ban Chỉ đạo có trách nhiệm", [
+        "Các sở, ngành là thành viên Ban Chỉ đạo"]),
+]
+
+
+@pytest.mark.parametrize(("text", "units"), READ, ids=[_id(t) for t, _ in READ])
+def test_read_units(text: str, units: list[str]) -> None:
+    found = read_units(text)
+    assert found is not None
+    assert list(found.units) == units
+
+
+@pytest.mark.parametrize("text", [
+    "phòng dịch là chính, chống dịch là quan trọng",
+    "Tổ chức tốt các hoạt động tuyên truyền",
+    "các thành viên có tên tại Điều 1",
+    "Hồ sơ gửi về Phòng Nội vụ",
+])
+def test_no_units_here(text: str) -> None:
+    assert read_units(text) is None
+
+
+@pytest.mark.parametrize(("text", "lead", "support"), [
+    ("Giám đốc các Sở: Lao động - Thương binh và Xã hội, Tài chính chịu trách nhiệm thi hành",
+     ("Giám đốc Sở Lao động - Thương binh và Xã hội", "Giám đốc Sở Tài chính"), ()),
+    ("UBND các huyện: Đakrông, Hải Lăng và các sở, ngành liên quan nghiên cứu",
+     ("UBND huyện Đakrông", "UBND huyện Hải Lăng"), ("các sở, ngành liên quan",)),
+    ("Sở Tài nguyên và Môi trường chủ trì, phối hợp các đơn vị, địa phương liên quan đề xuất",
+     ("Sở Tài nguyên và Môi trường",), ("các đơn vị, địa phương liên quan",)),
+    ("Trung tâm Hành chính công, cơ chế một cửa", None, None),  # names, not a subject
+])
+def test_assignment_at(text: str, lead: tuple[str, ...] | None,
+                       support: tuple[str, ...] | None) -> None:
+    found = assignment_at(text, 0)
+    if lead is None:
+        assert found is None
+        return
+    assert found is not None
+    assert (found.lead, found.support) == (lead, support)
+
+
+@pytest.mark.parametrize(("a", "b", "same"), [
+    ("UBND tỉnh", "Ủy ban nhân dân tỉnh Hòa Bình", True),
+    ("Sở Nội vụ", "SỞ NỘI VỤ TỈNH NINH THUẬN", True),
+    ("UBND các huyện", "Ủy ban nhân dân tỉnh Hòa Bình", False),
+    ("Sở Y tế", "Sở Y tế dự phòng", True),
+    ("Sở Y", "Sở Y tế", False),
+])
+def test_same_body(a: str, b: str, same: bool) -> None:
+    assert same_body(a, b) is same

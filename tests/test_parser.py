@@ -267,3 +267,115 @@ def test_plan_without_period_warns() -> None:
     assert any("thời kỳ" in w for w in plan.warnings)
     task = task_with(plan, "Rà soát")
     assert task.due is None and task.due_kind is None
+
+
+# --- correspondence: công văn, thông báo, restatements (invented texts) ------------------------
+
+CONG_VAN = """\
+ỦY BAN NHÂN DÂN
+TỈNH HÒA BÌNH
+Số: 1452/UBND-VX
+V/v triển khai tiêm bổ sung vắc xin năm 2024
+
+CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
+Độc lập - Tự do - Hạnh phúc
+Hòa Bình, ngày 05 tháng 6 năm 2024
+
+Kính gửi:
+- Sở Y tế;
+- Ủy ban nhân dân các huyện, thành phố.
+
+Thực hiện Công văn số 2318/BYT-DP ngày 28/5/2024 của Bộ Y tế, Ủy ban nhân dân tỉnh có ý kiến \
+như sau:
+
+1. Giao Sở Y tế chủ trì, phối hợp với Sở Tài chính xây dựng kế hoạch; hoàn thành trước ngày \
+20/6/2024.
+
+2. Ủy ban nhân dân các huyện, thành phố chỉ đạo Trung tâm Y tế rà soát đối tượng, gửi danh sách \
+về Sở Y tế chậm nhất ngày 15/6/2024.
+
+3. Đề nghị các cơ quan, đơn vị báo cáo kết quả trước ngày 05-7.
+
+Văn phòng UBND tỉnh thông báo để các cơ quan, đơn vị biết, thực hiện./.
+"""
+
+
+@pytest.fixture(scope="module")
+def letter() -> ParsedPlan:
+    return parse_text(CONG_VAN)
+
+
+def test_cong_van_has_no_period(letter: ParsedPlan) -> None:
+    assert letter.document.kind == "cong_van"
+    assert letter.document.period is None  # "năm 2024" in the V/v line names no period
+    assert letter.document.issued == date(2024, 6, 5)
+
+
+def test_numbered_requests_after_an_opener(letter: ParsedPlan) -> None:
+    leads = [t.lead for t in letter.tasks]
+    assert ("Sở Y tế",) in leads
+    task = task_with(letter, "xây dựng kế hoạch")
+    assert task.support == ("Sở Tài chính",)
+    assert [d.due for d in task.deadlines] == [date(2024, 6, 20)]
+    # The speaker is not an assignee; the object of "chỉ đạo" is not either.
+    districts = task_with(letter, "rà soát đối tượng")
+    assert districts.lead == ("Ủy ban nhân dân các huyện, thành phố",)
+    assert districts.due == date(2024, 6, 15)
+
+
+def test_back_reference_resolves_to_the_addressees(letter: ParsedPlan) -> None:
+    task = task_with(letter, "báo cáo kết quả")
+    assert task.lead == ("Sở Y tế", "Ủy ban nhân dân các huyện, thành phố")
+    assert task.due == date(2024, 7, 5)  # a day and month without a year: the letter's year
+
+
+def test_preamble_opener_and_closing_give_no_task(letter: ParsedPlan) -> None:
+    assert not any("có ý kiến" in t.text or "biết, thực hiện" in t.text for t in letter.tasks)
+    assert len(letter.tasks) == 3
+    assert all(t.due_kind == "explicit" for t in letter.tasks)
+
+
+RESTATED = """\
+Ngày 12/3/2024, UBND tỉnh Tuyên Quang ban hành Công văn số 812/UBND-ĐTXD về việc đẩy nhanh \
+giải ngân vốn đầu tư công năm 2024.
+
+Theo đó, UBND tỉnh yêu cầu các chủ đầu tư khẩn trương hoàn thiện hồ sơ thanh toán; báo cáo tiến \
+độ giải ngân về Sở Kế hoạch và Đầu tư trước ngày 25/3/2024. Riêng UBND huyện Na Hang hoàn thành \
+trước ngày 20/3. Đồng thời, giao Sở Tài chính tổng hợp, gửi Sở Kế hoạch và Đầu tư trước ngày \
+28/3/2024 để Sở Kế hoạch và Đầu tư báo cáo UBND tỉnh trước ngày 05/4/2024.
+"""
+
+
+def test_restatement_reads_who_owes_each_date() -> None:
+    plan = parse_text(RESTATED)
+    assert plan.document.period is None
+    owners = {d.due: t.lead for t in plan.tasks for d in t.deadlines}
+    assert owners == {
+        date(2024, 3, 25): ("các chủ đầu tư",),
+        date(2024, 3, 20): ("UBND huyện Na Hang",),
+        date(2024, 3, 28): ("Sở Tài chính",),
+        date(2024, 4, 5): ("Sở Kế hoạch và Đầu tư",),  # the purpose clause's actor
+    }
+    # The narrative first paragraph (the speaker issuing the letter) is no task.
+    assert all(t.line > 1 for t in plan.tasks)
+
+
+def test_request_introducing_a_list_gives_its_units_to_the_items() -> None:
+    plan = parse_text(
+        "Kính gửi: Ủy ban nhân dân các xã, thị trấn.\n\n"
+        "UBND huyện đề nghị UBND các xã, thị trấn thực hiện các nội dung sau:\n"
+        "1. Thành lập Ban Chỉ đạo cấp xã trước ngày 30/8/2024.\n"
+        "2. Bố trí địa điểm tập huấn.\n\n"
+        "Thời gian chốt số liệu tính đến ngày 31/7/2024.")
+    items = [t for t in plan.tasks if t.section in ("1", "2")]
+    assert [t.lead for t in items] == [("UBND các xã, thị trấn",)] * 2
+    assert items[0].deadlines[0].due == date(2024, 8, 30)
+
+
+def test_past_account_and_window_are_no_deadlines() -> None:
+    plan = parse_text(
+        "I. TÌNH HÌNH\nTrung tâm Y tế đã tổ chức 3 đợt chiến dịch trước ngày 30/6/2024.\n\n"
+        "II. NHIỆM VỤ\n1. Phòng Y tế giám sát ổ dịch; tổ chức chiến dịch trong tháng 8/2024.\n"
+        "2. UBND các xã treo cờ từ ngày 25/8/2024 đến hết ngày 03/9/2024.")
+    dues = [d.due for t in plan.tasks for d in t.deadlines]
+    assert dues == [date(2024, 8, 31)]

@@ -35,7 +35,7 @@ HEADS = frozenset({
     "phòng", "ban", "sở", "ủy ban", "ubnd", "hđnd", "hội đồng", "văn phòng", "trung tâm",
     "công an", "ban chỉ huy", "bch", "bộ chỉ huy", "đội", "cơ quan", "chi cục", "cục",
     "tổng cục", "bộ", "thanh tra", "kho bạc", "chi nhánh", "bảo hiểm", "bhxh", "ngân hàng",
-    "trường", "bệnh viện", "viện", "trạm", "trạm y tế", "bảo hiểm xã hội", "tòa án", "viện kiểm sát", "chính quyền",
+    "trường", "bệnh viện", "viện", "trạm", "trạm y tế", "bảo hiểm xã hội", "xí nghiệp", "tòa án", "viện kiểm sát", "chính quyền",
     "ban quản lý", "bql", "ban chỉ đạo", "tổ công tác", "tổ", "bộ phận", "hạt kiểm lâm",
     "điện lực", "công ty", "tổng công ty", "ban tiếp công dân", "đài phát thanh", "đài",
     "báo", "cổng thông tin", "ủy ban kiểm tra", "ubkt", "vp", "hội đồng nhân dân",
@@ -69,7 +69,7 @@ PERSONS = ("ủy viên", "bí thư", "phó bí thư", "chủ tịch", "phó ch�
 NAMED = frozenset({"phòng", "ban", "sở", "đội", "cục", "trường", "viện", "bộ", "hội", "đoàn",
                    "trung tâm", "văn phòng", "chi cục", "công ty", "cơ quan", "tổ", "trạm",
                    "quỹ", "đài", "báo", "thanh tra", "chi nhánh", "liên minh", "liên đoàn", "hiệp hội",
-                   "bảo hiểm", "ngân hàng", "bệnh viện"})
+                   "bảo hiểm", "ngân hàng", "bệnh viện", "xí nghiệp"})
 """Heads that name a unit only when a proper name follows ("Phòng Y tế", not "phòng dịch")."""
 WEAK = frozenset({"tổ chức", "cán bộ", "cấp", "ngành", "đơn vị", "địa phương", "doanh nghiệp",
                   "lực lượng", "tập thể", "đoàn thể", "chi", "ban ngành", "ngành chức năng",
@@ -184,9 +184,9 @@ _PREDICATE_RE = re.compile(
     r"(?<!\w)(?:" + "|".join(map(re.escape, sorted(PREDICATE, key=len, reverse=True)))
     + r")(?!\w)"
 )
-_CLOSING_TAILS = frozenset({"có liên quan", "liên quan", "trực thuộc", "nêu trên",
+_CLOSING_TAILS = frozenset({"có liên quan", "liên quan", "trực thuộc", "nêu trên", "trên",
                             "nói trên", "dưới đây", "sau đây", "được giao"})
-_TAIL_RE = re.compile(r"(?:" + "|".join(map(re.escape, TAILS)) + r")(?!\w)")
+_TAIL_RE = re.compile(r"(?:" + "|".join(map(re.escape, TAILS)) + r"|trên(?! cơ sở))(?!\w)")
 _LEVEL_RE = re.compile(r"(?:" + "|".join(LEVELS).replace("|xã|", "|xã(?! hội)|") + r")(?!\w)")
 _TOKEN_RE = re.compile(r"[\w&]+(?:[./'’][\w&]+)*|[^\w\s]")
 _RELATED_RE = re.compile(r"\b(?:lien quan|co lien quan)\s*$")
@@ -291,10 +291,11 @@ def read_units(text: str, pos: int = 0, *, low: str | None = None,
     pos = _skip_space(low, pos)
     head_end = _head_match(text, low, pos, first=first)
     if head_end is None:
-        count = _COUNT.match(low, pos)  # "11 Bộ, cơ quan", "hai Sở"
-        head_end = _head_match(text, low, count.end(), first=False) if count else None
-        if head_end is None:
+        count = _COUNT.match(low, pos)  # "11 Bộ, cơ quan", "hai Sở": counted, so plural
+        head = _HEAD_RE.match(low, count.end()) if count else None
+        if head is None:
             return None
+        head_end = head.end()
     pieces: list[tuple[int, int]] = []
     piece_start, i = pos, head_end
     named = False  # the current piece has a capitalised name
@@ -773,7 +774,7 @@ def same_body(a: str, b: str) -> bool:
     if not x or not y:
         return False
     short, long_ = sorted((x, y), key=len)
-    return long_ == short or long_.startswith(short + " ")
+    return long_ == short or len(short) >= 6 and long_.startswith(short + " ")
 
 
 _ABBREVIATIONS = (

@@ -162,8 +162,9 @@ def _is_heading(block: Block, assignment: Assignment | None) -> bool:
     if colon and len(head) < 150 and find_assignment(rest.strip()) is not None:
         return True  # "2. Về thực hiện chủ đề công tác năm 2022: Giao UBND thị xã ..."
     body = block.text.rstrip(" :*")
-    if body.endswith((".", ";")) and len(body.split()) >= 8 and not body.isupper():
-        return False  # a whole sentence: "2. Phấn đấu kết nạp … đến hết quý II năm 2023."
+    if body.endswith((".", ";")) and not body.isupper() and (
+            len(body.split()) >= 8 or not re.match(r"(?:Về|Đối với|Công tác)\b", body)):
+        return False  # a sentence: "2. Bố trí địa điểm tập huấn.", "2. Phấn đấu kết nạp …"
     if block.marker.startswith("Điều") and not body.isupper():
         return False  # "Điều 2. Tổ công tác có nhiệm vụ …" is an article, not a heading
     return len(body) < HEADING_MAX and not re.search(r"[.!?]\s+\S", body)

@@ -32,8 +32,8 @@ ROLES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (PRODUCT, re.compile(r"san pham|ket qua dau ra|hinh thuc van ban|ket qua du kien")),
     (DEADLINE, re.compile(r"^(?:ngay|thoi gian|thoi han|tien do|han|moc thoi gian|thoi diem)|"
                           r"thoi gian hoan thanh|thoi han hoan thanh|ngay hoan thanh")),
-    (CONTENT, re.compile(r"noi dung|nhiem vu|cong viec|hoat dong|ten|giai phap|chuong trinh|"
-                         r"de an|du an")),
+    (CONTENT, re.compile(r"noi dung|nhiem vu|cong viec|hoat dong|^ten (?!don vi|co quan)|"
+                         r"giai phap|chuong trinh|de an|du an")),
 )
 GROUP = re.compile(r"^(?:[IVX]{1,5}|[A-ZĐ]|PHẦN\s+\w+)\s*[.:)]?$")
 

@@ -1,0 +1,134 @@
+"""bot.plans.clauses: what one sentence of correspondence does — who speaks, who is asked to
+act, or neither. Invented sentences in the shapes real letters use; each row is one shape."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.plans.assign import same_body
+from bot.plans.clauses import (
+    ASSIGN,
+    CLOSING,
+    OPENER,
+    PAST,
+    PLAIN,
+    SPEECH,
+    analyse,
+    sentences,
+)
+from bot.text import fold
+
+ISSUER = "Ủy ban nhân dân tỉnh Hòa Bình"
+
+
+def issuer_speaks(units: tuple[str, ...]) -> bool:
+    """The speaker is the issuer (or its chairman): "UBND tỉnh", "Chủ tịch UBND tỉnh"."""
+    if len(units) != 1:
+        return False
+    name = units[0]
+    for title in ("Chủ tịch ", "đồng chí Chủ tịch ", "Phó Chủ tịch "):
+        name = name.removeprefix(title)
+    return same_body(name, ISSUER)
+
+
+def first(text: str) -> object:
+    (a, b), *_ = sentences(text)
+    return analyse(text, a, b, issuer_speaks)[0]
+
+
+# (sentence, kind, lead) — the lead as the clause reads it (back-references stay as written).
+CASES = [
+    # Request form: the speaker asks, the object acts.
+    ("UBND tỉnh yêu cầu UBND các huyện, thành phố rà soát các khu dân cư.", ASSIGN,
+     ("UBND các huyện, thành phố",)),
+    ("Theo đó, UBND tỉnh yêu cầu các chủ đầu tư khẩn trương hoàn thiện hồ sơ.", ASSIGN,
+     ("các chủ đầu tư",)),
+    ("Giao Phòng Lao động - Thương binh và Xã hội thẩm định hồ sơ, trình UBND huyện.", ASSIGN,
+     ("Phòng Lao động - Thương binh và Xã hội",)),
+    ("Sở Nội vụ đề nghị Ban Dân tộc tỉnh tổng hợp danh sách.", ASSIGN, ("Ban Dân tộc tỉnh",)),
+    ("Chủ tịch UBND tỉnh cũng yêu cầu Giám đốc Sở Xây dựng kiểm tra các công trình.", ASSIGN,
+     ("Giám đốc Sở Xây dựng",)),
+    ("Thực hiện Công văn số 12/BYT-DP ngày 02/3/2024 của Bộ Y tế, Trung tâm Y tế huyện đề nghị "
+     "các Trạm Y tế xã, thị trấn rà soát đối tượng.", ASSIGN, ("các Trạm Y tế xã, thị trấn",)),
+    ("Để kịp thời tổng hợp, đề nghị Phòng Nội vụ gửi báo cáo trước ngày 10/5/2024.", ASSIGN,
+     ("Phòng Nội vụ",)),
+    ("UBND tỉnh vừa ban hành Công văn số 812/UBND-ĐTXD chỉ đạo các chủ đầu tư đẩy nhanh tiến độ.",
+     ASSIGN, ("các chủ đầu tư",)),
+    ("Chính phủ yêu cầu 11 Bộ, cơ quan hoàn thiện hồ sơ.", ASSIGN, ("11 Bộ, cơ quan",)),
+    # Subject form.
+    ("Ủy ban nhân dân các huyện, thành phố chỉ đạo Trung tâm Y tế rà soát đối tượng.", ASSIGN,
+     ("Ủy ban nhân dân các huyện, thành phố",)),
+    ("Riêng UBND huyện Mai Châu hoàn thành trước ngày 15/9/2024.", ASSIGN,
+     ("UBND huyện Mai Châu",)),
+    ("Đồng thời, Sở Nông nghiệp và Phát triển nông thôn tổng hợp kết quả.", ASSIGN,
+     ("Sở Nông nghiệp và Phát triển nông thôn",)),
+    ("Định kỳ hằng tháng, UBND các xã báo cáo tiến độ về Phòng Kinh tế.", ASSIGN,
+     ("UBND các xã",)),
+    ("Sở Kế hoạch và Đầu tư có trách nhiệm tổng hợp, đề xuất điều chuyển vốn.", ASSIGN,
+     ("Sở Kế hoạch và Đầu tư",)),
+    # The request introduces the list that follows.
+    ("UBND huyện đề nghị UBND các xã thực hiện các nội dung sau:", ASSIGN, ("UBND các xã",)),
+    # Openers and speech of the speaker: nobody is assigned.
+    ("Thực hiện Công văn số 2318/BYT-DP của Bộ Y tế, Ủy ban nhân dân tỉnh có ý kiến như sau:",
+     OPENER, ()),
+    ("Để chủ động phòng ngừa cháy, nổ, Chủ tịch Ủy ban nhân dân tỉnh yêu cầu:", OPENER, ()),
+    ("Ngày 20/5/2024, đồng chí Chủ tịch UBND tỉnh chủ trì cuộc họp về công tác thi cử.", SPEECH,
+     ()),
+    ("Sau khi nghe các sở báo cáo, Chủ tịch UBND tỉnh kết luận như sau:", OPENER, ()),
+    ("Ngày 12/3/2024, UBND tỉnh ban hành Công văn số 812/UBND-ĐTXD về việc giải ngân.", SPEECH,
+     ()),
+    # Past accounts and closing formulas.
+    ("Phòng Kinh tế đã tổ chức hội chợ nông sản vào ngày 15/8/2024.", PAST, ()),
+    ("Trước đó, Phó Thủ tướng đã có văn bản yêu cầu UBND tỉnh rà soát.", PAST, ()),
+    ("Văn phòng UBND tỉnh thông báo để các cơ quan, đơn vị biết, thực hiện./.", CLOSING, ()),
+    ("Đề nghị các đơn vị thực hiện nghiêm túc, đúng thời hạn./.", CLOSING, ()),
+    # Plain sentences go on with the task before them.
+    ("Hồ sơ gửi về Phòng Nội vụ chậm nhất ngày 15/11/2024.", PLAIN, ()),
+    ("Tổ chức tốt các hoạt động tuyên truyền, văn hóa, văn nghệ, thể thao.", PLAIN, ()),
+    ("Thực hiện tốt công tác tiếp công dân, tăng cường vai trò người đứng đầu cấp ủy, chính "
+     "quyền trong việc giải quyết khiếu nại.", PLAIN, ()),
+]
+
+
+@pytest.mark.parametrize(("text", "kind", "lead"), CASES, ids=[fold(c[0])[:48] for c in CASES])
+def test_clause(text: str, kind: str, lead: tuple[str, ...]) -> None:
+    clause = first(text)
+    assert clause.kind == kind, clause
+    assert clause.lead == lead
+
+
+def test_speaker_is_never_the_assignee() -> None:
+    clause = first("UBND tỉnh yêu cầu UBND các huyện rà soát quy hoạch.")
+    assert not any(same_body(u, ISSUER) for u in clause.lead)
+
+
+def test_back_reference_is_marked_generic() -> None:
+    clause = first("Sở Nội vụ đề nghị các cơ quan, đơn vị thực hiện như sau:")
+    assert clause.kind == ASSIGN and clause.generic and clause.opens_list
+
+
+def test_units_in_brackets_replace_a_generic_name() -> None:
+    clause = first("Yêu cầu các đơn vị thi công (Trung tâm Kỹ thuật, Xí nghiệp Trắc địa 201) "
+                   "hoàn thành trước ngày 30/6/2024.")
+    assert clause.lead == ("Trung tâm Kỹ thuật", "Xí nghiệp Trắc địa 201")
+
+
+def test_purpose_clause_brings_a_second_actor() -> None:
+    text = ("Giao các sở, ban, ngành xây dựng dự toán, gửi về Sở Tài chính trước ngày 10/10/2024 "
+            "để Sở Tài chính tổng hợp, báo cáo UBND tỉnh trước ngày 20/10/2024.")
+    clauses = analyse(text, 0, len(text), issuer_speaks)
+    assert [c.lead for c in clauses] == [("các sở, ban, ngành",), ("Sở Tài chính",)]
+    assert text[clauses[1].start:].startswith("để Sở Tài chính")
+
+
+def test_recipient_of_a_report_is_not_an_assignee() -> None:
+    clause = first("UBND các xã báo cáo kết quả về Phòng Nông nghiệp trước ngày 20/12/2024.")
+    assert clause.lead == ("UBND các xã",)
+
+
+@pytest.mark.parametrize(("text", "spans"), [
+    ("A b. C d; e f: G h.", [(0, 4), (5, 9), (10, 14), (15, 19)]),
+    ("Giao Sở Y tế: chủ trì.", [(0, 22)]),
+])
+def test_sentences(text: str, spans: list[tuple[int, int]]) -> None:
+    assert sentences(text) == spans
