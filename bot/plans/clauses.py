@@ -361,13 +361,32 @@ def _purpose_clauses(text: str, low: str, folded: str, pos: int, end: int,
     """"… để Sở Tài chính tổng hợp, báo cáo …": a second actor inside the sentence."""
     out: list[Clause] = []
     for m in _PURPOSE.finditer(low, pos, end):
-        found = assignment_at(text, m.end(), low=low, folded=folded)
+        found = assignment_at(text, m.end(), low=low, folded=folded) or \
+            _antecedent(text, low, m.end())
         if found is None or is_speaker(found.lead) or _is_generic(found.lead):
             continue
         if not re.match(r"\s*(?:,\s*)?[^\W\d_]", low[found.body_start:end]):
             continue
         out.append(Clause(ASSIGN, m.start(), found.lead, found.support, found.body_start))
     return out
+
+
+_BARE_HEAD = re.compile(r"(sở|phòng|ban|trung tâm|chi cục|cục|viện|trường|công ty)\s+(?=[^\W\d_])")
+
+
+def _antecedent(text: str, low: str, pos: int) -> Assignment | None:
+    """"… gửi hồ sơ về Sở Tài nguyên và Môi trường trước ngày 28-10 để sở tổ chức thẩm định":
+    a bare head in lower case names the last unit with that head written before it."""
+    m = _BARE_HEAD.match(low, pos)
+    if m is None or not text[pos].islower() or not text[m.end():m.end() + 1].islower():
+        return None
+    head = m.group(1)
+    for prior in reversed(list(re.compile(rf"(?<!\w){re.escape(head)}\s").finditer(low, 0, pos))):
+        if text[prior.start()].isupper():
+            units = read_units(text, prior.start(), low=low, first=False)
+            if units is not None:
+                return Assignment(units.units[:1], (), m.end(), pos)
+    return None
 
 
 def _opens_list(low: str, start: int, end: int) -> bool:
