@@ -1,5 +1,6 @@
 """Tests for bot.plans.header: kind, number, issue date, issuer, title and directed period, on
-small synthetic headers and on the sample plans (against the gold answers in tests/gold)."""
+small synthetic headers, on the sample plans (against the gold answers in tests/gold) and on
+the real passages in tests/real (against tests/real/gold)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,15 @@ import pytest
 
 from bot.models import Period
 from bot.plans import parse_file
-from bot.plans.header import directed_period, parse_header
+from bot.plans.header import cued_period, directed_period, parse_header, title_period
 from bot.plans.source import SourceLine
 from bot.text import fold
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = sorted((ROOT / "data" / "samples").glob("*.txt"))
 GOLD = ROOT / "tests" / "gold"
+REAL = ROOT / "tests" / "real"
+PROBES = ROOT.parent / "shared" / "eval" / "probes"
 
 UBND_PLAN = """\
 ỦY BAN NHÂN DÂN
@@ -67,6 +70,11 @@ I- MỤC TIÊU VÀ CÁC CHỈ TIÊU CHỦ YẾU"""
 
 def lines(text: str) -> list[SourceLine]:
     return [SourceLine(i, t) for i, t in enumerate(text.split("\n"), start=1)]
+
+
+def body_text(src: list[SourceLine], body: int) -> str:
+    """The first non-blank line of the body (the body may start with blank lines)."""
+    return next((ln.text for ln in src[body:] if ln.text.strip()), "")
 
 
 def test_ubnd_plan() -> None:
@@ -178,3 +186,451 @@ def test_samples_match_gold(sample: Path) -> None:
 
 def test_there_are_five_samples() -> None:
     assert len(SAMPLES) == 5
+
+
+
+# --------------------------------------------------------------------------------------------
+# Kind: công văn and the other forms a kind is written in
+# --------------------------------------------------------------------------------------------
+
+# A công văn: subject line "V/v" in the left column, then the motto and the date line.
+CONG_VAN = """\
+ỦY BAN NHÂN DÂN
+HUYỆN BẮC QUANG
+Số: 731/UBND-NV
+V/v rà soát, bổ sung quy hoạch cán bộ
+năm 2025
+CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
+Độc lập - Tự do - Hạnh phúc
+
+Bắc Quang, ngày 14 tháng 3 năm 2025
+
+Kính gửi: Các cơ quan, đơn vị thuộc huyện.
+
+Thực hiện Công văn số 90/SNV-TCCB ngày 02 tháng 3 năm 2025 của Sở Nội vụ, UBND huyện đề nghị:
+1. Phòng Nội vụ rà soát, tổng hợp trước ngày 25/3/2025."""
+
+
+def test_cong_van_from_vv_line() -> None:
+    src = lines(CONG_VAN)
+    info, body = parse_header(src)
+    assert info.kind == "cong_van"
+    assert info.number == "731/UBND-NV"
+    assert info.issued == date(2025, 3, 14)  # the date line, not the cited one after it
+    assert info.title == "V/v rà soát, bổ sung quy hoạch cán bộ năm 2025"  # wrapped subject
+    assert info.period is None  # the subject's year is no directed period
+    assert info.issuer is not None and fold(info.issuer) == "uy ban nhan dan huyen bac quang"
+    # The body starts at "Kính gửi:" (the parser reads the addressees): after the motto and
+    # the date line, never in the middle of the header.
+    assert body_text(src, body).startswith("Kính gửi")
+    assert all("Kính gửi" not in ln.text for ln in src[:body])
+
+
+def test_cong_van_from_kinh_gui_alone() -> None:
+    text = ("Kính gửi: Ủy ban nhân dân các phường, xã.\n\n"
+            "Ủy ban nhân dân thành phố đề nghị các phường, xã báo cáo trước ngày 10/5/2024.")
+    info, body = parse_header(lines(text))
+    assert info.kind == "cong_van"
+    assert body == 0 and info.title is None
+
+
+def test_kinh_gui_does_not_override_a_kind_line() -> None:
+    text = "TỜ TRÌNH\nVề việc phê duyệt dự toán\nKính gửi: Hội đồng nhân dân huyện."
+    info, body = parse_header(lines(text))
+    assert info.kind == "other"
+    assert info.title == "Về việc phê duyệt dự toán"
+    assert body == 2
+
+
+@pytest.mark.parametrize(("number", "kind"), [
+    ("Số: 1452/UBND-VX", "cong_van"),   # the code after the slash is the issuer's
+    ("Số: 560/SNV-CCHC", "cong_van"),
+    ("Số: 41/BCĐ-VP", "cong_van"),      # BCĐ (ban chỉ đạo) is not BC
+    ("Số: 100/UBND-KH", "cong_van"),    # KH after the issuer is a unit, not the kind
+    ("Số: 12/KH-UBND", "ke_hoach"),
+    ("Số 45 - BC/TU", "bao_cao"),
+    ("Số: 15/2024/QĐ-UBND", "quyet_dinh"),
+    ("Số: 7/TB-VP", "thong_bao"),
+    ("Số: 88/TTr-UBND", "other"),       # tờ trình
+    ("Số: 3/HD-SGDĐT", "other"),        # hướng dẫn
+])
+def test_kind_from_the_code_after_the_number(number: str, kind: str) -> None:
+    info, _ = parse_header(lines(f"SỞ GIÁO DỤC VÀ ĐÀO TẠO\n{number}\nNội dung không rõ"))
+    assert info.kind == kind
+
+
+@pytest.mark.parametrize(("text", "kind", "issued", "issuer"), [
+    ("Ngày 12/3/2024, UBND tỉnh Yên Bái ban hành Công văn số 812/UBND-XD về việc đẩy nhanh "
+     "giải ngân.\nTheo đó, yêu cầu các chủ đầu tư báo cáo trước ngày 25/3/2024.",
+     "cong_van", date(2024, 3, 12), "UBND tỉnh Yên Bái"),
+    ("Giải ngân vốn đầu tư công\n\nNgày 02/10/2024, UBND tỉnh Kon Tum có Công văn số "
+     "3344/UBND-TH về dự toán năm 2025.", "cong_van", date(2024, 10, 2), "UBND tỉnh Kon Tum"),
+    ("Rà soát quy hoạch rừng\nUBND tỉnh Lai Châu vừa có văn bản chỉ đạo rà soát quy hoạch "
+     "ba loại rừng.", "cong_van", None, "UBND tỉnh Lai Châu"),
+    ("Ngày 5 tháng 7 năm 2023, Sở Y tế ban hành Kế hoạch số 20/KH-SYT về tiêm chủng.",
+     "ke_hoach", date(2023, 7, 5), "Sở Y tế"),
+    ("Vừa qua, UBND huyện đã ban hành Chỉ thị số 03/CT-UBND về phòng chống cháy rừng.",
+     "chi_thi", None, "UBND huyện"),
+    # Without a comma after the date; the signer's title gives way to the body he signs for.
+    ("Ngày 16/4/2020 Chủ tịch UBND tỉnh ký ban hành Quyết định số 11/QĐ-UBND về phòng dịch.",
+     "quyet_dinh", date(2020, 4, 16), "UBND tỉnh"),
+])
+def test_restatement_gives_kind_date_and_issuer(text: str, kind: str, issued: date | None,
+                                                issuer: str) -> None:
+    info, body = parse_header(lines(text))
+    assert (info.kind, info.issued, info.issuer) == (kind, issued, issuer)
+    assert body == 0 and info.title is None
+
+
+@pytest.mark.parametrize("text", [
+    # A cited document is no restatement, and its date is no issue date.
+    "Thực hiện Công văn số 2318/BYT-DP ngày 28/5/2024 của Bộ Y tế, Trung tâm Y tế huyện đề "
+    "nghị các trạm y tế tăng cường tiêm chủng.",
+    # "có kế hoạch" is an intention.
+    "UBND huyện có kế hoạch tổ chức hội nghị vào tháng 5/2024.",
+    # A meeting is not a document.
+    "Ngày 20/5/2024, đồng chí Chủ tịch UBND tỉnh chủ trì cuộc họp về công tác thi cử.",
+])
+def test_no_restatement(text: str) -> None:
+    info, _ = parse_header(lines(text))
+    assert info.kind == "other"
+    assert info.issued is None
+
+
+def test_restatement_is_looked_for_in_the_first_paragraph_only() -> None:
+    text = "\n".join(["Sở Nội vụ đề nghị các đơn vị rà soát hồ sơ."] * 6
+                     + ["Ngày 12/3/2024, UBND tỉnh ban hành Công văn số 8/UBND-NC."])
+    info, _ = parse_header(lines(text))
+    assert info.kind == "other" and info.issued is None
+
+
+@pytest.mark.parametrize(("text", "kind", "issued", "end"), [
+    # The restated document's own date and subject: a period only with a directing cue.
+    ("Chính phủ ban hành Nghị quyết số 12/NQ-CP ngày 6/10/2024 về nhiệm vụ trọng tâm những "
+     "tháng cuối năm 2024.", "nghi_quyet", date(2024, 10, 6), date(2024, 12, 31)),
+    ("Chủ tịch UBND tỉnh Gia Lai vừa ký ban hành Chỉ thị số 04/CT-UBND ngày 19-4-2022 về công "
+     "tác phòng, chống thiên tai năm 2022.", "chi_thi", date(2022, 4, 19), None),
+    ("Sở Nội vụ vừa có Công văn đôn đốc tổng kết công tác bầu cử.", "cong_van", None, None),
+    ("Bộ GD&ĐT vừa ban hành hướng dẫn tổ chức kỳ thi năm 2016. Theo đó, các sở báo cáo.",
+     "cong_van", None, None),
+    # Some document of unknown kind.
+    ("Phó Chủ tịch UBND tỉnh vừa ký ban hành văn bản triển khai Quyết định 1012/QĐ-TTg.",
+     "other", None, None),
+])
+def test_restated_document(text: str, kind: str, issued: date | None, end: date | None) -> None:
+    info, _ = parse_header(lines(text))
+    assert (info.kind, info.issued) == (kind, issued)
+    assert (info.period.end if info.period else None) == end
+    if info.period and issued:
+        assert info.period.start == issued  # "những tháng cuối năm": from the issue date
+
+
+def test_signer_title_gives_way_to_the_body() -> None:
+    info, _ = parse_header(lines(
+        "Ngày 27 tháng 5 năm 2022, đồng chí Lê Văn An, Phó Bí thư Thường trực Huyện ủy Càng "
+        "Long đã ký ban hành Công văn số 1127-CV/HU về đại hội chi bộ."))
+    assert info.kind == "cong_van" and info.issued == date(2022, 5, 27)
+    assert info.issuer == "Huyện ủy Càng Long"
+    info, _ = parse_header(lines(
+        "Chủ tịch UBND thành phố Nguyễn Văn Bình vừa ký ban hành Chỉ thị số 4/CT-UBND."))
+    assert info.issuer == "UBND thành phố"  # the words after it are the signer's name
+
+
+@pytest.mark.parametrize(("first", "issued"), [
+    ("Thứ ba, 21/07/2020, 08:16 GMT+7", date(2020, 7, 21)),
+    ("06/05/2021 - 15:43", date(2021, 5, 6)),
+    ("09:10, 14/10/2021", date(2021, 10, 14)),
+])
+def test_portal_dateline_when_nothing_better(first: str, issued: date) -> None:
+    text = f"Đẩy nhanh lập quy hoạch sử dụng đất\n{first}\nUBND tỉnh yêu cầu các huyện báo cáo."
+    info, _ = parse_header(lines(text))
+    assert info.issued == issued
+
+
+def test_a_wrapped_deadline_is_no_issue_date() -> None:
+    text = ("UBND huyện đề nghị các xã hoàn thành việc rà soát trước\n"
+            "ngày 20 tháng 5 năm 2024\nvà báo cáo kết quả.")
+    info, _ = parse_header(lines(text))
+    assert info.issued is None
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("Theo công văn này, Bộ Giáo dục và Đào tạo yêu cầu các sở báo cáo.", "cong_van"),
+    ("Sau khi nghe báo cáo, Phó Chủ tịch UBND tỉnh kết luận như sau:\n1. Sở Xây dựng kiểm tra.",
+     "thong_bao"),
+    ("UBND tỉnh có ý kiến như sau:\nGiao Sở Tài chính thẩm định.\n\n"
+     "(Theo Công văn 907/UBND-KT ngày 13/3/2023)", "cong_van"),
+])
+def test_kind_from_other_restatement_forms(text: str, kind: str) -> None:
+    info, _ = parse_header(lines(text))
+    assert info.kind == kind
+
+
+@pytest.mark.parametrize(("first", "kind", "title"), [
+    ("THÔNG BÁO Về việc tuyển sinh lớp 10 năm học 2024-2025", "thong_bao",
+     "Về việc tuyển sinh lớp 10 năm học 2024-2025"),
+    ("KẾ HOẠCH Triển khai công tác dân vận năm 2025", "ke_hoach",
+     "Triển khai công tác dân vận năm 2025"),
+    ("KẾ HOẠCH THỰC HIỆN NHIỆM VỤ NĂM 2025", "ke_hoach", "THỰC HIỆN NHIỆM VỤ NĂM 2025"),
+    # A portal's headline may write the kind word in lower case when the title follows.
+    ("Thông báo: Về việc hướng dẫn công tác thống kê", "thong_bao",
+     "Về việc hướng dẫn công tác thống kê"),
+    ("Kế hoạch triển khai công tác bầu cử", "ke_hoach", "triển khai công tác bầu cử"),
+])
+def test_kind_word_and_title_on_one_line(first: str, kind: str, title: str) -> None:
+    src = lines(first + "\n\nI. MỤC ĐÍCH, YÊU CẦU\n1. Các đơn vị thực hiện.")
+    info, body = parse_header(src)
+    assert (info.kind, info.title) == (kind, title)
+    assert body_text(src, body).startswith("I. MỤC ĐÍCH")
+
+
+@pytest.mark.parametrize("first", [
+    "Kế hoạch hóa gia đình là nhiệm vụ của toàn xã hội",  # no kind: "kế hoạch hóa"
+    "Báo cáo viên cấp tỉnh dự hội nghị",
+    "Kế hoạch số 12/KH-UBND đã được triển khai.",
+])
+def test_lower_case_kind_word_that_names_no_kind(first: str) -> None:
+    info, _ = parse_header(lines(first + "\nNội dung."))
+    assert info.kind == "other"
+
+
+QUYET_DINH = """\
+ỦY BAN NHÂN DÂN
+HUYỆN CHỢ ĐỒN
+Số: 1120/QĐ-UBND
+Chợ Đồn, ngày 09 tháng 9 năm 2024
+
+QUYẾT ĐỊNH
+Về việc kiện toàn Ban Chỉ đạo chuyển đổi số huyện
+
+CHỦ TỊCH ỦY BAN NHÂN DÂN HUYỆN
+Căn cứ Luật Tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015;
+Xét đề nghị của Trưởng phòng Văn hóa và Thông tin.
+
+QUYẾT ĐỊNH:
+Điều 1. Kiện toàn Ban Chỉ đạo chuyển đổi số huyện.
+Điều 2. Ban Chỉ đạo hoàn thành kế hoạch hoạt động năm 2024 trước ngày 30/9/2024."""
+
+
+def test_quyet_dinh_header_and_enacting_line() -> None:
+    src = lines(QUYET_DINH)
+    info, body = parse_header(src)
+    assert info.kind == "quyet_dinh"
+    assert info.issued == date(2024, 9, 9)
+    # The title stops before the enacting authority, which is still header.
+    assert info.title == "Về việc kiện toàn Ban Chỉ đạo chuyển đổi số huyện"
+    assert body_text(src, body).startswith("Căn cứ")
+    assert info.period is None  # the cited law's year is no period
+
+
+def test_quyet_dinh_without_header() -> None:
+    """"QUYẾT ĐỊNH:" then "Điều 1." says the kind; it is no kind line with a title."""
+    text = ("Căn cứ Luật Tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015;\n"
+            "QUYẾT ĐỊNH:\nĐiều 1. Thành lập Tổ công tác.\nĐiều 2. Giao Phòng Nội vụ theo dõi.")
+    info, body = parse_header(lines(text))
+    assert info.kind == "quyet_dinh"
+    assert info.title is None and body == 0
+    assert info.issued is None  # a date after "Căn cứ" is never the issue date
+
+
+# --------------------------------------------------------------------------------------------
+# Issue date
+# --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "issued"), [
+    # The date line wins over a cited date standing before it.
+    ("SỞ Y TẾ\nSố: 45/SYT-NV\nV/v thực hiện Công văn số 12/BYT ngày 03 tháng 5 năm 2024\n"
+     "Lào Cai, ngày 10 tháng 5 năm 2024\nKính gửi: Các bệnh viện.", date(2024, 5, 10)),
+    # Numeric form on the date line; a place of several words.
+    ("UBND THÀNH PHỐ\nSố: 9/UBND-VP\nPhan Rang - Tháp Chàm, ngày 05/6/2024\nKính gửi: Các phòng.",
+     date(2024, 6, 5)),
+    # The date line may follow the issuer on the same line (two columns flattened).
+    ("ỦY BAN NHÂN DÂN        Hà Giang, ngày 7 tháng 01 năm 2023\nSố: 3/UBND-KT", date(2023, 1, 7)),
+    # The place lost: the date alone on its line.
+    ("ỦY BAN NHÂN DÂN TỈNH\nSố: 3/UBND-KT\nngày 21 tháng 02 năm 2022\nKính gửi: Các sở.",
+     date(2022, 2, 21)),
+    # No date line: a deadline or a cited document's date is never the issue date.
+    ("Kính gửi: Các trường.\nCăn cứ Luật Giáo dục ngày 14 tháng 6 năm 2019, Phòng Giáo dục đề "
+     "nghị các trường báo cáo trước ngày 10 tháng 4 năm 2023.", None),
+    ("Căn cứ Luật Đất đai,\nngày 18 tháng 01 năm 2024;\nUBND huyện đề nghị các xã rà soát.", None),
+])
+def test_issue_date(text: str, issued: date | None) -> None:
+    info, _ = parse_header(lines(text))
+    assert info.issued == issued
+
+
+# --------------------------------------------------------------------------------------------
+# Period: only from the title, by kind
+# --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("header", "end"), [
+    # A plan, resolution, report, conclusion, directive or programme: the period it names.
+    ("KẾ HOẠCH\nPhòng, chống thiên tai năm 2025", date(2025, 12, 31)),
+    ("KẾ HOẠCH\nTuyên truyền, phổ biến pháp luật năm 2024", date(2024, 12, 31)),
+    ("CHỈ THỊ\nVề chủ động ứng phó thiên tai trong mùa mưa, bão năm 2024", date(2024, 12, 31)),
+    ("BÁO CÁO\nKết quả 6 tháng đầu năm, phương hướng nhiệm vụ 6 tháng cuối năm 2024",
+     date(2024, 12, 31)),
+    ("CHƯƠNG TRÌNH CÔNG TÁC\nQuý III năm 2024", date(2024, 9, 30)),
+    # Horizons, spans of several years and the year of a law's name are not periods.
+    ("KẾ HOẠCH\nThực hiện Chiến lược chuyển đổi số đến năm 2025, định hướng đến năm 2030", None),
+    ("KẾ HOẠCH\nSắp xếp đơn vị hành chính cấp xã giai đoạn 2023 - 2025", None),
+    ("KẾ HOẠCH\nTriển khai thi hành Luật Đất đai năm 2024", None),
+    # A công văn, thông báo, quyết định: only when the title says it directs that span.
+    ("Số: 5/UBND-VX\nV/v triển khai tiêm bổ sung vắc xin sởi năm 2024", None),
+    ("Số: 5/UBND-VX\nV/v xây dựng kế hoạch đầu tư công năm 2025", None),
+    ("Số: 5/UBND-VP\nV/v báo cáo kết quả thực hiện nhiệm vụ năm 2024", None),
+    ("Số: 5/UBND-VP\nV/v triển khai phương hướng, nhiệm vụ quý IV năm 2024", date(2024, 12, 31)),
+    ("Số: 5/UBND-VP\nV/v xây dựng kế hoạch công tác tháng 10/2024", date(2024, 10, 31)),
+    ("THÔNG BÁO\nVề việc tổ chức Hội thi Tin học trẻ năm 2024", None),
+    ("THÔNG BÁO\nVề việc tổ chức Hội nghị sơ kết công tác 9 tháng năm 2024", None),
+    ("THÔNG BÁO\nKết luận của Thường trực Huyện ủy về nhiệm vụ trọng tâm năm 2025",
+     date(2025, 12, 31)),
+    ("QUYẾT ĐỊNH\nVề việc tổ chức Kỳ thi tốt nghiệp THPT năm 2024", None),
+    ("QUYẾT ĐỊNH\nVề việc ban hành Chương trình tổng thể cải cách hành chính đến năm 2030", None),
+    # A portal's headline is no title: its year needs a cue.
+    ("Chỉ thị của Chủ tịch UBND tỉnh về Tổng điều tra dân số năm 2019", None),
+])
+def test_period_by_kind(header: str, end: date | None) -> None:
+    info, _ = parse_header(lines(header + "\n\nI. NỘI DUNG\n1. Các đơn vị thực hiện."))
+    assert (info.period.end if info.period else None) == end
+
+
+def test_title_period_helpers() -> None:
+    assert title_period("Về việc tổ chức Hội thi năm 2024", "thong_bao", None) is None
+    assert title_period("Về việc tổ chức Hội thi năm 2024", "ke_hoach", None) == Period(
+        "năm 2024", date(2024, 1, 1), date(2024, 12, 31))
+    assert cued_period("phương hướng, nhiệm vụ trọng tâm quý II", 2024) == Period(
+        "Quý II năm 2024", date(2024, 4, 1), date(2024, 6, 30))
+    assert cued_period("sơ kết công tác 9 tháng năm 2024", None) is None
+    assert directed_period("nhiệm vụ 3 tháng cuối năm 2024", None) == Period(
+        "3 tháng cuối năm 2024", date(2024, 10, 1), date(2024, 12, 31))
+    assert directed_period("định hướng đến năm 2030", None) is None
+
+
+# --------------------------------------------------------------------------------------------
+# Title and body start
+# --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "title", "body_starts"), [
+    # A heading "III." (not only "I."/"1.") ends the title.
+    ("KẾ HOẠCH\nXây dựng nông thôn mới năm 2024\nIII. TỔ CHỨC THỰC HIỆN\n1. Các xã thực hiện.",
+     "Xây dựng nông thôn mới năm 2024", "III. TỔ CHỨC"),
+    # The body opens with "Căn cứ", "Thực hiện", "Để", "Nhằm", "Theo đó", "Kính gửi",
+    # "Ngày …, …", or a sentence that ends with a colon.
+    ("KẾ HOẠCH\nPhòng, chống dịch sốt xuất huyết năm 2024\nCăn cứ Kế hoạch số 12/KH-SYT;",
+     "Phòng, chống dịch sốt xuất huyết năm 2024", "Căn cứ"),
+    ("CHỈ THỊ\nVề tăng cường quản lý đất đai\nThực hiện Chỉ thị số 01/CT-TTg, Chủ tịch yêu cầu:",
+     "Về tăng cường quản lý đất đai", "Thực hiện"),
+    ("KẾ HOẠCH\nThực hiện Nghị quyết số 05-NQ/HU về phát triển du lịch\n"
+     "Để triển khai hiệu quả Nghị quyết, UBND huyện ban hành Kế hoạch như sau:",
+     "Thực hiện Nghị quyết số 05-NQ/HU về phát triển du lịch", "Để triển khai"),
+    ("THÔNG BÁO\nKết luận của Chủ tịch UBND huyện\nNgày 03/4/2024, Chủ tịch UBND huyện chủ trì "
+     "họp.", "Kết luận của Chủ tịch UBND huyện", "Ngày 03/4/2024"),
+    ("THÔNG BÁO\nChủ tịch UBND huyện yêu cầu các đơn vị thực hiện như sau:\n1. Phòng Y tế báo "
+     "cáo.", None, "Chủ tịch UBND huyện yêu cầu"),
+    ("TỜ TRÌNH\nVề việc đề nghị phê duyệt kinh phí\nKính gửi: Ủy ban nhân dân huyện.",
+     "Về việc đề nghị phê duyệt kinh phí", "Kính gửi"),
+    ("NGHỊ QUYẾT\nVề nhiệm vụ năm 2025\nĐiều 1. Thông qua nhiệm vụ năm 2025.",
+     "Về nhiệm vụ năm 2025", "Điều 1."),
+    ("KẾ HOẠCH\nTổ chức Ngày hội đọc sách năm 2024\n- Các trường tổ chức trưng bày sách.",
+     "Tổ chức Ngày hội đọc sách năm 2024", "- Các trường"),
+    # The motto and the date line end the title and stay in the header.
+    ("KẾ HOẠCH\nKiểm tra công tác cải cách hành chính năm 2024\n"
+     "Độc lập - Tự do - Hạnh phúc\nSơn La, ngày 02 tháng 02 năm 2024\n1. Thành lập đoàn kiểm tra.",
+     "Kiểm tra công tác cải cách hành chính năm 2024", "1. Thành lập"),
+    # A portal's dateline after a headline.
+    ("Thông báo: Về việc hướng dẫn báo cáo thống kê\n\n20/03/2017\n\nCục đề nghị các Trung tâm:",
+     "Về việc hướng dẫn báo cáo thống kê", "20/03/2017"),
+])
+def test_title_does_not_swallow_the_body(text: str, title: str | None, body_starts: str) -> None:
+    src = lines(text)
+    info, body = parse_header(src)
+    assert info.title == title
+    assert body_text(src, body).startswith(body_starts)
+
+
+def test_no_header_means_body_zero_and_no_title() -> None:
+    text = ("Sơn La: Rà soát quy hoạch ba loại rừng\n"
+            "UBND tỉnh yêu cầu UBND các huyện hoàn thành việc rà soát trước ngày 30/9/2024.")
+    info, body = parse_header(lines(text))
+    assert body == 0 and info.title is None
+
+
+def test_header_elements_after_a_left_column_subject() -> None:
+    """The body starts after the last header element, wherever the subject stands."""
+    text = ("SỞ NỘI VỤ\nSố: 12/SNV-CCVC\nV/v tuyển dụng viên chức\n\n"
+            "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n"
+            "Bình Định, ngày 03 tháng 7 năm 2024\n\nSở Nội vụ đề nghị các đơn vị báo cáo.")
+    src = lines(text)
+    info, body = parse_header(src)
+    assert info.kind == "cong_van" and info.title == "V/v tuyển dụng viên chức"
+    assert info.issued == date(2024, 7, 3) and info.locality == "Bình Định"
+    assert body_text(src, body).startswith("Sở Nội vụ đề nghị")
+    assert "Bình Định" in src[body - 1].text or not src[body - 1].text.strip()
+
+
+@pytest.mark.parametrize("text", [
+    # A .docx header table: cells joined by " | ", a cell's paragraphs by spaces.
+    "ỦY BAN NHÂN DÂN TỈNH BẮC KẠN | CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM Độc lập - Tự do - Hạnh "
+    "phúc\nSố: 2210/UBND-GTCNXD V/v đẩy nhanh tiến độ | Bắc Kạn, ngày 12 tháng 4 năm 2024\n"
+    "Kính gửi: Các sở, ngành.",
+    "ỦY BAN NHÂN DÂN TỈNH BẮC KẠN Số: 2210/UBND-GTCNXD V/v đẩy nhanh tiến độ | CỘNG HÒA XÃ HỘI "
+    "CHỦ NGHĨA VIỆT NAM Độc lập - Tự do - Hạnh phúc Bắc Kạn, ngày 12 tháng 4 năm 2024\n"
+    "Kính gửi: Các sở, ngành.",
+    # Two columns of a PDF side by side.
+    "ỦY BAN NHÂN DÂN          CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
+    "TỈNH BẮC KẠN                Độc lập - Tự do - Hạnh phúc\nSố: 2210/UBND-GTCNXD\n"
+    "V/v đẩy nhanh tiến độ        Bắc Kạn, ngày 12 tháng 4 năm 2024\nKính gửi: Các sở, ngành.",
+])
+def test_header_in_columns(text: str) -> None:
+    src = lines(text)
+    info, body = parse_header(src)
+    assert (info.kind, info.number, info.issued) == ("cong_van", "2210/UBND-GTCNXD",
+                                                     date(2024, 4, 12))
+    assert info.title == "V/v đẩy nhanh tiến độ"
+    assert info.issuer == "Ủy ban nhân dân tỉnh Bắc Kạn" and info.locality == "Bắc Kạn"
+    assert body_text(src, body).startswith("Kính gửi")
+
+
+def test_long_lines_cost_little() -> None:
+    """Only the first lines are read; a huge paragraph is not scanned again and again."""
+    import time
+
+    para = "Sở Y tế đề nghị các đơn vị thực hiện, báo cáo trước ngày 25/3/2024; " * 6000
+    src = lines("ỦY BAN NHÂN DÂN\nSố: 1/UBND-VX\nV/v báo cáo\n" + para)
+    start = time.perf_counter()
+    info, body = parse_header(src)
+    assert time.perf_counter() - start < 1.0
+    assert info.kind == "cong_van" and body == 3
+
+
+# --------------------------------------------------------------------------------------------
+# Real passages and probes: kind and period against their gold answers
+# --------------------------------------------------------------------------------------------
+
+def _gold_pairs(folder: Path) -> list[tuple[Path, Path]]:
+    gold = folder / "gold"
+    return [(p, gold / f"{p.stem}.json") for p in sorted(folder.glob("*.txt"))
+            if (gold / f"{p.stem}.json").exists()]
+
+
+@pytest.mark.parametrize("folder", [REAL, PROBES], ids=["real", "probes"])
+def test_header_against_gold(folder: Path) -> None:
+    """The header never invents a period the gold does not have, and reads the kind of nearly
+    every passage (the rest name their kind nowhere a header reader can see)."""
+    from bot.plans.readers import read_plan_file
+
+    pairs = _gold_pairs(folder)
+    if not pairs:
+        pytest.skip(f"no passages with gold answers in {folder}")
+    kinds_ok = 0
+    wrong_periods = []
+    for txt, gold_path in pairs:
+        gold = json.loads(gold_path.read_text(encoding="utf-8"))
+        info, _ = parse_header(read_plan_file(txt))
+        kinds_ok += info.kind == gold["kind"]
+        if info.period is not None and (gold.get("period") is None
+                                        or gold["period"]["end"] != info.period.end.isoformat()):
+            wrong_periods.append(txt.name)
+    assert wrong_periods == []
+    assert kinds_ok / len(pairs) >= 0.85

@@ -283,8 +283,8 @@ def _skip_space(low: str, pos: int) -> int:
 # --- reading a list of units -----------------------------------------------------------------
 
 
-def read_units(text: str, pos: int = 0, *, low: str | None = None,
-               first: bool = True) -> UnitList | None:
+def read_units(text: str, pos: int = 0, *, low: str | None = None, first: bool = True,
+               stop: int | None = None) -> UnitList | None:
     """The list of units written at ``text[pos:]`` ("UBND các huyện, thành phố", "Sở Tài chính
     và Sở Kế hoạch và Đầu tư", "Giám đốc Sở Xây dựng"), or None when no unit starts there."""
     low = lower_same_length(text) if low is None else low
@@ -300,7 +300,7 @@ def read_units(text: str, pos: int = 0, *, low: str | None = None,
     piece_start, i = pos, head_end
     named = False  # the current piece has a capitalised name
     after_level = _ends_with_level(low[pos:head_end])
-    limit = min(len(text), pos + 600)
+    limit = min(len(text) if stop is None else stop, pos + 600)
     end = limit
     while True:
         j = _skip_space(low, i)
@@ -706,7 +706,7 @@ def _colon_form(text: str, low: str, pos: int) -> Assignment | None:
                 return None
             return Assignment(tuple(lead), tuple(support), pred, pos)
     else:
-        if not starts_with_head(text[pos:], first=True):
+        if _head_match(text, low, pos, first=True) is None:
             return None
         colon, names_from = text.find(":", pos, pos + 300), pos
     if colon < 0 or re.search(r"[.;]\s", text[pos:colon]):
@@ -720,14 +720,15 @@ def _colon_form(text: str, low: str, pos: int) -> Assignment | None:
     return Assignment(tuple(lead), tuple(support), colon + 1, pos)
 
 
-def find_assignment(text: str) -> Assignment | None:
+def find_assignment(text: str, *, low: str | None = None,
+                    folded: str | None = None) -> Assignment | None:
     """Units addressed at the start of ``text`` (a block without its list marker), or None.
 
     "Giao/Yêu cầu/Đề nghị X ..." and a leading adverbial clause ("Căn cứ Nghị quyết này, ...")
     may stand before the units.
     """
-    low = lower_same_length(text)
-    folded = fold_same_length(text)
+    low = lower_same_length(text) if low is None else low
+    folded = fold_same_length(text) if folded is None else folded
     start = _skip_space(low, 0)
     req = _REQUEST_START.match(folded, start)
     if req:

@@ -296,7 +296,7 @@ def _bracketed_units(text: str, low: str, pos: int, end: int) -> tuple[str, ...]
     close = text.find(")", m.end(), end)
     if close < 0:
         return ()
-    found = read_units(text[:close], m.end(), low=low[:close], first=False)
+    found = read_units(text, m.end(), low=low, first=False, stop=close)
     return found.units if found is not None and found.end >= close - 2 else ()
 
 
@@ -381,7 +381,9 @@ def _antecedent(text: str, low: str, pos: int) -> Assignment | None:
     if m is None or not text[pos].islower() or not text[m.end():m.end() + 1].islower():
         return None
     head = m.group(1)
-    for prior in reversed(list(re.compile(rf"(?<!\w){re.escape(head)}\s").finditer(low, 0, pos))):
+    window = max(0, pos - 1500)
+    for prior in reversed(list(re.compile(rf"(?<!\w){re.escape(head)}\s").finditer(low, window,
+                                                                                    pos))):
         if text[prior.start()].isupper():
             units = read_units(text, prior.start(), low=low, first=False)
             if units is not None:

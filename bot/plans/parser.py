@@ -153,9 +153,10 @@ def classify_heading(text: str, *, top: bool = True, kind: str = "") -> bool | N
 
 def _is_heading(block: Block, assignment: Assignment | None) -> bool:
     if block.level == LEVEL_PARA:
+        if len(block.text) >= 150:
+            return False
         letters = [c for c in block.text if c.isalpha()]
-        return bool(letters) and len(block.text) < 150 and \
-            sum(c.isupper() for c in letters) / len(letters) > 0.8
+        return bool(letters) and sum(c.isupper() for c in letters) / len(letters) > 0.8
     if block.level > 4 or assignment is not None:
         return False
     head, colon, rest = block.text.partition(":")
@@ -218,7 +219,9 @@ def parse_lines(lines: list[SourceLine], *, source: str = "") -> ParsedPlan:
 
 def _walk_block(blocks: list[Block], index: int, state: _State) -> list[Task]:
     block = blocks[index]
-    assignment = find_assignment(block.text)
+    low, folded = lower_same_length(block.text), fold_same_length(block.text)
+    assignment = None if block.level == LEVEL_PARA else \
+        find_assignment(block.text, low=low, folded=folded)
     if _is_heading(block, assignment):
         level = block.level if block.level != LEVEL_PARA else 1
         while state.path and state.path[-1][0] >= level:
@@ -250,7 +253,7 @@ def _walk_block(blocks: list[Block], index: int, state: _State) -> list[Task]:
             opener.items += 1
     if not inherited and opener is not None:
         inherited = [_Context(0, opener.lead, opener.support)]
-    tasks = _tasks_from_block(block, state, inherited)
+    tasks = _tasks_from_block(block, state, inherited, low=low, folded=folded)
     if assignment is not None and block.level != LEVEL_PARA:
         state.contexts.append(_Context(block.level, assignment.lead, assignment.support))
     return tasks
@@ -310,10 +313,9 @@ class _Segment:
     """Speech, a past account, a closing formula or an opener: no task."""
 
 
-def _segments(block: Block, state: _State, inherited: list[_Context]) -> list[_Segment]:
+def _segments(block: Block, state: _State, inherited: list[_Context], low: str,
+              folded: str) -> list[_Segment]:
     text = block.text
-    low = lower_same_length(text)
-    folded = fold_same_length(text)
     base_lead = inherited[-1].lead if inherited else ()
     base_support = inherited[-1].support if inherited else ()
     segs = [_Segment(0, 0, base_lead, base_support)]
@@ -327,7 +329,7 @@ def _segments(block: Block, state: _State, inherited: list[_Context]) -> list[_S
                     and not state.path:
                 clause = Clause(PLAIN, clause.start, body_start=clause.start)
             if clause.kind == ASSIGN and segs[-1].lead and clause.start == a and \
-                    text[:a].rstrip().endswith(";") and text[a:a + 1].islower():
+                    text[max(0, a - 4):a].rstrip().endswith(";") and text[a:a + 1].islower():
                 # "Tham mưu …; yêu cầu nhà đầu tư cam kết …": the item's units go on.
                 clause = Clause(PLAIN, clause.start, body_start=clause.start)
             seg = _segment_of(clause, state, base_lead, base_support)
@@ -384,12 +386,16 @@ def _names_back(units: tuple[str, ...], before: tuple[str, ...]) -> bool:
                and lower_same_length(u) != lower_same_length(units[0]) for u in before)
 
 
+_WORD = re.compile(r"\w")
+
+
 def _empty(text: str, seg: _Segment, stop: int) -> bool:
     """Whether a segment has no words of its own before ``stop`` (a marker, an adverbial)."""
-    return not re.search(r"\w", text[seg.start:stop])
+    return _WORD.search(text, seg.start, stop) is None
 
 
-def _tasks_from_block(block: Block, state: _State, inherited: list[_Context]) -> list[Task]:
+def _tasks_from_block(block: Block, state: _State, inherited: list[_Context], *,
+                      low: str | None = None, folded: str | None = None) -> list[Task]:
     zone = _zone(state)
     if zone is False:
         return []
@@ -397,7 +403,9 @@ def _tasks_from_block(block: Block, state: _State, inherited: list[_Context]) ->
     if block.marker:
         section = f"{section}.{block.marker}" if section else block.marker
     text = block.text
-    segs = _segments(block, state, inherited)
+    segs = _segments(block, state, inherited,
+                     lower_same_length(text) if low is None else low,
+                     fold_same_length(text) if folded is None else folded)
     out: list[Task] = []
     for i, seg in enumerate(segs):
         if seg.skip:
