@@ -180,6 +180,8 @@ for _h in HEADS:
 _FOLDED_HEAD_RE = re.compile(
     r"(?:cac |nhung )?(?:" + "|".join(map(re.escape, sorted(_FOLDED_HEADS, key=len, reverse=True)))
     + r")(?!\w)")
+_ODD_MARK = re.compile(r"(?:(?:các|những)\s+)?\w*[ồờừữộợ]")
+"""A first word with a mark OCR often puts in place of another ("tồ chức" for "tổ chức")."""
 _PREDICATE_RE = re.compile(
     r"(?<!\w)(?:" + "|".join(map(re.escape, sorted(PREDICATE, key=len, reverse=True)))
     + r")(?!\w)"
@@ -229,7 +231,10 @@ def _head_match(text: str, low: str, pos: int, *, first: bool) -> int | None:
     """
     m = _HEAD_RE.match(low, pos)
     if m is None:
-        # Scans damage accents ("các tồ chức"): multi-syllable heads also match folded.
+        # Scans damage accents ("các tồ chức"): multi-syllable heads also match folded. Only
+        # a word with a mark the accented heads do not expect needs the slower look.
+        if not _ODD_MARK.match(low, pos):
+            return None
         m = _FOLDED_HEAD_RE.match(fold_same_length(text[pos:pos + 40]))
         if m is None:
             return None

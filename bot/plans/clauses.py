@@ -55,7 +55,6 @@ _NOUN_BEFORE_REQUEST = re.compile(
     r"sự|công tác|ban|đã|vừa|mọi|với|nhiệm vụ|chỉ tiêu|kế hoạch|đúng|bàn|mục|nội dung|ý kiến)"
     r"\s+$"
 )
-_OPENER_END = re.compile(r"(?:như sau|sau đây|dưới đây|cụ thể|sau|gồm|như sau đây)?\s*:\s*$")
 _LIST_CUE = re.compile(r"(?:các nội dung|một số nội dung|những nội dung|nội dung sau|như sau|"
                        r"sau đây|cụ thể như sau|các nhiệm vụ sau|các việc sau)")
 _SPEAKER_VERB = re.compile(
@@ -180,7 +179,7 @@ def analyse(text: str, start: int, end: int, is_speaker: Speaker, *,
 def _analyse_one(text: str, low: str, folded: str, start: int, end: int,
                  is_speaker: Speaker) -> Clause:
     sentence = low[start:end]
-    if _CLOSING_KNOW.search(sentence):
+    if "biết" in sentence and _CLOSING_KNOW.search(sentence):
         return Clause(CLOSING, start, body_start=start)
     if _PAST_CONTEXT.match(low, _skip(low, start)):
         return Clause(PAST, start, body_start=end)  # "Trước đó, … đã có văn bản yêu cầu …"
@@ -193,7 +192,7 @@ def _analyse_one(text: str, low: str, folded: str, start: int, end: int,
         if verb:
             return _addressed(text, low, folded, verb.end(), start, end, is_speaker,
                               verb.group("verb"))
-    if _OPENER_END.search(sentence) and _REQUEST.search(sentence):
+    if _ends_opener(sentence) and _REQUEST.search(sentence):
         return Clause(OPENER, start, body_start=end, request=True, opens_list=True)
     return Clause(PLAIN, start, body_start=start)
 
@@ -256,13 +255,13 @@ def _clause_at(text: str, low: str, folded: str, pos: int, start: int, end: int,
             return Clause(PAST, start, body_start=end)
         # "UBND tỉnh yêu cầu UBND các huyện …": the subject speaks, the object acts.
         return _addressed(text, low, folded, verb.end(), start, end, is_speaker, verb.group(0))
-    if after < end and _SELF_DOC.match(low, after) and _OPENER_END.search(low[start:end]):
+    if after < end and _SELF_DOC.match(low, after) and _ends_opener(low[start:end]):
         return Clause(OPENER, start, body_start=end, opens_list=True)
     if speaker or _NARRATIVE_VERB.match(low, after):
         request = _request_in(text, low, folded, after, end, is_speaker)
         if request is not None:
             return request
-        kind = OPENER if _OPENER_END.search(low[start:end]) else SPEECH
+        kind = OPENER if _ends_opener(low[start:end]) else SPEECH
         return Clause(kind, start, body_start=end, opens_list=kind == OPENER)
     if past:
         return Clause(PAST, start, body_start=end)
@@ -310,7 +309,7 @@ def _addressed(text: str, low: str, folded: str, pos: int, start: int, end: int,
     found = assignment_at(text, pos, low=low, folded=folded, first=False)
     if found is None or is_speaker(found.lead):
         body = _skip(low, pos)
-        if low[body:body + 1] == ":" or _OPENER_END.search(low[start:end]):
+        if low[body:body + 1] == ":" or _ends_opener(low[start:end]):
             return Clause(OPENER, start, body_start=end, request=verb != "kêu gọi",
                           opens_list=True)
         if verb == "kêu gọi":
@@ -389,6 +388,11 @@ def _antecedent(text: str, low: str, pos: int) -> Assignment | None:
             if units is not None:
                 return Assignment(units.units[:1], (), m.end(), pos)
     return None
+
+
+def _ends_opener(sentence: str) -> bool:
+    """Whether a sentence ends with a colon: it introduces what follows."""
+    return sentence.rstrip().endswith(":")
 
 
 def _opens_list(low: str, start: int, end: int) -> bool:

@@ -208,7 +208,7 @@ def parse_lines(lines: list[SourceLine], *, source: str = "") -> ParsedPlan:
         index = 0
         while index < len(text_blocks):
             block = text_blocks[index]
-            if _KINH_GUI.match(fold_same_length(block.text)):
+            if _KINH_GUI.match(fold_same_length(block.text[:12])):
                 index = _read_addressees(text_blocks, index, state)
                 continue
             tasks += _walk_block(text_blocks, index, state)

@@ -114,7 +114,9 @@ def parse_marker(text: str) -> tuple[str, int, str]:
 
 
 def clean_line(text: str) -> str:
-    text = NOISE_TAIL_RE.sub("", text.strip())
+    text = text.strip()
+    if "•" in text or "·" in text:
+        text = NOISE_TAIL_RE.sub("", text)
     if text[:1] in "“\"" and parse_marker(text[1:].lstrip())[1] != LEVEL_PARA:
         text = text[1:].lstrip()  # a quoted list item: "“- Giao Ủy ban nhân dân …"
     return text.strip()
