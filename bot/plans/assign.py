@@ -68,7 +68,7 @@ PERSONS = ("ủy viên", "bí thư", "phó bí thư", "chủ tịch", "phó ch�
 """Person titles: each starts a new unit in a list, even in lower case ("..., ủy viên Ban ...")."""
 NAMED = frozenset({"phòng", "ban", "sở", "đội", "cục", "trường", "viện", "bộ", "hội", "đoàn",
                    "trung tâm", "văn phòng", "chi cục", "công ty", "cơ quan", "tổ", "trạm",
-                   "quỹ", "đài", "báo", "thanh tra", "chi nhánh", "liên minh", "liên đoàn", "hiệp hội",
+                   "quỹ", "đài", "báo", "thanh tra", "chi nhánh", "liên minh", "liên đoàn",
                    "bảo hiểm", "ngân hàng", "bệnh viện", "xí nghiệp"})
 """Heads that name a unit only when a proper name follows ("Phòng Y tế", not "phòng dịch")."""
 WEAK = frozenset({"tổ chức", "cán bộ", "cấp", "ngành", "đơn vị", "địa phương", "doanh nghiệp",
@@ -301,7 +301,7 @@ def read_units(text: str, pos: int = 0, *, low: str | None = None, first: bool =
         if head is None:
             return None
         head_end = head.end()
-    pieces: list[tuple[int, int]] = []
+    pieces: list[tuple[int, int] | list[str]] = []
     piece_start, i = pos, head_end
     named = False  # the current piece has a capitalised name
     after_level = _ends_with_level(low[pos:head_end])
@@ -350,6 +350,25 @@ def read_units(text: str, pos: int = 0, *, low: str | None = None, first: bool =
                     continue
             end = j
             break
+        if word == ":" and _PLURAL_COLON.fullmatch(low[piece_start:k]) and \
+                text[_skip_space(low, k):_skip_space(low, k) + 1].isupper():
+            # "phối hợp các Sở: Kế hoạch và Đầu tư, Xây dựng; Ban Quản lý …": one head given
+            # to each name that follows it.
+            names_from = _skip_space(low, k)
+            names_end = _plural_names_end(text, low, names_from, limit)
+            pieces.append(distribute_plural(text[piece_start:j], text[names_from:names_end]))
+            piece_start = -1
+            i, after_level, named = names_end, False, True
+            nxt = _skip_space(low, names_end)
+            sep = _TOKEN_RE.match(low, nxt)
+            if sep and sep.group(0) in (",", ";", "và"):
+                nhead = _head_match(text, low, _skip_space(low, sep.end()), first=False)
+                if nhead is not None:
+                    piece_start, i = _skip_space(low, sep.end()), nhead
+                    named = False
+                    continue
+            end = names_end
+            break
         if word in ("-", "–") or word == "/" and _LEVEL_RE.match(low, _skip_space(low, k)):
             i = k  # "Tài chính - Kế hoạch", "UBND các tỉnh/thành phố"
             continue
@@ -379,12 +398,35 @@ def read_units(text: str, pos: int = 0, *, low: str | None = None, first: bool =
             end = j
             break
         i = k
-    end = _trim_end(low, piece_start, end)
-    pieces.append((piece_start, end))
-    units = tuple(u for u in (_clean(text[a:b]) for a, b in pieces) if u)
+    if piece_start >= 0:
+        end = _trim_end(low, piece_start, end)
+        pieces.append((piece_start, end))
+    units = tuple(u for u in (_clean(n) for p in pieces
+                              for n in (p if isinstance(p, list) else [text[p[0]:p[1]]])) if u)
     if not units or any(len(u) > MAX_UNIT for u in units):
         return None
     return UnitList(_distribute_levels(units), pos, end)
+
+
+def _plural_names_end(text: str, low: str, pos: int, limit: int) -> int:
+    """Where the names after "các Sở:" end: at ";" or a full stop, before a separator that
+    starts another unit, or where the predicate starts."""
+    i = pos
+    while True:
+        j = _skip_space(low, i)
+        tok = _TOKEN_RE.match(low, j) if j < limit else None
+        if tok is None:
+            return j
+        word = tok.group(0)
+        if word in (";", ".", ":", "(", ")"):
+            return j
+        if word in (",", "và"):
+            nxt = _skip_space(low, tok.end())
+            if _head_match(text, low, nxt, first=False) is not None:
+                return j
+        elif text[j].islower() and _verb_at(text, low, j):
+            return j
+        i = tok.end()
 
 
 def _list_goes_on(text: str, low: str, piece_start: int, nxt: int, sep: str, named: bool,
@@ -409,6 +451,8 @@ def _list_goes_on(text: str, low: str, piece_start: int, nxt: int, sep: str, nam
         return False
     plural = low.startswith(("các ", "những "), nxt)
     word = _word_at(low, nxt)
+    if _LEVEL_LIST_RE.fullmatch(low[piece_start:nxt].rstrip(" ,;")) and word not in LEVELS:
+        return False  # "các phường, xã, chủ đầu tư": places, then another kind of unit
     if plural:
         # "các ngành" goes on with "Chính quyền các cấp, ..."; "các ban xây dựng Đảng" is a unit.
         after = _skip_space(low, nxt + len(low[nxt:].split(" ", 1)[0]) + 1 + len(word))
@@ -716,6 +760,10 @@ def _colon_form(text: str, low: str, pos: int) -> Assignment | None:
         colon, names_from = text.find(":", pos, pos + 300), pos
     if colon < 0 or re.search(r"[.;]\s", text[pos:colon]):
         return None
+    if names_from == pos and re.search(r"(?:các|những)\s+\w+\s*$", low[pos:colon]) and \
+            text[_skip_space(low, colon + 1):][:1].isupper() and \
+            re.search(r"\s(?:và|với|hợp|cùng)\s+(?:các|những)\s+\w+\s*$", low[pos:colon]):
+        return None  # "X chủ trì, phối hợp các Sở: A, B …": the colon lists the supporters
     pred = _first_predicate(text, low, names_from, colon)
     if pred is not None and not re.match(r"(?:căn cứ|theo)\b", low[pred:]):
         return None  # "Sở Nội vụ đề nghị các cơ quan thực hiện như sau:" is no colon form

@@ -107,6 +107,9 @@ class _State:
     info: DocumentInfo
     period: Period | None
     default_year: int | None
+    reference: date | None
+    """The day dates without a year are read from: the issue date, or the time the text
+    speaks of ("năm học 2021-2022": dates up to July are in 2022)."""
     report: bool
     speakers: tuple[str, ...]
     addressees: tuple[str, ...] = ()
@@ -190,9 +193,14 @@ def parse_lines(lines: list[SourceLine], *, source: str = "") -> ParsedPlan:
             info = DocumentInfo(kind=info.kind, number=info.number, issuer=info.issuer,
                                 issued=info.issued, title=info.title, period=period,
                                 locality=info.locality)
-    default_year = period.end.year if period else (info.issued.year if info.issued else
-                                                    _context_year(blocks))
-    state = _State(info=info, period=period, default_year=default_year,
+    reference = info.issued
+    if period:
+        default_year: int | None = period.end.year
+    elif info.issued:
+        default_year = info.issued.year
+    else:
+        default_year, reference = _context_year(blocks)
+    state = _State(info=info, period=period, default_year=default_year, reference=reference,
                    report=info.kind == "bao_cao", speakers=_speakers(info, blocks))
     state.preamble_requests_only = any(
         _is_heading(b, None) and (b.level == 1 or b.level == LEVEL_PARA) for b in blocks)
@@ -467,7 +475,7 @@ def _table_tasks(rows: list[Row], state: _State) -> list[Task]:
         deadlines: list[Deadline] = []
         cell = row.cells.get(DEADLINE, "")
         found = read_deadline_cell(cell, default_year=state.default_year,
-                                   reference=state.info.issued) if cell else None
+                                   reference=state.reference) if cell else None
         if found is not None:
             deadlines.append(Deadline(phrase=cell[found.start:found.end].strip() or cell,
                                       due=found.due, line=row.line, grain=found.grain,
@@ -490,7 +498,7 @@ def _deadlines(block: Block, start: int, stop: int, state: _State) -> list[Deadl
     text = block.text
     out: list[Deadline] = []
     for f in find_deadlines(text[start:stop], default_year=state.default_year,
-                            reference=state.info.issued):
+                            reference=state.reference):
         a, b = start + f.start, start + f.end
         phrase = text[a:b].strip(" (,;")
         d = Deadline(phrase=phrase, due=f.due, line=block.line_at(_first_word(text, a)),
@@ -552,12 +560,18 @@ _FULL_DATE_YEAR = re.compile(r"\b\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*((?:19|20)\
 _YEAR_WORD = re.compile(r"(?<!đến )(?<!tới )(?<!giai đoạn )năm\s+((?:19|20)\d{2})(?!\s*[-–]\s*\d)")
 
 
-def _context_year(blocks: list[Block]) -> int | None:
+def _context_year(blocks: list[Block]) -> tuple[int | None, date | None]:
     """The year a text without a date or period speaks of, for dates written without one
-    ("trước ngày 15/8"): the latest year of its full dates, else its most frequent "năm YYYY"
-    (never a horizon such as "đến năm 2030"). It sets no period."""
+    ("trước ngày 15/8"), and the day such dates are read from. It sets no period.
+
+    In order: the latest year of its full dates; a school year ("năm học 2021-2022": dates
+    from August on are in 2021, earlier ones in 2022, except for the admissions that open it);
+    a lunar new year ("Tết Ất Tỵ": 2025); its most frequent "năm YYYY" (never a horizon such as
+    "đến năm 2030")."""
     full: list[int] = []
     words: dict[int, int] = {}
+    school: tuple[int, bool] | None = None
+    lunar: int | None = None
     for block in blocks[:60]:
         low = lower_same_length(block.text)
         for m in _FULL_DATE_YEAR.finditer(low):
@@ -565,11 +579,38 @@ def _context_year(blocks: list[Block]) -> int | None:
         for m in _YEAR_WORD.finditer(low):
             y = int(m.group(1))
             words[y] = words.get(y, 0) + 1
+        m = _SCHOOL_YEAR.search(low)
+        if m and school is None:
+            school = (int(m.group(1)), "tuyển sinh" in low)
+        lunar = lunar or _lunar_year(low)
     if full:
-        return max(full)
+        return max(full), None
+    if school:
+        first_year, admission = school
+        # A date more than 60 days before the reference is the next year's (the grammar's
+        # rule): from 30 September, dates up to July fall in the school year's second year.
+        return first_year, (None if admission else date(first_year, 9, 30))
+    if lunar:
+        return lunar, None
     if words:
-        return max(words, key=lambda y: (words[y], y))
-    return None
+        return max(words, key=lambda y: (words[y], y)), None
+    return None, None
+
+
+_SCHOOL_YEAR = re.compile(r"năm học\s+((?:19|20)\d{2})\s*[-–]\s*(?:19|20)\d{2}")
+_STEMS = ("canh", "tân", "nhâm", "quý", "giáp", "ất", "bính", "đinh", "mậu", "kỷ")
+_BRANCHES = ("thân", "dậu", "tuất", "hợi", "tý", "sửu", "dần", "mão", "thìn", "tỵ", "ngọ", "mùi")
+_LUNAR = re.compile(r"tết(?: nguyên đán)?\s+(" + "|".join(_STEMS) + r")\s+(" +
+                    "|".join(_BRANCHES) + r")(?!\w)")
+
+
+def _lunar_year(low: str) -> int | None:
+    """The year whose new year a text names ("Tết Nguyên đán Ất Tỵ" -> 2025)."""
+    m = _LUNAR.search(low)
+    if m is None:
+        return None
+    stem, branch = _STEMS.index(m.group(1)), _BRANCHES.index(m.group(2))
+    return next(y for y in range(1990, 2110) if y % 10 == stem and y % 12 == branch)
 
 
 def _restates_period(grain: str, due: date | None, phrase: str, period: Period | None) -> bool:
