@@ -102,3 +102,14 @@ def test_table_without_unit_column_reads_the_content() -> None:
     assert [t.lead for t in plan.tasks] == [("Thường trực HĐND các cấp",), ()]
     assert [d.due for t in plan.tasks for d in t.deadlines] == [date(2021, 2, 7),
                                                                 date(2021, 1, 27)]
+
+
+def test_merged_group_row_spanning_the_table() -> None:
+    """python-docx repeats a merged cell's text in every column it spans."""
+    text = ("STT | Nội dung nhiệm vụ | Đơn vị chủ trì | Thời hạn\n"
+            "I. Lĩnh vực văn hóa | I. Lĩnh vực văn hóa | I. Lĩnh vực văn hóa | "
+            "I. Lĩnh vực văn hóa\n"
+            "1 | Tổ chức lễ hội | Phòng Văn hóa và Thông tin | Tháng 3/2025")
+    [row] = table_rows(_lines(text))
+    assert row.group == "I. Lĩnh vực văn hóa"
+    assert row.cells[LEAD] == "Phòng Văn hóa và Thông tin"

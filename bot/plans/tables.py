@@ -117,12 +117,18 @@ def table_rows(lines: list[SourceLine]) -> Iterator[Row]:
             continue
         if roles is None:
             continue
-        filled = [c for c in cells if c]
-        if len(filled) <= 2 and filled and GROUP.match(filled[0]) and len(filled[-1]) < 200:
-            group = " ".join(filled)  # "I | Lĩnh vực kinh tế"
+        filled = list(dict.fromkeys(c for c in cells if c))  # merged cells repeat their text
+        if filled and len(filled[-1]) < 200 and (
+                len(filled) == 1 and not _is_number(filled[0])
+                or len(filled) == 2 and GROUP.match(filled[0])):
+            group = " ".join(filled)  # "I | Lĩnh vực kinh tế", a merged "I. Lĩnh vực kinh tế"
             continue
         number += 1
         yield Row(ln.number, number, group, _by_role(roles, cells))
+
+
+def _is_number(cell: str) -> bool:
+    return re.fullmatch(r"\d{1,3}[.)]?", cell) is not None
 
 
 def _by_role(roles: list[str | None], cells: list[str]) -> dict[str, str]:
