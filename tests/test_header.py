@@ -634,3 +634,11 @@ def test_header_against_gold(folder: Path) -> None:
             wrong_periods.append(txt.name)
     assert wrong_periods == []
     assert kinds_ok / len(pairs) >= 0.85
+
+
+def test_signer_line_in_running_text_is_bounded() -> None:
+    """A "Người ký:" inside a long line names the signer, not the rest of the line."""
+    long_line = ("Người ký: Thị ủy Đông Triều Email: td@qn.gov.vn Cơ quan: Tỉnh ủy "
+                 + "Phòng Kinh tế tham mưu triển khai các nhiệm vụ. " * 2000)
+    info, _ = parse_header([SourceLine(1, "KẾ HOẠCH"), SourceLine(2, long_line)])
+    assert info.issuer is not None and len(info.issuer) < 100

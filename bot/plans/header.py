@@ -865,7 +865,7 @@ def _issuer(head: list[SourceLine], lines: list[SourceLine], title: str | None,
             restated: str | None = None) -> str | None:
     signer = None
     for ln in head:
-        m = re.search(r"Người ký\s*:\s*(.+)", ln.text)
+        m = re.search(r"Người ký\s*:\s*(.{1,80}?)(?=\s+[^\W\d_][\w ]{0,15}:|$)", ln.text[:300])
         if m:
             idx = head.index(ln)
             signer = m.group(1).strip()
