@@ -51,7 +51,7 @@ HEADS = frozenset({
     "ngành", "đơn vị", "tổ chức", "lực lượng", "doanh nghiệp", "cán bộ", "cấp", "chi",
     "ban ngành", "ngành chức năng", "tập thể", "các cấp", "chủ đầu tư", "thành viên",
     "nhà thầu", "nhà đầu tư", "ấp", "thôn", "bản", "tổ dân phố", "khu phố", "khóm", "buôn",
-    "làng", "bộ phận một cửa", "chính phủ", "quốc hội",
+    "làng", "bộ phận một cửa", "chính phủ", "quốc hội", "giáo viên", "công chức", "viên chức",
     # people who answer for a unit
     "người đứng đầu", "bí thư", "phó bí thư", "chủ tịch", "phó chủ tịch", "giám đốc",
     "phó giám đốc", "tổng giám đốc", "thủ trưởng", "trưởng", "phó trưởng", "trưởng phòng",
@@ -75,7 +75,9 @@ WEAK = frozenset({"tổ chức", "cán bộ", "cấp", "ngành", "đơn vị", "
                   "lực lượng", "tập thể", "đoàn thể", "chi", "ban ngành", "ngành chức năng",
                   "chủ đầu tư", "thành viên", "cơ sở", "trường", "nhà trường", "nhà thầu",
                   "nhà đầu tư", "ấp", "thôn", "bản", "tổ dân phố", "khu phố", "khóm", "buôn",
-                  "làng"})
+                  "làng", "giáo viên", "công chức", "viên chức"})
+ACTOR_TYPES = ("chủ đầu tư", "nhà thầu", "nhà đầu tư")
+"""Kinds of actors, each its own unit in a list ("các phường, xã, chủ đầu tư, nhà thầu")."""
 """Heads that cannot open a list on their own, only with "các"/"những" or after another unit."""
 GENERIC = frozenset({"ngành", "cấp", "địa phương", "đơn vị", "cơ quan", "ban", "phòng", "sở",
                      "đoàn thể", "tổ chức", "ban ngành", "doanh nghiệp", "lực lượng",
@@ -436,7 +438,7 @@ def _list_goes_on(text: str, low: str, piece_start: int, nxt: int, sep: str, nam
     ủy, tổ chức đảng", "Chính quyền các cấp, các ngành, các địa phương")."""
     if low.startswith("chống", nxt) and low[:nxt].rstrip(" ,").endswith("phòng"):
         return True  # "Ban Chỉ đạo phòng, chống dịch", "Phòng, chống thiên tai"
-    if low.startswith(PERSONS, nxt):
+    if low.startswith(PERSONS, nxt) or low.startswith(ACTOR_TYPES, nxt):
         return False
     if not text[nxt:nxt + 1].islower():
         # "các Sở, Ban, Ngành, Đoàn thể": a capitalised list of categories

@@ -179,12 +179,14 @@ def build_blocks(lines: list[SourceLine]) -> list[Block]:
             elif ended and prev.endswith((".", "!", "?", ":", ".”")) and rest[:1].isupper():
                 starts_new = True
             elif rest[:1].isupper() and (
-                    len(current.lines) == 1 and current.level <= 4 and len(prev) < 70
+                    (len(current.lines) == 1 and current.level <= 4 and len(prev) < 70
+                     or not double and len(last_line) < 0.6 * len(text) and len(text) >= 80)
                     and not re.search(r"(?:[,;\-–]|\s(?:và|của|các|với|cho|về|trong|tại))$", prev)
                     or len(last_line) >= 150 or STAMP_RE.match(last_line)
                     or STAMP_RE.match(rest)):
                 # A short heading line ("1. Chế độ báo cáo") with its body glued under it; a
-                # paragraph written on one long line; a date stamp ("15/05/2021 06:01").
+                # short line ending a paragraph (or a title) above a full one; a paragraph
+                # written on one long line; a date stamp ("15/05/2021 06:01").
                 starts_new = True
         blank_before = blank_run > 0
         blank_run = 0
