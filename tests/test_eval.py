@@ -109,7 +109,7 @@ def test_threshold(name: str, metric: str, scored: dict) -> None:
 
 
 def test_no_document_fails(scored: dict) -> None:
-    for rows, total in scored.values():
+    for _rows, total in scored.values():
         assert total["failed_docs"] == 0
 
 

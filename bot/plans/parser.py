@@ -365,7 +365,8 @@ def _segment_of(clause: Clause, state: _State, lead: tuple[str, ...],
     if clause.kind != ASSIGN:
         return _Segment(clause.start, clause.body_start, (), (), skip=True)
     if clause.lead and not clause.generic:
-        if state.last_actor[0] and not state.path and _names_back(clause.lead, state.last_actor[0]):
+        last = state.last_actor[0]
+        if last and not state.path and _names_back(clause.lead, last):
             # "Cục đề nghị Trung tâm TGPL các tỉnh …" then "Đề nghị các Trung tâm …"
             return _Segment(clause.start, clause.body_start, *state.last_actor, own=True)
         state.last_actor = (clause.lead, clause.support)
@@ -505,9 +506,8 @@ def _deadlines(block: Block, start: int, stop: int, state: _State) -> list[Deadl
                      grain=f.grain, warning=f.warning)
         if f.warning:
             state.warnings.append(f"Dòng {d.line}: {f.warning}")
-        elif f.due and _too_old(f.due, state.info, state.period):
-            continue
-        elif _restates_period(f.grain, f.due, phrase, state.period):
+        elif f.due and _too_old(f.due, state.info, state.period) or \
+                _restates_period(f.grain, f.due, phrase, state.period):
             continue
         out.append(d)
     return out
