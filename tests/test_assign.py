@@ -270,3 +270,10 @@ def test_assignment_at(text: str, lead: tuple[str, ...] | None,
 ])
 def test_same_body(a: str, b: str, same: bool) -> None:
     assert same_body(a, b) is same
+
+
+def test_name_words_are_not_read_as_a_verb() -> None:
+    """"… trung học phổ thông báo cáo …": "thông báo" straddles the name and the verb."""
+    found = read_units("Hiệu trưởng các trường trung học phổ thông báo cáo kết quả về Sở")
+    assert found is not None
+    assert found.units == ("Hiệu trưởng các trường trung học phổ thông",)

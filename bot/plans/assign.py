@@ -183,6 +183,11 @@ for _h in HEADS:
 _FOLDED_HEAD_RE = re.compile(
     r"(?:cac |nhung )?(?:" + "|".join(map(re.escape, sorted(_FOLDED_HEADS, key=len, reverse=True)))
     + r")(?!\w)")
+_NAME_COMPOUND = re.compile(
+    r"(?:trung học phổ thông|trung học cơ sở|phổ thông|thông tin|truyền thông|giao thông|"
+    r"viễn thông|phát thanh|truyền hình|dân tộc nội trú|giáo dục thường xuyên)(?!\w)")
+"""Words of unit names whose syllables would otherwise read as a verb with the next word
+("phổ thông báo cáo", "giao thông báo")."""
 _ODD_MARK = re.compile(r"(?:(?:các|những)\s+)?\w*[ồờừữộợ]")
 """A first word with a mark OCR often puts in place of another ("tồ chức" for "tổ chức")."""
 _PREDICATE_RE = re.compile(
@@ -396,6 +401,10 @@ def read_units(text: str, pos: int = 0, *, low: str | None = None, first: bool =
         if after_level and word not in ("các", "những"):
             end = j  # "Công an tỉnh tuần tra ...": a level word closes the name
             break
+        compound = _NAME_COMPOUND.match(low, j)
+        if compound:  # "trung học phổ thông báo cáo …": the name word, then the verb
+            i = compound.end()
+            continue
         pred = _PREDICATE_RE.match(low, j)
         if pred and not _nounish(low, piece_start, j, pred.group(0), named):
             end = j
