@@ -642,3 +642,17 @@ def test_signer_line_in_running_text_is_bounded() -> None:
                  + "Phòng Kinh tế tham mưu triển khai các nhiệm vụ. " * 2000)
     info, _ = parse_header([SourceLine(1, "KẾ HOẠCH"), SourceLine(2, long_line)])
     assert info.issuer is not None and len(info.issuer) < 100
+
+
+@pytest.mark.parametrize(("caps", "name"), [
+    ("SỞ Y TẾ TỈNH NGHỆ AN", "Sở Y tế tỉnh Nghệ An"),
+    ("SỞ VĂN HÓA, THỂ THAO VÀ DU LỊCH TỈNH LÀO CAI", "Sở Văn hóa, Thể thao và Du lịch tỉnh Lào Cai"),
+    ("PHÒNG GIÁO DỤC VÀ ĐÀO TẠO HUYỆN ĐỊNH HÓA", "Phòng Giáo dục và Đào tạo huyện Định Hóa"),
+    ("BAN CHỈ ĐẠO PHÒNG, CHỐNG THIÊN TAI", "Ban Chỉ đạo phòng, chống thiên tai"),
+    ("THỊ ỦY ĐÔNG TRIỀU", "Thị ủy Đông Triều"),
+])
+def test_issuer_written_as_a_name(caps: str, name: str) -> None:
+    """An issuer in capitals is written back as Vietnamese writes the body's name."""
+    info, _ = parse_header([SourceLine(1, caps), SourceLine(2, "Số: 12/KH-UBND"),
+                            SourceLine(3, "KẾ HOẠCH"), SourceLine(4, "Về công tác năm 2024")])
+    assert info.issuer == name

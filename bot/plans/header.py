@@ -301,7 +301,7 @@ def _title_case_org(text: str) -> str:
     originals = text.split()
     words = text.lower().split()
     out: list[str] = []
-    place = False
+    place = name = False
     for i, w in enumerate(words):
         if originals[i] in ABBREVIATIONS:
             out.append(originals[i])
@@ -309,13 +309,23 @@ def _title_case_org(text: str) -> str:
         if i == 0:
             out.append(w[:1].upper() + w[1:])
             continue
-        if place:
+        if w in ("và", "các", "những"):
+            place = False
+        if place or _NAME_STARTS_AFTER.search(" ".join(out[-3:])) or name and (
+                out[-1] == "và" or out[-1].endswith(",")) and w not in ("các", "những", "chống"):
+            # a place name, or the first word of a body's name and of each of its parts:
+            # "Sở Y tế", "Sở Văn hóa, Thể thao và Du lịch"
+            name = name or not place
             out.append(w[:1].upper() + w[1:])
             continue
         out.append(w)
         if re.fullmatch(r"(?:phố|xã|huyện|tỉnh|quận|trấn|phường|ủy|uỷ)", w):
-            place = True
+            place, name = True, False
     return " ".join(out)
+
+
+_NAME_STARTS_AFTER = re.compile(
+    r"(?:^|\s)(?:Sở|Phòng|Ban|Cục|Chi cục|Trung tâm|Văn phòng|Thanh tra|Công an|Đài|Bộ)$")
 
 
 def _clean(text: str) -> str:
