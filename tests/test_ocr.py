@@ -69,6 +69,16 @@ def sample_lines(prefix: str) -> list[str]:
          "cải cách hành chính"),
         ("phong cách Hồ Chỉ Minh", "phong cách Hồ Chí Minh"),
         ("gắn vói chuyển đổi; so vói năm 2021", "gắn với chuyển đổi; so với năm 2021"),
+        # a lost breve or hook inside a fixed phrase
+        ("các cấp ủy, tổ chức đảng táng cường giám sát", "các cấp ủy, tổ chức đảng tăng cường "
+         "giám sát"),
+        ("Tốc độ táng trưởng (GRDP) đạt trên 10%", "Tốc độ tăng trưởng (GRDP) đạt trên 10%"),
+        ("TÁNG CƯỜNG KỶ LUẬT", "TĂNG CƯỜNG KỶ LUẬT"),
+        ("khân trương xây dựng các phương án; xử lý khân cấp", "khẩn trương xây dựng các phương "
+         "án; xử lý khẩn cấp"),
+        # "chủ trì" read as "chu uri" / "chủ ui"
+        ("Sở Y tế chu uri, phối hợp với", "Sở Y tế chủ trì, phối hợp với"),
+        ("Phòng Y tế chủ ui phối hợp với Trung tâm", "Phòng Y tế chủ trì phối hợp với Trung tâm"),
     ],
 )
 def test_fix_ocr_repairs(line: str, expected: str) -> None:
@@ -86,6 +96,9 @@ def test_fix_ocr_repairs(line: str, expected: str) -> None:
         "chung tay chinh trang đô thị; chinh phục đỉnh cao",
         "giá 60 kmh; đơn vị mmHg; chuẩn ISO 9001:2015",
         "UBND, USD, ƯU TIÊN, ƯỚC TÍNH, ỨNG DỤNG",
+        "an táng, mai táng phí, hỏa táng theo phong tục; táng gia bại sản",
+        "tăng cường, tăng trưởng, tổ chức, khẩn trương, khăn quàng",
+        "Chu Ui; ui da; chu đáo, chủ động",
         "",
     ],
 )

