@@ -72,10 +72,15 @@ class Recurrence:
     """Day of the month the duty falls due, when written (15 in "trước ngày 15")."""
     month_of_period: str | None = None
     """For quarterly/semiannual duties: "first", "last" or None (end of the period)."""
+    month: int | None = None
+    """For annual duties written with their day: the month ("trước 15/10 hằng năm" -> 10)."""
 
     def to_json(self) -> dict[str, Any]:
-        return {"freq": self.freq, "phrase": self.phrase, "day": self.day,
-                "month_of_period": self.month_of_period}
+        out: dict[str, Any] = {"freq": self.freq, "phrase": self.phrase, "day": self.day,
+                               "month_of_period": self.month_of_period}
+        if self.month is not None:
+            out["month"] = self.month
+        return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -217,7 +217,7 @@ class StoredTask:
             deadlines,  # type: ignore[arg-type]
             due, get("due_kind"), original,
             Recurrence(rec["freq"], rec.get("phrase", ""), rec.get("day"),
-                       rec.get("month_of_period")) if rec else None,
+                       rec.get("month_of_period"), rec.get("month")) if rec else None,
             get("status", OPEN), datetime.fromisoformat(done_at) if done_at else None,
             get("done_by"), get("note"), get("fp", ""),
         )

@@ -19,12 +19,12 @@ from bot.text import fold
      None, "trước ngày 25 hằng tháng"),
     ("Định kỳ 6 tháng, năm báo cáo kết quả thực hiện.", "semiannual", None, None,
      "Định kỳ 6 tháng, năm"),
-    # A day of the year: the month is not kept yet (the model has no field for it).
+    # A day of the year: its day here, its month below.
     ("Kiểm tra việc kinh doanh khí dầu mỏ hóa lỏng; báo cáo kết quả trước 15/10 hằng năm.",
-     "annual", None, None, "trước 15/10 hằng năm"),
-    ("Gửi danh sách về Sở Nội vụ trước ngày 15/11 hằng năm.", "annual", None, None,
+     "annual", 15, None, "trước 15/10 hằng năm"),
+    ("Gửi danh sách về Sở Nội vụ trước ngày 15/11 hằng năm.", "annual", 15, None,
      "trước ngày 15/11 hằng năm"),
-    ("Báo cáo trước ngày 15 tháng 10 hằng năm.", "annual", None, None,
+    ("Báo cáo trước ngày 15 tháng 10 hằng năm.", "annual", 15, None,
      "trước ngày 15 tháng 10 hằng năm"),
     # The first duty of a paragraph that names several.
     ("1. Báo cáo quý: gửi trước ngày 15 của tháng cuối quý. 3. Báo cáo năm: gửi trước 15/11 "
@@ -36,6 +36,16 @@ def test_find_recurrence(text: str, freq: str, day: int | None, which: str | Non
     assert found is not None
     assert (found.freq, found.day, found.month_of_period, found.phrase) == (freq, day, which,
                                                                              phrase)
+
+
+@pytest.mark.parametrize(("text", "month"), [
+    ("Báo cáo kết quả trước 15/10 hằng năm.", 10),
+    ("Báo cáo trước ngày 15 tháng 11 hằng năm.", 11),
+])
+def test_yearly_duty_keeps_its_month(text: str, month: int) -> None:
+    found = find_recurrence(text)
+    assert found is not None and found.month == month
+    assert found.to_json()["month"] == month
 
 
 @pytest.mark.parametrize("text", [

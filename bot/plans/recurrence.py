@@ -11,7 +11,6 @@ none of them is a duty to remind.
 from __future__ import annotations
 
 import re
-from dataclasses import fields
 
 from bot.models import Recurrence
 from bot.plans.deadlines import fold_same_length
@@ -36,19 +35,11 @@ DAY_OF_YEAR = re.compile(
 EVERY_WORD = re.compile(r"(?<![a-z])hang\s+(?:ngay|tuan|thang|quy|nam)\b")
 # Either end of a window: "tính từ ngày 15 của tháng trước … đến ngày 14 của tháng cuối quý".
 WINDOW_BEFORE = re.compile(r"(?<![a-z])tu\s+$|(?<![a-z])tu\s+ngay\b[^.;]*\bden\s+$")
-# The model keeps the month of a yearly day once it has a field for it (the reminder policy
-# already reads ``month`` when present); until then the day alone would point at December.
-_HAS_MONTH = "month" in {f.name for f in fields(Recurrence)}
-
-
 def _yearly(text: str, m: re.Match[str]) -> Recurrence | None:
     day, month = int(m.group(1)), int(m.group(2))
     if not (1 <= day <= 31 and 1 <= month <= 12):
         return None
-    phrase = text[m.start():m.end()]
-    if _HAS_MONTH:
-        return Recurrence("annual", phrase, day, month=month)  # type: ignore[call-arg]
-    return Recurrence("annual", phrase)
+    return Recurrence("annual", text[m.start():m.end()], day, month=month)
 
 
 def _day_of(text: str, folded: str, m: re.Match[str]) -> Recurrence | None:
