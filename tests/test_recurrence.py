@@ -63,3 +63,14 @@ def test_yearly_duty_keeps_its_month(text: str, month: int) -> None:
 ])
 def test_no_recurrence(text: str) -> None:
     assert find_recurrence(text) is None, fold(text)
+
+
+def test_yearly_duty_is_reminded_on_its_day() -> None:
+    from datetime import date
+
+    from schedules.policy import occurrences
+
+    found = find_recurrence("Sở Công Thương báo cáo kết quả trước 15/10 hằng năm.")
+    assert found is not None
+    assert occurrences(found, date(2025, 1, 1), date(2026, 12, 31)) == [
+        date(2025, 10, 15), date(2026, 10, 15)]
