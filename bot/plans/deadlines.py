@@ -163,11 +163,17 @@ class Context:
     reference: date | None
 
     @classmethod
-    def of(cls, text: str, default_year: int | None, reference: date | None) -> Context:
-        lower = lower_same_length(text)
+    def of(cls, text: str, default_year: int | None, reference: date | None, *,
+           lower: str | None = None, folded: str | None = None) -> Context:
+        """The views of ``text``; a caller that has them already (the parser folds each block
+        once) passes them."""
+        if lower is None or len(lower) != len(text):
+            lower = lower_same_length(text)
         if len(lower) != len(text):  # a letter whose lower case is longer ("İ")
             lower = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
-        return cls(text, lower, fold_same_length(text), default_year, reference)
+        if folded is None or len(folded) != len(text):
+            folded = fold_same_length(text)
+        return cls(text, lower, folded, default_year, reference)
 
 
 @dataclass(frozen=True, slots=True)
@@ -777,26 +783,28 @@ def _found(token: Token, cue_start: int, due: Due) -> Found:
     return Found(start, end, due.day, token.time.grain, due.warning, due.recurrence)
 
 
-def find_deadlines(text: str, *, default_year: int | None,
-                   reference: date | None = None) -> list[Found]:
+def find_deadlines(text: str, *, default_year: int | None, reference: date | None = None,
+                   lower: str | None = None, folded: str | None = None) -> list[Found]:
     """Every deadline phrase in ``text`` (one paragraph), in order of appearance.
 
     ``default_year`` is the year for a day, month or quarter written without one (the year of
     the document's period, else of its date); ``reference`` is the document's date, when known.
+    ``lower`` and ``folded`` are the text's views when the caller has them already.
     """
     return [found for found, _, _ in explain_deadlines(
-        text, default_year=default_year, reference=reference)]
+        text, default_year=default_year, reference=reference, lower=lower, folded=folded)]
 
 
-def explain_deadlines(text: str, *, default_year: int | None,
-                      reference: date | None = None) -> list[tuple[Found, str, str]]:
+def explain_deadlines(text: str, *, default_year: int | None, reference: date | None = None,
+                      lower: str | None = None,
+                      folded: str | None = None) -> list[tuple[Found, str, str]]:
     """:func:`find_deadlines` with, for each deadline, the time rule and the cue (or target)
     rule that read it: ``(found, "<dd>/<mm>/<yyyy>", "trước <time>")``.
 
     The two ends of a range ("từ tháng 9 đến tháng 12", "01/10 - 15/10/2024") are no
     deadlines; a time expression listed after a deadline takes its cue.
     """
-    ctx = Context.of(text, default_year, reference)
+    ctx = Context.of(text, default_year, reference, lower=lower, folded=folded)
     tokens = _GRAMMAR.tokens(ctx)
     links = [_GRAMMAR.joined(ctx, a, b) for a, b in zip(tokens, tokens[1:], strict=False)]
     out: list[tuple[Found, str, str]] = []

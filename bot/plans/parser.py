@@ -412,9 +412,9 @@ def _tasks_from_block(block: Block, state: _State, inherited: list[_Context], *,
     if block.marker:
         section = f"{section}.{block.marker}" if section else block.marker
     text = block.text
-    segs = _segments(block, state, inherited,
-                     lower_same_length(text) if low is None else low,
-                     fold_same_length(text) if folded is None else folded)
+    low = lower_same_length(text) if low is None else low
+    folded = fold_same_length(text) if folded is None else folded
+    segs = _segments(block, state, inherited, low, folded)
     out: list[Task] = []
     for i, seg in enumerate(segs):
         if seg.skip:
@@ -423,7 +423,7 @@ def _tasks_from_block(block: Block, state: _State, inherited: list[_Context], *,
         body = text[seg.body_start:stop].strip(" :;,.")
         if len(body) < 3:
             continue
-        deadlines = _deadlines(block, seg.start, stop, state)
+        deadlines = _deadlines(block, seg.start, stop, state, low, folded)
         if zone is None and not seg.lead and state.last_actor[0] and (
                 deadlines or _ENUMERATION.match(text, seg.start)):
             # "Hồ sơ gửi về Phòng Nội vụ chậm nhất ngày 15/11." / "Thứ hai, …": the same units
@@ -450,7 +450,7 @@ def _tasks_from_block(block: Block, state: _State, inherited: list[_Context], *,
             deadlines=tuple(deadlines),
             due=due,
             due_kind=due_kind,
-            recurrence=find_recurrence(text[seg.start:stop]),
+            recurrence=find_recurrence(text[seg.start:stop], folded=folded[seg.start:stop]),
         ))
     return out
 
@@ -495,11 +495,13 @@ def _table_tasks(rows: list[Row], state: _State) -> list[Task]:
     return out
 
 
-def _deadlines(block: Block, start: int, stop: int, state: _State) -> list[Deadline]:
+def _deadlines(block: Block, start: int, stop: int, state: _State, low: str,
+               folded: str) -> list[Deadline]:
     text = block.text
     out: list[Deadline] = []
     for f in find_deadlines(text[start:stop], default_year=state.default_year,
-                            reference=state.reference):
+                            reference=state.reference, lower=low[start:stop],
+                            folded=folded[start:stop]):
         a, b = start + f.start, start + f.end
         phrase = text[a:b].strip(" (,;")
         d = Deadline(phrase=phrase, due=f.due, line=block.line_at(_first_word(text, a)),

@@ -56,9 +56,11 @@ def _day_of(text: str, folded: str, m: re.Match[str]) -> Recurrence | None:
     return Recurrence("monthly", text[m.start():m.end()], day)
 
 
-def find_recurrence(text: str) -> Recurrence | None:
-    """The recurring duty written in ``text``, or None (the first one when there are several)."""
-    folded = fold_same_length(text)
+def find_recurrence(text: str, *, folded: str | None = None) -> Recurrence | None:
+    """The recurring duty written in ``text``, or None (the first one when there are several).
+    ``folded`` is ``fold_same_length(text)`` when the caller has it already."""
+    if folded is None or len(folded) != len(text):
+        folded = fold_same_length(text)
     days = [(m.start(), _yearly(text, m)) for m in DAY_OF_YEAR.finditer(folded)]
     days += [(m.start(), _day_of(text, folded, m)) for m in DAY_OF.finditer(folded)]
     found = [(start, r) for start, r in days if r is not None]
