@@ -59,9 +59,10 @@ HEADS = frozenset({
     "trưởng ban", "chánh văn phòng", "chánh thanh tra", "hiệu trưởng", "chủ nhiệm",
     "viện trưởng", "chánh án", "tổ trưởng", "ủy viên", "đồng chí", "các đồng chí",
     "thủ tướng", "phó thủ tướng", "bộ trưởng", "thứ trưởng", "tổng cục trưởng", "cục trưởng",
+    "quyền chủ tịch", "quyền giám đốc", "quyền trưởng", "quyền bộ trưởng",
     "chi cục trưởng", "hiệu phó",
 })
-PERSONS = ("ủy viên", "bí thư", "phó bí thư", "chủ tịch", "phó chủ tịch", "giám đốc",
+PERSONS = ("ủy viên", "bí thư", "phó bí thư", "chủ tịch", "phó chủ tịch", "giám đốc", "quyền ",
            "thủ tướng", "phó thủ tướng", "bộ trưởng", "thứ trưởng", "cục trưởng",
            "phó giám đốc", "tổng giám đốc", "thủ trưởng", "trưởng", "phó trưởng",
            "người đứng đầu", "chánh văn phòng", "chánh thanh tra", "hiệu trưởng", "chủ nhiệm",
@@ -264,6 +265,8 @@ def _head_match(text: str, low: str, pos: int, *, first: bool) -> int | None:
     if not plural and head in NAMED:
         nxt = _skip_space(low, m.end())
         ch = text[nxt:nxt + 1]
+        if text[pos:pos + 1].isupper() and _LEVEL_RE.match(low, nxt):
+            return m.end()  # "Thanh tra tỉnh", "Văn phòng huyện"
         if not (ch.isupper() or ch.isdigit()):
             if head in ("ban", "cơ quan") and re.match(
                     r"(?:xây dựng đảng|cán sự|chỉ đạo|chỉ huy|quản lý|thường vụ|tổ chức|tuyên "
@@ -334,6 +337,12 @@ def read_units(text: str, pos: int = 0, *, low: str | None = None, first: bool =
             nxt = _skip_space(low, k)
             if _office_goes_on(low, piece_start, nxt):
                 i, after_level = nxt, False  # "Văn phòng HĐND và UBND huyện"
+                continue
+            if word == "," and _after_levels(low, piece_start, nxt) and \
+                    _word_at(low, nxt) in GENERIC - set(LEVELS):
+                # "UBND các huyện, thị xã, thành phố, sở, ban, ngành liên quan"
+                pieces.append((piece_start, j))
+                piece_start, i, named, after_level = nxt, nxt, False, False
                 continue
             if word != ";" and _list_goes_on(text, low, piece_start, nxt, word, named,
                                              after_level):
@@ -420,6 +429,13 @@ def read_units(text: str, pos: int = 0, *, low: str | None = None, first: bool =
     return UnitList(_distribute_levels(units), pos, end)
 
 
+def _after_levels(low: str, piece_start: int, nxt: int) -> bool:
+    """Whether the piece so far ends with a list of places ("UBND các huyện, thị xã")."""
+    piece = low[piece_start:nxt].rstrip(" ,;")
+    agency = LEVEL_AGENCIES.match(piece)
+    return _LEVEL_LIST_RE.fullmatch(piece[agency.end():].strip() if agency else piece) is not None
+
+
 def _plural_names_end(text: str, low: str, pos: int, limit: int) -> int:
     """Where the names after "các Sở:" end: at ";" or a full stop, before a separator that
     starts another unit, or where the predicate starts."""
@@ -463,7 +479,7 @@ def _list_goes_on(text: str, low: str, piece_start: int, nxt: int, sep: str, nam
         return False
     plural = low.startswith(("các ", "những "), nxt)
     word = _word_at(low, nxt)
-    if _LEVEL_LIST_RE.fullmatch(low[piece_start:nxt].rstrip(" ,;")) and word not in LEVELS:
+    if _after_levels(low, piece_start, nxt) and word not in LEVELS:
         return False  # "các phường, xã, chủ đầu tư": places, then another kind of unit
     if plural:
         # "các ngành" goes on with "Chính quyền các cấp, ..."; "các ban xây dựng Đảng" is a unit.
@@ -770,8 +786,8 @@ def _colon_form(text: str, low: str, pos: int) -> Assignment | None:
         if _head_match(text, low, pos, first=True) is None:
             return None
         colon, names_from = text.find(":", pos, pos + 300), pos
-    if colon < 0 or re.search(r"[.;]\s", text[pos:colon]):
-        return None
+    if colon < 0 or re.search(r"[.;(]\s?", text[pos:colon]):
+        return None  # a sentence end, or "(trừ các TP: Hạ Long, …)" inside brackets
     if names_from == pos and re.search(r"(?:các|những)\s+\w+\s*$", low[pos:colon]) and \
             text[_skip_space(low, colon + 1):][:1].isupper() and \
             re.search(r"\s(?:và|với|hợp|cùng)\s+(?:các|những)\s+\w+\s*$", low[pos:colon]):

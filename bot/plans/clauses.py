@@ -42,9 +42,11 @@ ASSIGN, OPENER, SPEECH, PAST, CLOSING, PLAIN = "assign", "opener", "speech", "pa
     "plain"
 
 SENTENCE_END = re.compile(r"(?<=[.;!?])\s+(?=\S)|(?<=:)\s+(?=[A-ZĐÀ-Ỹ\"“(])")
+_GIAO = r"giao(?! (?:thông|dịch|lưu|nhận|đất|khoán|tiếp|hàng|thương|hữu|diện|kết|nộp|quyền)\b)"
+"""The verb "giao", not the first syllable of "giao thông", "giao dịch", "giao ban"…"""
 _REQUEST = re.compile(
-    r"(?<!\w)(?:kính đề nghị|đề nghị|yêu cầu|giao cho|giao|chỉ đạo|phân công|ủy quyền cho|"
-    r"kêu gọi|chỉ thị|cho phép)(?!\w)"
+    r"(?<!\w)(?:kính đề nghị|đề nghị|yêu cầu|giao cho|" + _GIAO + r"|chỉ đạo|phân công|"
+    r"ủy quyền cho|kêu gọi|chỉ thị|cho phép)(?!\w)"
 )
 _STRONG_REQUEST = ("kính đề nghị", "đề nghị", "yêu cầu", "giao cho", "giao", "phân công",
                    "ủy quyền cho", "kêu gọi", "chỉ thị", "cho phép")
@@ -52,7 +54,7 @@ _STRONG_REQUEST = ("kính đề nghị", "đề nghị", "yêu cầu", "giao cho
 "UBND các huyện chỉ đạo Trung tâm Y tế …" is the districts' own task)."""
 _NOUN_BEFORE_REQUEST = re.compile(
     r"(?:theo|xét|các|những|của|đáp ứng|được|đúng|có|nêu|tại|về|phiếu|hồ sơ|văn bản|tờ trình|"
-    r"sự|công tác|ban|đã|vừa|mọi|với|nhiệm vụ|chỉ tiêu|kế hoạch|đúng|bàn|mục|nội dung|ý kiến)"
+    r"sự|công tác|ban|đã|mọi|với|nhiệm vụ|chỉ tiêu|kế hoạch|đúng|bàn|mục|nội dung|ý kiến)"
     r"\s+$"
 )
 _LIST_CUE = re.compile(r"(?:các nội dung|một số nội dung|những nội dung|nội dung sau|như sau|"
@@ -71,7 +73,7 @@ _NARRATIVE_VERB = re.compile(
     r"đồng ý|nhất trí|chấp thuận|phát biểu|nhấn mạnh|thống nhất (?:chủ trương|với)|"
     r"ban hành|vừa có|đã có|cho biết|thông tin|chia sẻ|khẳng định|ra thông báo)(?!\w)"
 )
-_ADVERB = re.compile(r"(?:cũng|tiếp tục|đồng thời|còn|đặc biệt|trân trọng|kính|một lần nữa)"
+_ADVERB = re.compile(r"(?:cũng|vừa|tiếp tục|đồng thời|còn|đặc biệt|trân trọng|kính|một lần nữa)"
                      r"(?!\w)")
 _PAST_CONTEXT = re.compile(r"(?:trước đó|trước đây|thời gian qua|năm qua|năm trước|vừa qua|"
                            r"thời gian vừa qua|trước đó ít ngày)(?!\w)")
@@ -120,8 +122,8 @@ _NEWS_SOURCE = re.compile(r"\(?[A-ZĐ][\w.]{1,20}\)?\s*[-–]\s*(?=[A-ZĐ])")
 _CONDITION = re.compile(r"(?:nếu|có|khi|hoặc|phát sinh|gặp)(?!\w)")
 """Later parts of a leading adverbial: "Trong quá trình thực hiện, có vướng mắc, …"."""
 _SHORT_SUBJECT_REQUEST = re.compile(
-    r"(?:[^\W\d_][\w&./-]*\s+){1,3}?(?:(?:cũng|đã|vừa|tiếp tục)\s+)?"
-    r"(?P<verb>yêu cầu|đề nghị|kính đề nghị|giao|cho phép)\s+(?=\S)"
+    r"(?:[^\W\d_][\w&./-]*\s+){1,5}?(?:(?:cũng|vừa|tiếp tục)\s+)?"
+    r"(?P<verb>yêu cầu|đề nghị|kính đề nghị|" + _GIAO + r"|cho phép)\s+(?=\S)"
 )
 _PARTICLES = re.compile(r"(?:riêng|đồng thời|ngoài ra|theo đó|bên cạnh đó|mặt khác|trong đó|"
                         r"tiếp theo|sau đó|đặc biệt|nhất là|cụ thể)(?!\w)\s*,?\s*")
