@@ -199,6 +199,8 @@ _CLOSING_TAILS = frozenset({"có liên quan", "liên quan", "trực thuộc", "n
                             "nói trên", "dưới đây", "sau đây", "được giao"})
 _TAIL_RE = re.compile(r"(?:" + "|".join(map(re.escape, TAILS)) + r"|trên(?! cơ sở))(?!\w)")
 _LEVEL_RE = re.compile(r"(?:" + "|".join(LEVELS).replace("|xã|", "|xã(?! hội)|") + r")(?!\w)")
+_SHORT_LEVEL = re.compile(r"(?:thành|thị)(?=\s*[,;.]|\s*$|\s+và\s|\s+[^\W\d_])(?! thị\b)")
+"""Places abbreviated in a list: "các huyện, thành, thị" (thành phố, thị xã)."""
 _TOKEN_RE = re.compile(r"[\w&]+(?:[./'’][\w&]+)*|[^\w\s]")
 _RELATED_RE = re.compile(r"\b(?:lien quan|co lien quan)\s*$")
 _SUPPORT_RE = re.compile(r"\b(?:phoi hop voi|phoi hop cung|cung voi|voi su phoi hop cua)\s+")
@@ -261,7 +263,10 @@ def _head_match(text: str, low: str, pos: int, *, first: bool) -> int | None:
     if head == "thành viên" and not text[_skip_space(low, m.end()):][:1].isupper():
         return None  # "các thành viên Ban Chỉ đạo", not "các thành viên có tên tại Điều 1"
     if head in ("đồng chí", "các đồng chí"):
-        return m.end() if _head_match(text, low, _skip_space(low, m.end()), first=False) else None
+        nxt = _skip_space(low, m.end())
+        if low.startswith(("lãnh đạo ", "thủ trưởng "), nxt):  # "các đồng chí lãnh đạo Sở"
+            return m.end()
+        return m.end() if _head_match(text, low, nxt, first=False) else None
     if not plural and head in NAMED:
         nxt = _skip_space(low, m.end())
         ch = text[nxt:nxt + 1]
@@ -403,7 +408,8 @@ def read_units(text: str, pos: int = 0, *, low: str | None = None, first: bool =
         if text[j].isupper() or text[j].isdigit():
             named, after_level, i = True, False, k
             continue
-        level = _LEVEL_RE.match(low, j)
+        level = _LEVEL_RE.match(low, j) or (
+            _SHORT_LEVEL.match(low, j) if low[:j].rstrip().endswith(",") else None)
         if level:
             i, after_level = level.end(), True
             continue
@@ -473,8 +479,8 @@ def _list_goes_on(text: str, low: str, piece_start: int, nxt: int, sep: str, nam
         return sep == "," and not named and word in GENERIC and \
             low.startswith(("các ", "những "), piece_start) and \
             (after >= len(low) or low[after] in ",;.:" or low.startswith("và ", after))
-    if after_level and _LEVEL_RE.match(low, nxt):
-        return True
+    if after_level and (_LEVEL_RE.match(low, nxt) or _SHORT_LEVEL.match(low, nxt)):
+        return True  # "UBND các huyện, thị xã, thành phố", "UBND các huyện, thành, thị"
     if sep != "," or named or LEVEL_AGENCIES.match(low, piece_start):
         return False
     plural = low.startswith(("các ", "những "), nxt)

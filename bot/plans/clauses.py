@@ -214,6 +214,8 @@ def _openings(text: str, low: str, start: int, end: int) -> list[int]:
             pos = _skip(low, m.end())
             continue
         out.append(pos)
+        if low.startswith("đối với ", pos):
+            out.append(_skip(low, pos + 8))  # "Đối với các đoàn thể tổ chức thẩm tra …"
         if not (_STARTERS.match(low, pos) or re.match(r"\d", low[pos:pos + 1])
                 or len(out) > 1 and _CONDITION.match(low, pos)):
             break

@@ -349,6 +349,10 @@ def _segments(block: Block, state: _State, inherited: list[_Context], low: str,
             if last.start == clause.start or (not last.own and not last.skip and
                                               _empty(text, last, clause.start)):
                 segs[-1] = seg
+            elif not last.own and not last.skip and _label_only(text, last.start, clause.start):
+                # "- Trước 30/7: Bộ Nội vụ hoàn thành …": the date belongs to the sentence
+                seg.start = last.start
+                segs[-1] = seg
             else:
                 segs.append(seg)
             if (clause.opens_list or clause.kind == OPENER) and n == len(spans) - 1 \
@@ -382,6 +386,12 @@ def _segment_of(clause: Clause, state: _State, lead: tuple[str, ...],
     return _Segment(clause.start, clause.body_start, lead, support)
 
 
+def _only_names(text: str) -> bool:
+    """Whether a list item is nothing but unit names ("Trường Mầm non 3-2, thị xã Cai Lậy")."""
+    found = read_units(text, first=False)
+    return found is not None and found.end >= len(text.rstrip(" ;.,")) - 1
+
+
 def _names_back(units: tuple[str, ...], before: tuple[str, ...]) -> bool:
     """Whether ``units`` is a bare plural of a head named just before ("các Trung tâm" after
     "Trung tâm TGPL các tỉnh", "các trường" after "Hiệu trưởng các trường THPT")."""
@@ -396,6 +406,12 @@ def _names_back(units: tuple[str, ...], before: tuple[str, ...]) -> bool:
 
 
 _WORD = re.compile(r"\w")
+_LABEL = re.compile(r"\s*[^.;:]{1,40}:\s*$")
+
+
+def _label_only(text: str, start: int, stop: int) -> bool:
+    """Whether ``text[start:stop]`` is a short label ending with a colon ("Trước 30/7:")."""
+    return stop - start <= 45 and _LABEL.fullmatch(text, start, stop) is not None
 
 
 def _empty(text: str, seg: _Segment, stop: int) -> bool:
@@ -421,8 +437,8 @@ def _tasks_from_block(block: Block, state: _State, inherited: list[_Context], *,
             continue
         stop = segs[i + 1].start if i + 1 < len(segs) else len(text)
         body = text[seg.body_start:stop].strip(" :;,.")
-        if len(body) < 3:
-            continue
+        if len(body) < 3 or not seg.own and block.level != LEVEL_PARA and _only_names(body):
+            continue  # "1. Trường Mầm non 3-2, thị xã Cai Lậy;": a list of names, no work
         deadlines = _deadlines(block, seg.start, stop, state, low, folded)
         if zone is None and not seg.lead and state.last_actor[0] and (
                 deadlines or _ENUMERATION.match(text, seg.start)):
@@ -558,7 +574,8 @@ def _speakers(info: DocumentInfo, blocks: list[Block]) -> tuple[str, ...]:
 
 
 _FULL_DATE_YEAR = re.compile(r"\b\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*((?:19|20)\d{2})\b|"
-                             r"tháng\s+\d{1,2}\s+năm\s+((?:19|20)\d{2})")
+                             r"(?:tháng\s+\d{1,2}|quý\s+[ivx\d]{1,4})\s*(?:năm|/|-)\s*"
+                             r"((?:19|20)\d{2})\b")
 _YEAR_WORD = re.compile(r"(?<!đến )(?<!tới )(?<!giai đoạn )năm\s+((?:19|20)\d{2})(?!\s*[-–]\s*\d)")
 
 

@@ -19,19 +19,20 @@ from dataclasses import dataclass
 from bot.plans.source import SourceLine
 from bot.text import fold
 
-INDEX, CONTENT, LEAD, SUPPORT, DEADLINE, PRODUCT, NOTE = (
-    "index", "content", "lead", "support", "deadline", "product", "note")
+INDEX, CONTENT, LEAD, SUPPORT, DEADLINE, PRODUCT, NOTE, START = (
+    "index", "content", "lead", "support", "deadline", "product", "note", "start")
 # (role, folded wording), first match wins: "Cơ quan phối hợp" is support before it is a body.
 ROLES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (INDEX, re.compile(r"^(?:stt|tt|so tt|so thu tu)$")),
     (SUPPORT, re.compile(r"phoi hop")),
     (LEAD, re.compile(r"chu tri|don vi thuc hien|co quan thuc hien|don vi thuc hien|"
                       r"trach nhiem|don vi phu trach|co quan phu trach|nguoi thuc hien|"
-                      r"^thuc hien$|^don vi$|^co quan$")),
+                      r"^thuc hien$|^don vi$|^co quan$|^(?:don vi|co quan)\b.*thuc hien$")),
     (NOTE, re.compile(r"ghi chu")),
     (PRODUCT, re.compile(r"san pham|ket qua dau ra|hinh thuc van ban|ket qua du kien")),
+    (START, re.compile(r"bat dau|khoi cong|^tu ngay")),
     (DEADLINE, re.compile(r"^(?:ngay|thoi gian|thoi han|tien do|han|moc thoi gian|thoi diem)|"
-                          r"thoi gian hoan thanh|thoi han hoan thanh|ngay hoan thanh")),
+                          r"thoi gian hoan thanh|thoi han hoan thanh|ngay hoan thanh|ket thuc")),
     (CONTENT, re.compile(r"noi dung|nhiem vu|cong viec|hoat dong|^ten (?!don vi|co quan)|"
                          r"giai phap|chuong trinh|de an|du an")),
 )
