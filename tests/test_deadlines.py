@@ -293,6 +293,10 @@ CORPUS: list[tuple[Context, Due | Impossible, list[str]]] = [
     (LETTER, Due(date(2025, 12, 31), "year"), [
         "Hoàn thành xóa nhà tạm [đến hết năm 2025].",
     ]),
+    (LETTER, Due(date(2024, 11, 22), "day"), [
+        "Triển khai thiết kế cắm mốc, [hoàn thành thi công cắm mốc ngày 22/11/2024].",
+        "[Hoàn thành công tác khảo sát, lập báo cáo đánh giá tác động ngày 22/11/2024].",
+    ]),
 ]
 
 # Look-alikes, grouped by the rule they resemble: none of them is a deadline.
@@ -441,6 +445,12 @@ NEGATIVE: dict[str, list[tuple[Context, str]]] = {
         (LETTER, "Chính phủ ban hành Nghị quyết về triển khai nhiệm vụ trọng tâm những tháng "
                  "cuối năm 2024."),
         (LETTER, "Tổng kết công tác vào cuối tháng."),
+    ],
+    "hoàn thành <work> ngày <date>": [
+        (LETTER, "Đơn vị đã hoàn thành cấp giấy chứng nhận ngày 15/3/2024."),
+        (LETTER, "Hoàn thành thẩm định hồ sơ theo Quyết định số 12/QĐ-UBND ngày 05/01/2024."),
+        (LETTER, "Hội nghị hoàn thành ngày 12/3/2024, sau đó Sở đã có kết luận."),
+        (LETTER, "Hoàn thành việc chi trả ngày 05/6."),
     ],
     "<date> là hạn chót": [
         (LETTER, "Ngày 29/6, các trường xét tuyển nguyện vọng 2."),

@@ -102,6 +102,7 @@ TAILS = sorted(
      "chuyên môn", "là thành viên", "thành viên", "chuyên ngành", "khu vực", "chức năng",
      "nhà nước", "toàn tỉnh", "toàn huyện", "trong tỉnh", "trong huyện", "tại địa phương",
      "từ thành phố đến cơ sở", "từ tỉnh đến cơ sở", "đến cơ sở", "được giao", "nêu trên",
+     "là đối tượng thanh tra", "là đối tượng kiểm tra", "là đối tượng",
      "nói trên", "dưới đây", "sau đây"},
     key=len, reverse=True,
 )

@@ -61,8 +61,9 @@ _LIST_CUE = re.compile(r"(?:các nội dung|một số nội dung|những nội 
                        r"sau đây|cụ thể như sau|các nhiệm vụ sau|các việc sau)")
 _SPEAKER_VERB = re.compile(
     r"\s*(?:(?:đã|vừa|sẽ|cũng|tiếp tục)\s+)*(?:có ý kiến|kết luận|thông báo|ban hành|có công văn|"
-    r"có văn bản|có chỉ thị|có kế hoạch|nhận được|chủ trì cuộc họp|chủ trì hội nghị|"
-    r"chủ trì kỳ họp|tổ chức hội nghị|tổ chức cuộc họp|tổ chức họp|xây dựng kế hoạch|trân trọng|"
+    r"có văn bản|có chỉ thị|có kế hoạch|nhận được|"
+    r"(?:chủ trì|tổ chức) (?:cuộc họp|hội nghị|kỳ họp|phiên họp|buổi làm việc|họp)|"
+    r"xây dựng kế hoạch|trân trọng|"
     r"kính gửi|ghi nhận|đánh giá cao|biểu dương|chỉ đạo|giao|yêu cầu|đề nghị|kêu gọi|"
     r"quyết định|cho biết)(?!\w)"
 )

@@ -338,6 +338,10 @@ END_OF = re.compile(r"cuối")
 # "Ngày 29/6 là hạn cuối nộp hồ sơ": the deadline word after the date.
 DEADLINE_AFTER = re.compile(r"\s*(?:,\s*)?(?:là\s+)?(?:hạn\s+(?:chót|cuối)|thời\s+hạn\s+cuối)"
                             r"(?:\s+cùng)?(?!\w)")
+# "hoàn thành thi công cắm mốc ngày 22/11/2022": a verb of completion, its object, the day.
+COMPLETED_ON = re.compile(
+    _words("hoàn thành", "hoàn tất") + r"\s+(?:(?!(?<!\w)(?:trước|chậm|muộn|không quá|đến|tới|trong|"
+    r"vào|hạn|từ|lúc)(?!\w))[^\n.;:()\d]){1,60}?")
 # "trước ngày khai giảng năm học mới (05/9/2024)": an event, its date in brackets.
 BEFORE_EVENT = re.compile(_DONE + r"trước\s+[^\n.;:()\d]{1,60}\(")
 
@@ -574,6 +578,16 @@ def within(ctx: Context, token: Token, cue: Cue) -> Due | None:
     if cue.clock or _weak_day(token) or _account_after(ctx, token):
         return None
     if t.grain == "year" and (_horizon_after(ctx, token) or not _target_verb(ctx, cue)):
+        return None
+    return _end_of(ctx, token)
+
+
+def completed_on(ctx: Context, token: Token, cue: Cue) -> Due | None:
+    """ "hoàn thành thi công cắm mốc ngày 22/11/2022": a full day written after the work it
+    completes (never a past account, a range or a day without its year)."""
+    t = token.time
+    if t.grain != "day" or t.year is None or _account_after(ctx, token) or \
+            not ctx.lower.startswith("ngày", token.start):
         return None
     return _end_of(ctx, token)
 
@@ -923,6 +937,7 @@ RULES: list[Rule] = [
     CueRule("trong <time>", WITHIN, within),
     CueRule("vào <time>", AT, at),
     CueRule("cuối <time>", END_OF, end_of),
+    CueRule("hoàn thành <work> ngày <date>", COMPLETED_ON, completed_on),
     # Words after a time expression.
     FollowRule("<date> là hạn chót", DEADLINE_AFTER, deadline_after),
     # Targets: a year with no cue.
