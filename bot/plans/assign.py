@@ -265,8 +265,9 @@ def _head_match(text: str, low: str, pos: int, *, first: bool) -> int | None:
         return None  # "các thành viên Ban Chỉ đạo", not "các thành viên có tên tại Điều 1"
     if head in ("đồng chí", "các đồng chí"):
         nxt = _skip_space(low, m.end())
-        if low.startswith(("lãnh đạo ", "thủ trưởng "), nxt):  # "các đồng chí lãnh đạo Sở"
-            return m.end()
+        for title in ("lãnh đạo ", "thủ trưởng "):  # "các đồng chí lãnh đạo các địa phương"
+            if low.startswith(title, nxt):
+                return nxt + len(title) - 1
         return m.end() if _head_match(text, low, nxt, first=False) else None
     if not plural and head in NAMED:
         nxt = _skip_space(low, m.end())

@@ -85,7 +85,9 @@ _SELF_DOC = re.compile(
     r"hướng dẫn|nghị quyết|chỉ thị|quyết định|thông báo)"
 )
 """The writer presents its own document: "UBND Thành phố xây dựng Kế hoạch … như sau:"."""
-_PAST = re.compile(r"(?:[^,;.:]|\.(?=\w)){0,30}?(?<!\w)(?:đã|vừa|từng)\s(?!được giao)")
+_PAST = re.compile(r"(?:[^,;.:]|\.(?=\w)){0,30}?(?<!\w)(?:đã|từng)\s(?!được giao)")
+"""An account of what was done ("đã tổ chức"); "vừa" (just now) is how news restates a current
+request ("UBND tỉnh vừa yêu cầu …")."""
 _CLOSING_KNOW = re.compile(r"(?<!\w)để\s+(?:[^.;:]{0,80}?\s)?biết(?!\w)|"
                            r"(?<!\w)biết[,\s]+(?:và\s+)?(?:thực hiện|phối hợp|chỉ đạo|triển khai)")
 _CONTENTLESS = re.compile(
