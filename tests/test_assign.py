@@ -277,3 +277,17 @@ def test_name_words_are_not_read_as_a_verb() -> None:
     found = read_units("Hiệu trưởng các trường trung học phổ thông báo cáo kết quả về Sở")
     assert found is not None
     assert found.units == ("Hiệu trưởng các trường trung học phổ thông",)
+
+
+@pytest.mark.parametrize(("text", "units"), [
+    ("Phòng Giáo dục và Đào tạo thành phố Thủ Đức và các quận, huyện báo cáo",
+     ["Phòng Giáo dục và Đào tạo thành phố Thủ Đức", "Phòng Giáo dục và Đào tạo các quận, huyện"]),
+    ("Các cơ quan, đơn vị, tổ chức, cá nhân là đối tượng thanh tra có trách nhiệm",
+     ["Các cơ quan, đơn vị, tổ chức, cá nhân là đối tượng thanh tra"]),
+    ("UBND các huyện, thành, thị triển khai rà soát", ["UBND các huyện, thành, thị"]),
+    ("các đồng chí lãnh đạo các địa phương, các ngành chức năng kiểm tra", [
+        "các đồng chí lãnh đạo các địa phương", "các ngành chức năng"]),
+])
+def test_read_units_more(text: str, units: list[str]) -> None:
+    found = read_units(text)
+    assert found is not None and list(found.units) == units

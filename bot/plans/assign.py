@@ -200,6 +200,8 @@ _CLOSING_TAILS = frozenset({"có liên quan", "liên quan", "trực thuộc", "n
                             "nói trên", "dưới đây", "sau đây", "được giao"})
 _TAIL_RE = re.compile(r"(?:" + "|".join(map(re.escape, TAILS)) + r"|trên(?! cơ sở))(?!\w)")
 _LEVEL_RE = re.compile(r"(?:" + "|".join(LEVELS).replace("|xã|", "|xã(?! hội)|") + r")(?!\w)")
+_GENERIC_RE = re.compile(r"(?:" + "|".join(map(re.escape, sorted(GENERIC, key=len, reverse=True)))
+                         + r")(?!\w)")
 _SHORT_LEVEL = re.compile(r"(?:thành|thị)(?=\s*[,;.]|\s*$|\s+và\s|\s+[^\W\d_])(?! thị\b)")
 """Places abbreviated in a list: "các huyện, thành, thị" (thành phố, thị xã)."""
 _TOKEN_RE = re.compile(r"[\w&]+(?:[./'’][\w&]+)*|[^\w\s]")
@@ -535,7 +537,7 @@ def _word_at(low: str, pos: int) -> str:
     if m:
         w = low[pos:m.end()]
         return w.split(" ", 1)[1] if w.startswith(("các ", "những ")) else w
-    m = _PREDICATE_RE.match(low, pos) or _TOKEN_RE.match(low, pos)
+    m = _GENERIC_RE.match(low, pos) or _PREDICATE_RE.match(low, pos) or _TOKEN_RE.match(low, pos)
     return m.group(0) if m else ""
 
 
@@ -576,14 +578,19 @@ def _trim_end(low: str, start: int, end: int) -> int:
 
 
 def _distribute_levels(units: tuple[str, ...]) -> tuple[str, ...]:
-    """"UBND thành phố", "các huyện" -> "UBND thành phố", "UBND các huyện"."""
+    """"UBND thành phố", "các huyện" -> "UBND thành phố", "UBND các huyện"; "Phòng Giáo dục
+    và Đào tạo thành phố Thủ Đức", "các quận, huyện" -> "Phòng … Đào tạo các quận, huyện"."""
     out: list[str] = []
     for u in units:
         low = lower_same_length(u)
         if out and _LEVEL_LIST_RE.fullmatch(low):
-            prev = LEVEL_AGENCIES.match(lower_same_length(out[-1]))
+            before = lower_same_length(out[-1])
+            prev = LEVEL_AGENCIES.match(before)
+            level = _LEVEL_RE.search(before)
             if prev:
                 u = f"{out[-1][:prev.end()]} {u}"
+            elif level and level.start() > 0 and before[:level.start()].strip():
+                u = f"{out[-1][:level.start()].rstrip()} {u}"
         out.append(u)
     return tuple(out)
 

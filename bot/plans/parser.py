@@ -71,6 +71,8 @@ _RESTATES = re.compile(
     r"\s*(?:(?:đã|vừa|cũng)\s+)*(?:ban hành|có (?:công văn|văn bản|chỉ thị|kế hoạch|thông báo)|"
     r"thông báo|yêu cầu|đề nghị|giao|kêu gọi|cho biết)(?!\w)")
 """Verbs by which any body speaks for itself ("Sở Y tế vừa có văn bản …", "… đề nghị …")."""
+_ATTRIBUTION = re.compile(r"\s*theo\s+(?!đó\b|kế hoạch\b)\S", re.IGNORECASE)
+"""A paragraph that reports what someone says ("Theo Ban QLDA, …"): no one's task."""
 _KINH_GUI = re.compile(r"^\s*kinh\s+gui\s*:?\s*", re.IGNORECASE)
 _TITLES = re.compile(
     r"^(?:(?:(?:các\s+)?đồng chí|chủ tịch|phó chủ tịch|giám đốc|phó giám đốc|thường trực|"
@@ -441,7 +443,8 @@ def _tasks_from_block(block: Block, state: _State, inherited: list[_Context], *,
             continue  # "1. Trường Mầm non 3-2, thị xã Cai Lậy;": a list of names, no work
         deadlines = _deadlines(block, seg.start, stop, state, low, folded)
         if zone is None and not seg.lead and state.last_actor[0] and (
-                deadlines or _ENUMERATION.match(text, seg.start)):
+                deadlines or _ENUMERATION.match(text, seg.start)) and \
+                not _ATTRIBUTION.match(text, seg.start):
             # "Hồ sơ gửi về Phòng Nội vụ chậm nhất ngày 15/11." / "Thứ hai, …": the same units
             seg.lead, seg.support = state.last_actor
             seg.own = True
