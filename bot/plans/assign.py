@@ -167,10 +167,6 @@ NOUNISH = frozenset({"tổ chức", "quản lý", "lãnh đạo", "xây dựng",
                      "hoạt động", "tổ chức thực hiện", "thu", "cấp"})
 """Predicate words that are also nouns inside a name ("Ban xây dựng Đảng", "các cấp ủy, tổ
 chức Đảng", "Ban Chỉ đạo phát triển ...")."""
-REQUEST_VERBS = ("kính đề nghị", "đề nghị", "yêu cầu", "giao cho", "giao", "chỉ đạo",
-                 "phân công", "ủy quyền cho", "ủy quyền", "chỉ thị", "thống nhất giao",
-                 "đồng ý giao")
-"""Verbs by which a speaker hands work to the units that follow them."""
 
 _HEAD_RE = re.compile(
     r"(?:các |những |toàn thể |quý )?(?:"
@@ -847,20 +843,6 @@ _LEADING_CLAUSE = re.compile(
     r"^\s*(?:căn cứ|trên cơ sở|theo|để|nhằm|trong quá trình|khi|nếu|trường hợp)\b",
     re.IGNORECASE,
 )
-
-
-def find_clause_assignment(text: str) -> Assignment | None:
-    """Units opening a sentence inside a paragraph: stricter than at the start of a block (the
-    unit must be capitalised, and a request word or a unit head must open the sentence)."""
-    stripped = text.lstrip()
-    if not stripped[:1].isupper():
-        return None
-    found = find_assignment(text)
-    if found is None:
-        return None
-    if ";" in text[:found.body_start].rstrip(" ;:"):
-        return None
-    return found
 
 
 def same_body(a: str, b: str) -> bool:

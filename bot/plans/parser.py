@@ -119,6 +119,8 @@ class _State:
     contexts: list[_Context] = field(default_factory=list)
     opener: _Opener | None = None
     warnings: list[str] = field(default_factory=list)
+    next_item: list[int | None] = field(default_factory=list)
+    """For each block of the current run, the level of the next list item."""
     last_actor: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
     """The units of the last sentence that named its own: "các đơn vị trên" and follow-up
     paragraphs that set a deadline without a subject refer to them."""
@@ -215,6 +217,7 @@ def parse_lines(lines: list[SourceLine], *, source: str = "") -> ParsedPlan:
             tasks += _table_tasks(run, state)  # type: ignore[arg-type]
             continue
         text_blocks: list[Block] = run  # type: ignore[assignment]
+        state.next_item = _next_items(text_blocks)
         index = 0
         while index < len(text_blocks):
             block = text_blocks[index]
@@ -246,13 +249,11 @@ def _walk_block(blocks: list[Block], index: int, state: _State) -> list[Task]:
             sub = _sub_block(block, len(head) + 1)
             return _tasks_from_block(sub, state, list(state.contexts))
         return []
-    if block.level == LEVEL_PARA:
-        state.contexts = [c for c in state.contexts]
-    else:
+    if block.level != LEVEL_PARA:
         state.contexts = [c for c in state.contexts if c.level < block.level]
     inherited = state.contexts
-    if block.level == LEVEL_PARA and state.contexts and not block.continued \
-            and not _list_goes_on(blocks, index, state.contexts[-1].level):
+    if block.level == LEVEL_PARA and state.contexts and not block.continued and \
+            not _list_goes_on(state.next_item[index], state.contexts[-1].level):
         inherited = []  # a closing paragraph after the last item speaks for no one unit
     opener = state.opener
     if opener is not None:
@@ -269,13 +270,20 @@ def _walk_block(blocks: list[Block], index: int, state: _State) -> list[Task]:
     return tasks
 
 
-def _list_goes_on(blocks: list[Block], index: int, level: int) -> bool:
-    """Whether an item at ``level`` (or deeper) follows block ``index`` before anything else."""
-    for b in blocks[index + 1:]:
-        if b.level == LEVEL_PARA:
-            continue
-        return b.level >= level
-    return False
+def _list_goes_on(next_item: int | None, level: int) -> bool:
+    """Whether the next list item (level ``next_item``) is at ``level`` or deeper."""
+    return next_item is not None and next_item >= level
+
+
+def _next_items(blocks: list[Block]) -> list[int | None]:
+    """For each block, the level of the first list item after it (paragraphs skipped)."""
+    out: list[int | None] = [None] * len(blocks)
+    following: int | None = None
+    for i in range(len(blocks) - 1, -1, -1):
+        out[i] = following
+        if blocks[i].level != LEVEL_PARA:
+            following = blocks[i].level
+    return out
 
 
 def _zone(state: _State) -> bool | None:
