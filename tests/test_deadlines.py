@@ -293,6 +293,10 @@ CORPUS: list[tuple[Context, Due | Impossible, list[str]]] = [
     (LETTER, Due(date(2025, 12, 31), "year"), [
         "Hoàn thành xóa nhà tạm [đến hết năm 2025].",
     ]),
+    (LETTER, Due(date(2024, 9, 14), "day"), [
+        "- [Ngày 14/9/2024]: Hội đồng thi công bố kết quả.",
+        "[Ngày 14 tháng 9 năm 2024]: Ban Tổ chức gửi giấy mời.",
+    ]),
     (LETTER, Due(date(2024, 11, 22), "day"), [
         "Triển khai thiết kế cắm mốc, [hoàn thành thi công cắm mốc ngày 22/11/2024].",
         "[Hoàn thành công tác khảo sát, lập báo cáo đánh giá tác động ngày 22/11/2024].",
@@ -445,6 +449,11 @@ NEGATIVE: dict[str, list[tuple[Context, str]]] = {
         (LETTER, "Chính phủ ban hành Nghị quyết về triển khai nhiệm vụ trọng tâm những tháng "
                  "cuối năm 2024."),
         (LETTER, "Tổng kết công tác vào cuối tháng."),
+    ],
+    "<date>: <work> (a timetable's line)": [
+        (LETTER, "Thời gian: ngày 14/9/2024: khai mạc."),
+        (LETTER, "Hội thi diễn ra ngày 14/9/2024: các đội đã sẵn sàng."),
+        (LETTER, "Ngày 14/9: Hội đồng thi công bố kết quả."),
     ],
     "hoàn thành <work> ngày <date>": [
         (LETTER, "Đơn vị đã hoàn thành cấp giấy chứng nhận ngày 15/3/2024."),

@@ -113,3 +113,14 @@ def test_merged_group_row_spanning_the_table() -> None:
     [row] = table_rows(_lines(text))
     assert row.group == "I. Lĩnh vực văn hóa"
     assert row.cells[LEAD] == "Phòng Văn hóa và Thông tin"
+
+
+def test_unit_columns_name_one_unit_per_comma() -> None:
+    """A unit column is a list of units, whatever their names look like."""
+    text = ("TT | Nội dung công tác | Đơn vị chủ trì | Đơn vị tham gia | Thời gian thực hiện\n"
+            "1 | Cập nhật thông tin thí sinh | Các sở GD&ĐT, điểm thu nhận hồ sơ | Thí sinh, "
+            "Vụ Giáo dục Đại học | Trước 17h00', ngày 26/7/2017")
+    [task] = parse_text(text).tasks
+    assert task.lead == ("Các sở GD&ĐT", "điểm thu nhận hồ sơ")
+    assert task.support == ("Thí sinh", "Vụ Giáo dục Đại học")
+    assert [d.due for d in task.deadlines] == [date(2017, 7, 26)]

@@ -53,6 +53,7 @@ HEADS = frozenset({
     "ban ngành", "ngành chức năng", "tập thể", "các cấp", "chủ đầu tư", "thành viên",
     "nhà thầu", "nhà đầu tư", "ấp", "thôn", "bản", "tổ dân phố", "khu phố", "khóm", "buôn",
     "làng", "bộ phận một cửa", "chính phủ", "quốc hội", "giáo viên", "công chức", "viên chức",
+    "vụ", "khối", "xóm", "khu dân cư", "tp",
     # people who answer for a unit
     "người đứng đầu", "bí thư", "phó bí thư", "chủ tịch", "phó chủ tịch", "giám đốc",
     "phó giám đốc", "tổng giám đốc", "thủ trưởng", "trưởng", "phó trưởng", "trưởng phòng",
@@ -70,14 +71,14 @@ PERSONS = ("ủy viên", "bí thư", "phó bí thư", "chủ tịch", "phó ch�
 """Person titles: each starts a new unit in a list, even in lower case ("..., ủy viên Ban ...")."""
 NAMED = frozenset({"phòng", "ban", "sở", "đội", "cục", "trường", "viện", "bộ", "hội", "đoàn",
                    "trung tâm", "văn phòng", "chi cục", "công ty", "cơ quan", "tổ", "trạm",
-                   "quỹ", "đài", "báo", "thanh tra", "chi nhánh", "liên minh", "liên đoàn",
+                   "quỹ", "đài", "báo", "thanh tra", "chi nhánh", "liên minh", "liên đoàn", "vụ",
                    "bảo hiểm", "ngân hàng", "bệnh viện", "xí nghiệp"})
 """Heads that name a unit only when a proper name follows ("Phòng Y tế", not "phòng dịch")."""
 WEAK = frozenset({"tổ chức", "cán bộ", "cấp", "ngành", "đơn vị", "địa phương", "doanh nghiệp",
                   "lực lượng", "tập thể", "đoàn thể", "chi", "ban ngành", "ngành chức năng",
                   "chủ đầu tư", "thành viên", "cơ sở", "trường", "nhà trường", "nhà thầu",
                   "nhà đầu tư", "ấp", "thôn", "bản", "tổ dân phố", "khu phố", "khóm", "buôn",
-                  "làng", "giáo viên", "công chức", "viên chức"})
+                  "làng", "giáo viên", "công chức", "viên chức", "khối", "xóm", "khu dân cư"})
 ACTOR_TYPES = ("chủ đầu tư", "nhà thầu", "nhà đầu tư")
 """Kinds of actors, each its own unit in a list ("các phường, xã, chủ đầu tư, nhà thầu")."""
 """Heads that cannot open a list on their own, only with "các"/"những" or after another unit."""
@@ -169,7 +170,7 @@ NOUNISH = frozenset({"tổ chức", "quản lý", "lãnh đạo", "xây dựng",
 chức Đảng", "Ban Chỉ đạo phát triển ...")."""
 
 _HEAD_RE = re.compile(
-    r"(?:các |những |toàn thể |quý )?(?:"
+    r"(?:các |những |toàn thể |quý |tất cả (?:các )?)?(?:"
     + "|".join("xã(?! hội)" if h == "xã" else re.escape(h) for h in sorted(HEADS, key=len,
                                                                            reverse=True))
     + r")(?!\w)"
@@ -198,6 +199,7 @@ _TAIL_RE = re.compile(r"(?:" + "|".join(map(re.escape, TAILS)) + r"|trên(?! cơ
 _LEVEL_RE = re.compile(r"(?:" + "|".join(LEVELS).replace("|xã|", "|xã(?! hội)|") + r")(?!\w)")
 _GENERIC_RE = re.compile(r"(?:" + "|".join(map(re.escape, sorted(GENERIC, key=len, reverse=True)))
                          + r")(?!\w)")
+_REQUEST_WORD = re.compile(r"(?:yêu cầu|đề nghị|kính gửi)(?!\w)")
 _SHORT_LEVEL = re.compile(r"(?:thành|thị)(?=\s*[,;.]|\s*$|\s+và\s|\s+[^\W\d_])(?! thị\b)")
 """Places abbreviated in a list: "các huyện, thành, thị" (thành phố, thị xã)."""
 _TOKEN_RE = re.compile(r"[\w&]+(?:[./'’][\w&]+)*|[^\w\s]")
@@ -255,8 +257,8 @@ def _head_match(text: str, low: str, pos: int, *, first: bool) -> int | None:
         plural = folded_head.startswith(("cac ", "nhung "))
         return pos + len(folded_head) if not (first and not plural and word in WEAK) else None
     word = low[pos:m.end()]
-    plural = word.startswith(("các ", "những ", "toàn thể ", "quý "))
-    head = word.split(" ", 1)[1] if plural else word
+    plural = word.startswith(("các ", "những ", "toàn thể ", "quý ", "tất cả "))
+    head = re.sub(r"^(?:các|những|toàn thể|quý|tất cả(?: các)?) ", "", word) if plural else word
     if first and not plural and head in WEAK:
         return None
     if head == "thành viên" and not text[_skip_space(low, m.end()):][:1].isupper():
@@ -270,8 +272,8 @@ def _head_match(text: str, low: str, pos: int, *, first: bool) -> int | None:
     if not plural and head in NAMED:
         nxt = _skip_space(low, m.end())
         ch = text[nxt:nxt + 1]
-        if text[pos:pos + 1].isupper() and _LEVEL_RE.match(low, nxt):
-            return m.end()  # "Thanh tra tỉnh", "Văn phòng huyện"
+        if text[pos:pos + 1].isupper() and (_LEVEL_RE.match(low, nxt) or not first):
+            return m.end()  # "Thanh tra tỉnh"; in a list: "…, Ban bầu cử, Tổ bầu cử"
         if not (ch.isupper() or ch.isdigit()):
             if head in ("ban", "cơ quan") and re.match(
                     r"(?:xây dựng đảng|cán sự|chỉ đạo|chỉ huy|quản lý|thường vụ|tổ chức|tuyên "
@@ -405,6 +407,9 @@ def read_units(text: str, pos: int = 0, *, low: str | None = None, first: bool =
             named = named or text[j].isupper()
             i, after_level = inner, _ends_with_level(low[j:inner])
             continue
+        if text[j].isupper() and _REQUEST_WORD.match(low, j):
+            end = j  # "Chủ tịch UBND tỉnh, Yêu cầu Cục trưởng …"
+            break
         if text[j].isupper() or text[j].isdigit():
             named, after_level, i = True, False, k
             continue

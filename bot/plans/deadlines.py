@@ -342,6 +342,8 @@ DEADLINE_AFTER = re.compile(r"\s*(?:,\s*)?(?:là\s+)?(?:hạn\s+(?:chót|cuối)
 COMPLETED_ON = re.compile(
     _words("hoàn thành", "hoàn tất") + r"\s+(?:(?!(?<!\w)(?:trước|chậm|muộn|không quá|đến|tới|trong|"
     r"vào|hạn|từ|lúc)(?!\w))[^\n.;:()\d]){1,60}?")
+# "- Ngày 5/3/2026: Hội đồng bầu cử … giải quyết khiếu nại": a timetable's line.
+SCHEDULE_AFTER = re.compile(r"\s*:\s*(?=\S)")
 # "trước ngày khai giảng năm học mới (05/9/2024)": an event, its date in brackets.
 BEFORE_EVENT = re.compile(_DONE + r"trước\s+[^\n.;:()\d]{1,60}\(")
 
@@ -622,6 +624,16 @@ def end_of(ctx: Context, token: Token, cue: Cue) -> Due | None:
                                        _horizon_before(ctx, token)):
         return None
     return _end_of(ctx, token)
+
+
+def scheduled_item(ctx: Context, token: Token, m: re.Match[str]) -> Due | None:
+    """ "- Ngày 5/3/2026: Hội đồng bầu cử quốc gia … giải quyết khiếu nại": a dated line of a
+    timetable; the day is what the line's work is due on."""
+    t = token.time
+    if t.grain != "day" or t.year is None or ctx.lower[:token.start].strip(" \t-+•*–"):
+        return None
+    due = _end_of(ctx, token)
+    return replace(due, start=token.start, end=token.end) if due else None
 
 
 def deadline_after(ctx: Context, token: Token, m: re.Match[str]) -> Due | None:
@@ -940,6 +952,7 @@ RULES: list[Rule] = [
     CueRule("hoàn thành <work> ngày <date>", COMPLETED_ON, completed_on),
     # Words after a time expression.
     FollowRule("<date> là hạn chót", DEADLINE_AFTER, deadline_after),
+    FollowRule("<date>: <work> (a timetable's line)", SCHEDULE_AFTER, scheduled_item),
     # Targets: a year with no cue.
     TargetRule("năm <year>, <target>", SENTENCE_START, new_year_target),
     TargetRule("phấn đấu <year>", STRIVE_BEFORE, strive_target),

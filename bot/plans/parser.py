@@ -30,7 +30,6 @@ from bot.plans.assign import (
     find_assignment,
     read_units,
     same_body,
-    split_units,
 )
 from bot.plans.clauses import (
     ASSIGN,
@@ -292,8 +291,8 @@ def _zone(state: _State) -> bool | None:
     for _, _, d in reversed(state.path):
         if d is not None:
             return d
-    if state.report:
-        return False
+    if state.report and state.preamble_requests_only:
+        return False  # a report with sections: only its directing sections give work
     return True if state.path else None
 
 
@@ -493,8 +492,8 @@ def _table_tasks(rows: list[Row], state: _State) -> list[Task]:
         content = row.cells.get(CONTENT, "")
         if len(content) < 3:
             continue
-        lead = tuple(split_units(row.cells[LEAD])) if row.cells.get(LEAD) else ()
-        support = tuple(split_units(row.cells[SUPPORT])) if row.cells.get(SUPPORT) else ()
+        lead = _cell_units(row.cells.get(LEAD, ""))
+        support = _cell_units(row.cells.get(SUPPORT, ""))
         if not lead:
             for a, b in sentences(content):
                 for clause in analyse(content, a, b, state.is_speaker):
@@ -520,6 +519,20 @@ def _table_tasks(rows: list[Row], state: _State) -> list[Task]:
             recurrence=find_recurrence(f"{cell} {content}"), row=row.number,
         ))
     return out
+
+
+def _cell_units(cell: str) -> tuple[str, ...]:
+    """The units a table's unit column names: read as a list of names when it is one ("UBND
+    các huyện, thành phố; Sở Y tế"), else one per comma or line ("Thí sinh, điểm thu nhận hồ
+    sơ": the column says they are units)."""
+    cell = cell.strip(" .;,")
+    if not cell:
+        return ()
+    found = read_units(cell, first=False)
+    if found is not None and found.end >= len(cell) - 1:
+        return found.units
+    pieces = [p.strip(" .") for p in re.split(r"\s*[,;\n]\s*|\s+và\s+(?=[A-ZĐ])", cell)]
+    return tuple(p for p in pieces if p)
 
 
 def _deadlines(block: Block, start: int, stop: int, state: _State, low: str,

@@ -24,7 +24,7 @@ INDEX, CONTENT, LEAD, SUPPORT, DEADLINE, PRODUCT, NOTE, START = (
 # (role, folded wording), first match wins: "Cơ quan phối hợp" is support before it is a body.
 ROLES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (INDEX, re.compile(r"^(?:stt|tt|so tt|so thu tu)$")),
-    (SUPPORT, re.compile(r"phoi hop")),
+    (SUPPORT, re.compile(r"phoi hop|tham gia|cung thuc hien")),
     (LEAD, re.compile(r"chu tri|don vi thuc hien|co quan thuc hien|don vi thuc hien|"
                       r"trach nhiem|don vi phu trach|co quan phu trach|nguoi thuc hien|"
                       r"^thuc hien$|^don vi$|^co quan$|^(?:don vi|co quan)\b.*thuc hien$")),
