@@ -3,9 +3,9 @@
 
 - the five sample plans (data/samples, gold in tests/gold): the plan issue's thresholds;
 - the thirty correspondence-style probes (tests/probes, copied from ../shared/eval/probes);
-- the real passages collected from public pages (tests/real, and tests/holdout, first scored
-  blind): a floor just under the figures the parser reached on them, so that a change that
-  reads them worse fails.
+- the real passages collected from public pages (tests/real; tests/holdout and tests/final,
+  each first scored blind): a floor just under the figures the parser reached on them, so that
+  a change that reads them worse fails.
 
 A failure prints the scorer's error lists for the metric that fell.
 """
@@ -39,6 +39,7 @@ SETS = {
     "probes": (TESTS / "probes", TESTS / "probes" / "gold"),
     "real": (TESTS / "real", TESTS / "real" / "gold"),
     "holdout": (TESTS / "holdout", TESTS / "holdout" / "gold"),
+    "final": (TESTS / "final", TESTS / "final" / "gold"),
 }
 # The parser issue's thresholds (samples, probes) and the floor on the real passages.
 THRESHOLDS = {
@@ -50,6 +51,8 @@ THRESHOLDS = {
              "period_accuracy": 0.95},
     "holdout": {"deadline_f1": 0.93, "deadline_unit_accuracy": 0.80, "assignment_f1": 0.80,
                 "period_accuracy": 0.90},
+    "final": {"deadline_f1": 0.93, "deadline_unit_accuracy": 0.70, "assignment_f1": 0.77,
+              "period_accuracy": 0.95},
 }
 ERRORS = {
     "deadline_f1": ("missed_deadlines", "false_deadlines"),
@@ -93,6 +96,7 @@ def test_set_sizes() -> None:
     assert len(list(SETS["probes"][0].glob("*.txt"))) == 30
     assert len(list(SETS["real"][0].glob("*.txt"))) >= 30
     assert len(list(SETS["holdout"][0].glob("*.txt"))) >= 20
+    assert len(list(SETS["final"][0].glob("*.txt"))) >= 25
 
 
 def _errors(rows: list[dict], kinds: tuple[str, ...]) -> str:
@@ -118,7 +122,7 @@ def test_no_document_fails(scored: dict) -> None:
         assert total["failed_docs"] == 0
 
 
-@pytest.mark.parametrize("name", ["real", "holdout"])
+@pytest.mark.parametrize("name", ["real", "holdout", "final"])
 def test_real_passages_name_their_source(name: str) -> None:
     for path in sorted((SETS[name][1]).glob("*.json")):
         answer = json.loads(path.read_text(encoding="utf-8"))
