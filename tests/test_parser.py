@@ -379,3 +379,22 @@ def test_past_account_and_window_are_no_deadlines() -> None:
         "2. UBND các xã treo cờ từ ngày 25/8/2024 đến hết ngày 03/9/2024.")
     dues = [d.due for t in plan.tasks for d in t.deadlines]
     assert dues == [date(2024, 8, 31)]
+
+
+def test_deadline_label_over_the_paragraph_that_owes_it() -> None:
+    plan = parse_text("Thời gian nộp hồ sơ\n\na) Trước ngày 20 tháng 2 năm 2020:\n\n"
+                      "Hội đồng cơ sở nộp hồ sơ về Sở Giáo dục và Đào tạo.\n\n"
+                      "b) Trước ngày 20 tháng 3 năm 2020:\n\n"
+                      "Hội đồng cấp tỉnh nộp hồ sơ về Hội đồng cấp Bộ.")
+    owed = {d.due: (t.lead, d.line) for t in plan.tasks for d in t.deadlines}
+    assert owed == {date(2020, 2, 20): (("Hội đồng cơ sở",), 3),
+                    date(2020, 3, 20): (("Hội đồng cấp tỉnh",), 7)}
+
+
+def test_timetable_lines_date_their_work() -> None:
+    plan = parse_text("Các mốc thời gian:\n"
+                      "- Ngày 5/3/2026: Ủy ban bầu cử, Ban bầu cử giải quyết khiếu nại.\n"
+                      "- Trước 25/4/2026: Bộ Xây dựng ban hành hướng dẫn.")
+    owed = [(t.lead, [d.due for d in t.deadlines]) for t in plan.tasks]
+    assert owed == [(("Ủy ban bầu cử", "Ban bầu cử"), [date(2026, 3, 5)]),
+                    (("Bộ Xây dựng",), [date(2026, 4, 25)])]

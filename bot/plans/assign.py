@@ -128,7 +128,7 @@ PREDICATE = frozenset({
     "thông báo", "kêu gọi", "tiếp nhận", "thanh toán", "chi trả", "cấp phát", "phân bổ",
     "giải ngân", "đối chiếu", "treo", "ra quân", "tuần tra", "sẵn sàng", "di dời", "sơ tán",
     "huy động", "bàn giao", "lấy ý kiến", "góp ý", "tham dự", "cử cán bộ", "cử đại diện",
-    "cử người", "đăng ký", "phê duyệt", "bám", "bám vào", "cam kết",
+    "cử người", "đăng ký", "phê duyệt", "bám", "bám vào", "cam kết", "nhận xét",
     "xác minh", "xác nhận", "niêm yết", "công khai", "công bố", "số hóa", "chuẩn hóa",
     "sửa chữa", "khắc phục", "nạo vét", "tiêm", "thanh tra", "truy quét", "ngăn chặn",
     "phòng ngừa", "xem xét", "quyết định", "chấn chỉnh", "soạn thảo", "dự thảo", "biên soạn",
@@ -322,6 +322,7 @@ def read_units(text: str, pos: int = 0, *, low: str | None = None, first: bool =
     pieces: list[tuple[int, int] | list[str]] = []
     piece_start, i = pos, head_end
     named = False  # the current piece has a capitalised name
+    closed = False  # the last word closed the name ("… liên quan")
     after_level = _ends_with_level(low[pos:head_end])
     limit = min(len(text) if stop is None else stop, pos + 600)
     end = limit
@@ -332,9 +333,12 @@ def read_units(text: str, pos: int = 0, *, low: str | None = None, first: bool =
             break
         tail = _TAIL_RE.match(low, j)
         if tail:
-            # "các đơn vị trên chỉnh sửa …": after a closing tail the name is over.
+            # "các đơn vị trên chỉnh sửa …", "các đơn vị liên quan, tổ chức …": after a closing
+            # tail the name is over.
             i, after_level = tail.end(), tail.group(0) in _CLOSING_TAILS
+            closed = after_level
             continue
+        was_closed, closed = closed, False
         tok = _TOKEN_RE.match(low, j)
         if tok is None:
             end = j
@@ -351,14 +355,16 @@ def read_units(text: str, pos: int = 0, *, low: str | None = None, first: bool =
                 pieces.append((piece_start, j))
                 piece_start, i, named, after_level = nxt, nxt, False, False
                 continue
-            if word != ";" and _list_goes_on(text, low, piece_start, nxt, word, named,
-                                             after_level):
+            if word != ";" and not was_closed and _list_goes_on(text, low, piece_start, nxt,
+                                                                word, named, after_level):
                 # "các sở, ban, ngành", "các huyện, thành phố", "các Sở, Ban, Ngành"
                 i, after_level = nxt, False
                 if text[nxt:nxt + 1].isupper():
                     i = nxt + len(_word_at(low, nxt))
                 continue
             nhead = _head_match(text, low, nxt, first=False)
+            if was_closed and text[nxt:nxt + 1].islower() and _PREDICATE_RE.match(low, nxt):
+                nhead = None  # "… các đơn vị liên quan, tổ chức quán triệt": the verb
             if nhead is not None:
                 pieces.append((piece_start, j))
                 piece_start, i, named = nxt, nhead, False

@@ -72,7 +72,9 @@ _NARRATIVE_VERB = re.compile(
     r"đánh giá cao|biểu dương|có công văn|có văn bản|có tờ trình|báo cáo như sau|"
     r"có ý kiến(?: chỉ đạo)?(?: như sau|\s*:)|chủ trì (?:cuộc họp|hội nghị|kỳ họp|buổi|phiên)|"
     r"đồng ý|nhất trí|chấp thuận|phát biểu|nhấn mạnh|thống nhất (?:chủ trương|với)|"
-    r"ban hành|vừa có|đã có|cho biết|thông tin|chia sẻ|khẳng định|ra thông báo)(?!\w)"
+    r"ban hành (?:các |những )?(?:công văn|văn bản|kế hoạch|quyết định|chỉ thị|thông báo|"
+    r"nghị quyết|hướng dẫn|công điện)\s+(?:số|\d)|vừa có|đã có|cho biết|thông tin|chia sẻ|"
+    r"khẳng định|ra thông báo)(?!\w)"
 )
 _ADVERB = re.compile(r"(?:cũng|vừa|tiếp tục|đồng thời|còn|đặc biệt|trân trọng|kính|một lần nữa)"
                      r"(?!\w)")

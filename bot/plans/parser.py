@@ -20,7 +20,7 @@ names its own units.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from bot.models import Deadline, DocumentInfo, ParsedPlan, Period, Task
@@ -118,6 +118,8 @@ class _State:
     contexts: list[_Context] = field(default_factory=list)
     opener: _Opener | None = None
     warnings: list[str] = field(default_factory=list)
+    pending: tuple[Deadline, ...] = ()
+    """Deadlines of a label line ("Trước ngày 20/2/2020:") waiting for the paragraph under it."""
     next_item: list[int | None] = field(default_factory=list)
     """For each block of the current run, the level of the next list item."""
     last_actor: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
@@ -263,7 +265,20 @@ def _walk_block(blocks: list[Block], index: int, state: _State) -> list[Task]:
             opener.items += 1
     if not inherited and opener is not None:
         inherited = [_Context(0, opener.lead, opener.support)]
+    if _label_only(block.text, 0, len(block.text)) and not state.pending:
+        # "a) Trước ngày 20 tháng 2 năm 2020:" over the paragraph that says who does what
+        deadlines = _deadlines(block, 0, len(block.text), state, low, folded)
+        if deadlines and _zone(state) is not False:
+            state.pending = deadlines
+            return []
     tasks = _tasks_from_block(block, state, inherited, low=low, folded=folded)
+    if state.pending and tasks:
+        first = tasks[0]
+        dated = (*state.pending, *first.deadlines)
+        valid = [d.due for d in dated if d.due]
+        tasks[0] = replace(first, deadlines=dated, due=min(valid) if valid else first.due,
+                           due_kind="explicit" if valid else first.due_kind)
+    state.pending = ()
     if assignment is not None and block.level != LEVEL_PARA:
         state.contexts.append(_Context(block.level, assignment.lead, assignment.support))
     return tasks
@@ -415,12 +430,12 @@ def _names_back(units: tuple[str, ...], before: tuple[str, ...]) -> bool:
 
 
 _WORD = re.compile(r"\w")
-_LABEL = re.compile(r"\s*[^.;:]{1,40}:\s*$")
+_LABEL = re.compile(r"\s*[^.;:]{1,50}:\s*$")
 
 
 def _label_only(text: str, start: int, stop: int) -> bool:
     """Whether ``text[start:stop]`` is a short label ending with a colon ("Trước 30/7:")."""
-    return stop - start <= 45 and _LABEL.fullmatch(text, start, stop) is not None
+    return stop - start <= 55 and _LABEL.fullmatch(text, start, stop) is not None
 
 
 def _empty(text: str, seg: _Segment, stop: int) -> bool:
