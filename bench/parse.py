@@ -12,6 +12,12 @@ dateparser reported against how many deadlines the parser kept (and the gold ans
 when tests/gold has one). Why: the bot parses every uploaded plan synchronously, so the parser
 must stay well under the 30 ms/document target, and dateparser shows how much a general date
 reader over-reports (issue dates of cited documents, horizons, percentages).
+
+Then OCR: a scanned công văn is generated (tests/fixture_files.py: text rendered with Pillow at
+200 dpi, wrapped as an image-only PDF of ``--ocr-pages`` pages) and read through the PDF
+reader; it prints, per page, the time to render it (PDFium, 300 dpi) and to recognise it
+(Tesseract, Vietnamese model), the page's confidence, and the whole read. Pass
+``--ocr-pages 0`` to skip it (it needs ``tesseract-ocr-vie``).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import statistics
 import sys
 import time
@@ -26,8 +33,8 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.plans import parse_file
-from bot.plans.readers import read_plan_file
+from bot.plans import parse_file, scan
+from bot.plans.readers import load_plan_bytes, read_plan_file
 
 logger = logging.getLogger(__name__)
 
@@ -128,12 +135,52 @@ def report(rows: list[Row], runs: int, warmups: int, dp_runs: int) -> str:
     return "\n".join(out)
 
 
+def ocr_report(pages: int) -> str:
+    """Per-page render and recognition times for a generated scan of ``pages`` pages."""
+    import pypdfium2
+
+    from tests.fixture_files import cong_van_image, scan_pdf
+
+    tesseract = scan.find_tesseract()
+    if tesseract is None:
+        return ("OCR: Tesseract with the Vietnamese model is not installed "
+                "(apt-get install tesseract-ocr tesseract-ocr-vie); skipped")
+    data = scan_pdf([cong_van_image(seed=n) for n in range(pages)])
+    document = pypdfium2.PdfDocument(data)
+    out = [f"OCR: generated scan of {pages} page(s) (A4 image at 200 dpi), rendered at "
+           f"{scan.OCR_DPI} dpi, tesseract -l {scan.OCR_LANGUAGE}, "
+           f"OMP_THREAD_LIMIT={os.environ.get('OMP_THREAD_LIMIT')}",
+           "", f"{'page':>4} {'render ms':>10} {'ocr ms':>8} {'confidence':>11} {'lines':>6}"]
+    ocr_ms = []
+    try:
+        for index in range(pages):
+            start = time.perf_counter()
+            image = scan.render_page(document[index])
+            render_ms = (time.perf_counter() - start) * 1000
+            page = scan.recognise(image, page=index + 1, tesseract=tesseract, timeout=120)
+            ocr_ms.append(page.seconds * 1000)
+            confidence = "-" if page.confidence is None else f"{page.confidence:.1f}"
+            out.append(f"{index + 1:>4} {render_ms:>10.0f} {page.seconds * 1000:>8.0f} "
+                       f"{confidence:>11} {len([x for x in page.lines if x]):>6}")
+    finally:
+        document.close()
+    start = time.perf_counter()
+    text = load_plan_bytes(data, "scan.pdf")
+    whole = time.perf_counter() - start
+    out += ["", f"OCR mean {statistics.mean(ocr_ms):.0f} ms/page, median "
+            f"{statistics.median(ocr_ms):.0f} ms/page; whole read (render + OCR + repair) "
+            f"{whole:.2f} s for {pages} page(s), {len(text.lines)} lines"]
+    return "\n".join(out)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.parse", description=__doc__.splitlines()[0])
     ap.add_argument("files", nargs="*", type=Path, help="plans (default: data/samples/*.txt)")
     ap.add_argument("--runs", type=int, default=15)
     ap.add_argument("--warmups", type=int, default=2)
     ap.add_argument("--dp-runs", type=int, default=3)
+    ap.add_argument("--ocr-pages", type=int, default=3,
+                    help="pages of the generated scan to recognise (0: no OCR figures)")
     args = ap.parse_args(argv)
     files = args.files or sorted(SAMPLES.glob("*.txt"))
     if not files:
@@ -143,6 +190,9 @@ def main(argv: list[str] | None = None) -> int:
         warnings.simplefilter("ignore")  # dateparser's deprecation chatter
         rows = [measure(p, args.runs, args.warmups, args.dp_runs) for p in files]
     print(report(rows, args.runs, args.warmups, args.dp_runs))
+    if args.ocr_pages > 0:
+        print()
+        print(ocr_report(args.ocr_pages))
     return 0
 
 

@@ -1,13 +1,16 @@
 """Importing an uploaded plan file: checks, parse, store, and the summary shown to the admin.
 
-Split in two so that the bot can parse in a worker thread (a 20 MB PDF takes a while) while
-the store, which is single-threaded by design, is only touched from the event loop:
-:func:`prepare_document` is pure (no store, no I/O) and :func:`store_document` writes.
-:func:`import_document` chains both for callers that do not care (tests, the console).
+Split in two so that the bot can parse in a worker thread (a scanned PDF is recognised page by
+page, a .doc goes through LibreOffice: seconds to minutes) while the store, which is
+single-threaded by design, is only touched from the event loop: :func:`prepare_document`
+touches no store (it may run OCR or LibreOffice, and reports progress through a plain
+callback) and :func:`store_document` writes. :func:`import_document` chains both for callers
+that do not care (tests, the console).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import html
 import logging
@@ -18,10 +21,16 @@ from pathlib import PurePath
 from bot.dateinput import format_date, format_datetime
 from bot.errors import EmptyPlan, FileTooLarge, UnsupportedFile
 from bot.models import ParsedPlan
-from bot.plans import parse_bytes
+from bot.plans.convert import MSG_NO_LIBREOFFICE, find_soffice
 from bot.plans.header import LABEL_KINDS
-from bot.plans.readers import MSG_DOC
-from bot.plans.source import MAX_FILE_BYTES, SUPPORTED_EXTENSIONS
+from bot.plans.parser import parse_lines
+from bot.plans.readers import load_plan_bytes
+from bot.plans.source import (
+    MAX_FILE_BYTES,
+    SUPPORTED_EXTENSIONS,
+    ProgressCallback,
+    no_progress,
+)
 from bot.records import ImportResult, StoredDocument
 from bot.store import Store
 
@@ -79,8 +88,8 @@ def check_upload(filename: str, size: int | None) -> str:
     """
     name = _display_name(filename)
     ext = PurePath(name).suffix.lower()
-    if ext == ".doc":
-        raise UnsupportedFile(MSG_DOC)
+    if ext == ".doc" and find_soffice() is None:
+        raise UnsupportedFile(MSG_NO_LIBREOFFICE)  # say so before the download
     if ext not in SUPPORTED_EXTENSIONS:
         shown = f"“{ext}”" if ext else "không có đuôi"
         raise UnsupportedFile(
@@ -98,18 +107,28 @@ def check_upload(filename: str, size: int | None) -> str:
     return ext
 
 
-def prepare_document(data: bytes, filename: str) -> PreparedDocument:
-    """Check and parse an upload; pure, so it may run in a worker thread.
+def prepare_document(data: bytes, filename: str, *,
+                     progress: ProgressCallback = no_progress) -> PreparedDocument:
+    """Check and parse an upload; it touches no store, so it may run in a worker thread.
 
-    Raises a :class:`bot.errors.PlanError` (Vietnamese message) for a wrong type, an oversized
-    or empty file, a damaged .docx/.pdf, or a plan in which no task was found.
+    ``progress`` is called from that thread while a scan is recognised or a .doc converted.
+    What the reader noticed (OCR confidence, pages it could not read) joins the plan's
+    warnings, so it reaches the import summary. Raises a :class:`bot.errors.PlanError`
+    (Vietnamese message) for a wrong type, an oversized or empty file, a damaged
+    .docx/.doc/.pdf, a scan without Tesseract, or a plan in which no task was found.
     """
     name = _display_name(filename)
     check_upload(name, len(data))
-    plan = parse_bytes(data, name)
+    text = load_plan_bytes(data, name, progress=progress)
+    plan = parse_lines(list(text.lines), source=name)
+    if text.notices:
+        plan = dataclasses.replace(plan, warnings=(*text.notices, *plan.warnings))
     if not plan.tasks:
+        scanned = (f" Tệp là bản scan đã được nhận dạng chữ (OCR) {len(text.ocr_pages)} trang; "
+                   "nếu bản scan mờ hoặc nghiêng, hãy scan lại rõ hơn hoặc gửi bản .docx."
+                   if text.ocr_pages else "")
         raise EmptyPlan(f"Không tìm thấy nhiệm vụ nào giao cho đơn vị trong tệp “{name}”, "
-                        "nên không có gì để theo dõi.")
+                        f"nên không có gì để theo dõi.{scanned}")
     return PreparedDocument(plan, name, hashlib.sha256(data).hexdigest())
 
 

@@ -2,7 +2,10 @@
 
 Only bot admins import: an import creates tasks for many units and starts reminders. The file
 is checked (type, Telegram's claimed size) before it is downloaded, parsed in a worker thread
-(a large PDF takes a while and must not stall the bot), then stored from the event loop.
+(a scan is recognised page by page, a .doc converted by LibreOffice: that must not stall the
+bot), then stored from the event loop. The upload handler does not block (``block=False``):
+other users' commands are answered while a long import runs. Its progress is one message,
+edited as the reader reports ("Đang nhận dạng trang 3/12…").
 In a group, documents from non-admins are ignored silently: members share files all day and
 should not get a refusal for each one; in a private chat the refusal is explained.
 """
@@ -13,7 +16,7 @@ import asyncio
 import html
 import logging
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.constants import ChatAction
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -35,7 +38,7 @@ from bot.importer import (
     store_document,
     summarize_import,
 )
-from bot.plans.source import MAX_FILE_BYTES, SUPPORTED_EXTENSIONS
+from bot.plans.source import MAX_FILE_BYTES, SUPPORTED_EXTENSIONS, Progress
 from bot.records import StoredDocument
 from bot.store import Store
 from handlers.common import (
@@ -51,7 +54,7 @@ from handlers.common import (
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["UNDO", "register", "undo_text", "vanban_text"]
+__all__ = ["UNDO", "ProgressMessage", "register", "undo_text", "vanban_text"]
 
 UNDO = "undo:"
 UNDO_LABEL = "↩️ Hoàn tác"
@@ -61,6 +64,64 @@ NOT_ADMIN = ("Chỉ quản trị viên của bot mới được nhập văn bả
              "để nhập vào hệ thống.")
 NO_DOCUMENTS = ("Chưa có văn bản nào được nhập. Quản trị viên gửi tệp kế hoạch ("
                 + ", ".join(SUPPORTED_EXTENSIONS) + ") cho bot để nhập nhiệm vụ.")
+PROGRESS_DONE = "✅ Đã đọc xong tệp."
+PROGRESS_STOPPED = "Đã dừng đọc tệp."
+PROGRESS_EVERY = 1.0
+"""Seconds between two edits of the progress message: Telegram throttles edits per chat."""
+
+
+class ProgressMessage:
+    """One message that follows a long import: sent at the first report, then edited.
+
+    The reader calls :meth:`report` from its worker thread; the event loop shows the latest
+    report at most once per :data:`PROGRESS_EVERY` seconds. On exit the message says whether
+    the file was read. Nothing is sent for a quick import (it reports nothing).
+    """
+
+    def __init__(self, message: Message) -> None:
+        self._message = message
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        self._latest: Progress | None = None
+        self._sent: Message | None = None
+        self._shown = ""
+        self._pump: asyncio.Task[None] | None = None
+
+    def report(self, progress: Progress) -> None:
+        """Called from the worker thread."""
+        self._latest = progress
+        self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def __aenter__(self) -> ProgressMessage:
+        self._pump = asyncio.create_task(self._run())
+        return self
+
+    async def __aexit__(self, exc_type: object, *exc: object) -> None:
+        if self._pump is not None:
+            self._pump.cancel()
+            await asyncio.gather(self._pump, return_exceptions=True)
+        if self._sent is not None:
+            await self._show(PROGRESS_DONE if exc_type is None else PROGRESS_STOPPED)
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            if self._latest is not None:
+                await self._show(self._latest.message)
+            await asyncio.sleep(PROGRESS_EVERY)
+
+    async def _show(self, text: str) -> None:
+        if text == self._shown:
+            return
+        try:
+            if self._sent is None:
+                self._sent = await self._message.reply_text(text)
+            else:
+                await self._sent.edit_text(text)
+            self._shown = text
+        except TelegramError as exc:  # progress is a courtesy; the import goes on
+            logger.info("progress message not updated: %s", exc)
 
 
 def _document_line(index: int, doc: StoredDocument) -> str:
@@ -137,7 +198,9 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     except TelegramError:
         pass  # only a courtesy
     data = await _download(context, document.file_id, filename)
-    prepared = await asyncio.to_thread(prepare_document, data, filename)
+    async with ProgressMessage(message) as progress:
+        prepared = await asyncio.to_thread(prepare_document, data, filename,
+                                           progress=progress.report)
     svc = services(context)
     result = store_document(svc.store, prepared, actor=user_id(update), now=svc.now())
     rows = (None if result.status == "duplicate"
@@ -170,6 +233,7 @@ async def on_undo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 def register(app: Application) -> None:
     """Add this slice's command, upload and button handlers."""
     app.add_handler(CommandHandler("vanban", vanban))
+    # block=False: an import may recognise a scan for minutes; other updates go on meanwhile.
     app.add_handler(MessageHandler(filters.Document.ALL & filters.UpdateType.MESSAGE,
-                                   on_document))
+                                   on_document, block=False))
     app.add_handler(CallbackQueryHandler(on_undo, pattern=rf"^{UNDO}"))

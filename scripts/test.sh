@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# Set up from nothing (virtual environment + requirements.txt), then run the whole test suite.
+# Set up from nothing (system packages when root, virtual environment + requirements.txt), then
+# run the whole test suite. Tests needing Tesseract or LibreOffice fail when those are missing,
+# unless BOT_TESTS_NO_TESSERACT=1 / BOT_TESTS_NO_LIBREOFFICE=1 say this machine has none.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/system-deps.sh
+. scripts/system-deps.sh
+ensure_system_packages
 PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv

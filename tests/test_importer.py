@@ -85,8 +85,7 @@ def test_guess_filename(name: str | None, mime: str | None, expected: str) -> No
 @pytest.mark.parametrize(("name", "size", "error", "fragment"), [
     ("virus.exe", 100, UnsupportedFile, "“.exe”"),
     ("khong_duoi", 100, UnsupportedFile, "không có đuôi"),
-    ("cu.doc", 100, UnsupportedFile, ".docx"),
-    ("anh.JPG", 100, UnsupportedFile, ".txt, .md, .docx, .pdf"),
+    ("anh.JPG", 100, UnsupportedFile, ".txt, .md, .docx, .doc, .pdf"),
     ("lon.pdf", MAX_FILE_BYTES + 1, FileTooLarge, "tối đa 20 MB"),
     ("lon.docx", 21 * 1024 * 1024, FileTooLarge, "21,0 MB"),
     ("rong.txt", 0, EmptyPlan, "trống"),
@@ -96,6 +95,19 @@ def test_check_upload_refuses(name: str, size: int, error: type[PlanError],
     with pytest.raises(error) as info:
         check_upload(name, size)
     assert fragment in info.value.message
+    assert VIETNAMESE_RE.search(info.value.message)
+
+
+def test_doc_is_refused_before_download_only_without_libreoffice(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import bot.importer
+
+    monkeypatch.setattr(bot.importer, "find_soffice", lambda: "/usr/bin/soffice")
+    assert check_upload("cu.DOC", 100) == ".doc"
+    monkeypatch.setattr(bot.importer, "find_soffice", lambda: None)
+    with pytest.raises(UnsupportedFile) as info:
+        check_upload("cu.doc", 100)
+    assert "LibreOffice" in info.value.message and ".docx" in info.value.message
     assert VIETNAMESE_RE.search(info.value.message)
 
 

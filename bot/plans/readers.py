@@ -1,10 +1,16 @@
-"""Read plan files (.txt, .md, .docx, .pdf) into numbered, NFC-normalised lines.
+"""Read plan files (.txt, .md, .docx, .doc, .pdf) into numbered, NFC-normalised lines.
 
 The parser reports deadlines back to people by line number, so every reader keeps
 numbers stable: for .txt/.md the number is the line of the file (blank lines kept),
 for .docx the paragraph or table row in document order, for .pdf the line of the
-extracted text. Every failure a user can cause (empty, too large, binary, damaged,
-unknown encoding) becomes a :class:`~bot.errors.PlanError` with a Vietnamese message.
+extracted text (a table row is one line, see :mod:`bot.plans.cells`). Every failure a
+user can cause (empty, too large, binary, damaged, unknown encoding, a scan without
+Tesseract, a .doc without LibreOffice) becomes a :class:`~bot.errors.PlanError` with a
+Vietnamese message.
+
+A .doc goes through LibreOffice (:mod:`bot.plans.convert`) and is then read as a .docx; a
+PDF is read by :mod:`bot.plans.pdf` (text layer, ruled tables, OCR of scanned pages). Both
+can take seconds: they report :class:`~bot.plans.source.Progress` through a callback.
 
 Old Vietnamese documents still arrive in the 8-bit encodings TCVN3 (ABC, fonts
 ".VnTime") and VNI (fonts "VNI-Times"), or as Windows-1258. They are converted only
@@ -32,8 +38,20 @@ from bot.errors import (
     PlanError,
     UnsupportedFile,
 )
+from bot.plans.cells import MIN_COLUMNS, format_row, join_cell_lines
+from bot.plans.convert import doc_to_docx, input_filter
 from bot.plans.ocr import fix_ocr, is_page_number, is_vietnamese_syllable, looks_ocr
-from bot.plans.source import MAX_FILE_BYTES, SUPPORTED_EXTENSIONS, SourceLine
+from bot.plans.pdf import read_pdf
+from bot.plans.scan import PageOcr
+from bot.plans.source import (
+    CONVERT,
+    MAX_FILE_BYTES,
+    SUPPORTED_EXTENSIONS,
+    Progress,
+    ProgressCallback,
+    SourceLine,
+    no_progress,
+)
 from bot.text import nfc
 
 logger = logging.getLogger(__name__)
@@ -59,13 +77,18 @@ class PlanText:
 
     lines: tuple[SourceLine, ...]
     encoding: str
-    """"utf-8", "utf-8-sig", "utf-16", "utf-32", "tcvn3", "vni", "cp1258", "docx" or "pdf"."""
+    """"utf-8", "utf-8-sig", "utf-16", "utf-32", "tcvn3", "vni", "cp1258", "docx", "doc" (a
+    .doc converted by LibreOffice) or "pdf"."""
     non_nfc_lines: int = 0
     """Lines that were not in NFC (decomposed accents) before normalisation."""
     ocr_fixed_lines: int = 0
     """Lines changed by :func:`bot.plans.ocr.fix_ocr` (0 unless the text looked like OCR)."""
     page_number_lines: int = 0
     """Lines holding only a page number, blanked (their number is kept)."""
+    notices: tuple[str, ...] = ()
+    """Vietnamese warnings for the import summary (OCR confidence, pages not read)."""
+    ocr_pages: tuple[PageOcr, ...] = ()
+    """Pages recognised by OCR (scanned PDFs), with their confidence and time."""
 
 
 # --- messages ------------------------------------------------------------------------------
@@ -80,19 +103,6 @@ MSG_DOCX_BROKEN = (
     "Tệp .docx bị hỏng hoặc không phải định dạng Word (.docx). "
     "Hãy mở tệp bằng Word, lưu lại dưới dạng .docx rồi gửi lại."
 )
-MSG_DOC = (
-    "Tệp .doc (Word 97-2003) chưa được hỗ trợ. Hãy mở tệp bằng Word và lưu lại dưới dạng "
-    ".docx (Tệp → Lưu thành → Word Document) rồi gửi lại."
-)
-MSG_PDF_BROKEN = "Tệp PDF bị hỏng hoặc không đọc được. Hãy xuất lại tệp PDF hoặc gửi bản .docx."
-MSG_PDF_ENCRYPTED = (
-    "Tệp PDF được khóa bằng mật khẩu nên không đọc được nội dung. "
-    "Hãy gỡ mật khẩu hoặc gửi bản .docx/.txt."
-)
-MSG_PDF_NO_TEXT = (
-    "Tệp PDF không có lớp chữ (có thể là bản scan hoặc ảnh chụp) nên không đọc được nội dung. "
-    "Cần nhận dạng chữ (OCR) trước: hãy gửi bản .docx/.txt hoặc tệp PDF đã được OCR."
-)
 
 
 def _display_name(filename: str) -> str:
@@ -106,8 +116,6 @@ def _extension(filename: str) -> str:
     """Return the lower-cased extension, refusing the ones no reader handles."""
     name = _display_name(filename)
     ext = Path(name).suffix.lower()
-    if ext == ".doc":
-        raise UnsupportedFile(MSG_DOC)
     if ext not in SUPPORTED_EXTENSIONS:
         shown = f"“{ext}”" if ext else "không có đuôi"
         raise UnsupportedFile(
@@ -642,22 +650,71 @@ def _children(parent: Any, tag: str) -> Iterator[Any]:
                 yield from _children(content, tag)
 
 
+def _cell_paragraphs(tc: Any) -> list[str]:
+    """The paragraphs of a cell, those of nested tables included (they flatten into it)."""
+    return [_paragraph_text(p) for p in tc.iter(_W + "p")]
+
+
+def _v_merge(tc: Any) -> str | None:
+    """"restart", "continue" (a cell covered by the one above) or None."""
+    tc_pr = tc.find(_W + "tcPr")
+    merge = tc_pr.find(_W + "vMerge") if tc_pr is not None else None
+    if merge is None:
+        return None
+    return merge.get(_W + "val") or "continue"
+
+
+def _int_val(parent: Any, tag: str, default: int) -> int:
+    value = _w_val(parent, tag)
+    try:
+        return max(0, int(value)) if value is not None else default
+    except ValueError:
+        return default
+
+
 def _table_rows(tbl: Any) -> Iterator[str]:
-    """One text per row: non-empty cells joined with " | " (nested tables flatten into cells)."""
+    """One line per row (see :mod:`bot.plans.cells`).
+
+    Every grid column gives a cell: a cell spanning columns (w:gridSpan) is followed by empty
+    cells, a cell continuing a vertical merge (w:vMerge) repeats the text of the cell above
+    it, as Word shows it, and skipped grid columns (w:gridBefore/w:gridAfter) are empty.
+    Tables narrower than three columns are layout (a công văn's header, the signature block):
+    their filled cells are joined as text, paragraphs by spaces.
+    """
+    grid = tbl.find(_W + "tblGrid")
+    columns = len(grid.findall(_W + "gridCol")) if grid is not None else 0
+    rows: list[list[list[str]]] = []
+    above: dict[int, list[str]] = {}  # grid column -> paragraphs of the cell started there
     for tr in _children(tbl, _W + "tr"):
-        cells = []
+        tr_pr = tr.find(_W + "trPr")
+        cells: list[list[str]] = [[] for _ in range(_int_val(tr_pr, "gridBefore", 0))]
         for tc in _children(tr, _W + "tc"):
-            cell = " ".join(_paragraph_text(p) for p in tc.iter(_W + "p")).strip()
-            if cell:
-                cells.append(cell)
-        yield " | ".join(cells)
+            tc_pr = tc.find(_W + "tcPr")
+            span = max(1, _int_val(tc_pr, "gridSpan", 1))
+            column = len(cells)
+            if _v_merge(tc) == "continue":
+                paragraphs = above.get(column, [])
+            elif _w_val(tc_pr, "hMerge") == "continue":
+                paragraphs = []  # Word 2003's horizontal merge: the first cell holds the text
+            else:
+                paragraphs = _cell_paragraphs(tc)
+            above[column] = paragraphs
+            cells += [paragraphs] + [[] for _ in range(span - 1)]
+        cells += [[] for _ in range(_int_val(tr_pr, "gridAfter", 0))]
+        rows.append(cells)
+    columns = max([columns, *(len(r) for r in rows)])
+    for cells in rows:
+        if columns < MIN_COLUMNS:
+            texts = (" ".join(paragraphs).strip() for paragraphs in cells)
+            yield " | ".join(t for t in texts if t)
+        else:
+            texts = [join_cell_lines(paragraphs, paragraphs=True) for paragraphs in cells]
+            yield format_row(texts + [""] * (columns - len(texts)))
 
 
 def _read_docx(data: bytes) -> list[str]:
     import docx  # python-docx; imported here so text-only use does not pay for lxml
 
-    if data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise UnsupportedFile(MSG_DOC)
     try:
         document = docx.Document(io.BytesIO(data))
         numbering = _Numbering(document)
@@ -677,39 +734,11 @@ def _read_docx(data: bytes) -> list[str]:
     return texts
 
 
-# --- .pdf ----------------------------------------------------------------------------------------
-
-
-def _read_pdf(data: bytes) -> list[str]:
-    from pypdf import PdfReader
-
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            try:
-                opened = reader.decrypt("")
-            except Exception as exc:  # missing crypto backend, unknown algorithm
-                logger.warning("cannot decrypt PDF: %r", exc)
-                opened = 0
-            if not opened:
-                raise BrokenFile(MSG_PDF_ENCRYPTED)
-        texts: list[str] = []
-        for page in reader.pages:
-            texts.extend(_split_lines(page.extract_text() or ""))
-    except BotError:
-        raise
-    except Exception as exc:  # pypdf raises many types on damaged files
-        logger.warning("cannot read PDF: %r", exc)
-        raise BrokenFile(MSG_PDF_BROKEN) from exc
-    if not any(t.strip() for t in texts):
-        raise EmptyPlan(MSG_PDF_NO_TEXT)
-    return texts
-
-
 # --- common ------------------------------------------------------------------------------------
 
 _LINE_BREAK_RE = re.compile(r"\r\n|\r|\n")
-_INVISIBLE = {0xFEFF: None, 0x00AD: None, 0x200C: None, 0x200D: None, 0x2060: None}
+_INVISIBLE = {0xFEFF: None, 0x00AD: None, 0x200C: None, 0x200D: None, 0x2060: None,
+              0xFFFE: None}  # PDFium marks a hyphen it removed at a line end with U+FFFE
 _INVISIBLE.update({c: " " for c in range(0x20) if c not in (0x0A, 0x0D)})
 _INVISIBLE.update({c: " " for c in (0x7F, 0x85, 0x2028, 0x2029)})
 
@@ -723,7 +752,8 @@ def _split_lines(text: str) -> list[str]:
 
 
 def _finish(raw: Iterable[str], encoding: str, *, markdown: bool, ocr: bool,
-            drop_page_numbers: bool, filename: str) -> PlanText:
+            drop_page_numbers: bool, filename: str, notices: tuple[str, ...] = (),
+            ocr_pages: tuple[PageOcr, ...] = ()) -> PlanText:
     texts: list[str] = []
     non_nfc = 0
     for line in raw:
@@ -750,19 +780,33 @@ def _finish(raw: Iterable[str], encoding: str, *, markdown: bool, ocr: bool,
     logger.info("read %s: %s lines (%s), %s not NFC, %s OCR-fixed, %s page numbers",
                 _display_name(filename), len(lines), encoding, non_nfc, fixed, pages)
     return PlanText(lines=lines, encoding=encoding, non_nfc_lines=non_nfc,
-                    ocr_fixed_lines=fixed, page_number_lines=pages)
+                    ocr_fixed_lines=fixed, page_number_lines=pages, notices=notices,
+                    ocr_pages=ocr_pages)
 
 
-def load_plan_bytes(data: bytes, filename: str, *, drop_page_numbers: bool = True) -> PlanText:
-    """Read an uploaded plan (bytes plus its file name, which decides the format)."""
+def load_plan_bytes(data: bytes, filename: str, *, drop_page_numbers: bool = True,
+                    progress: ProgressCallback = no_progress) -> PlanText:
+    """Read an uploaded plan (bytes plus its file name, which decides the format).
+
+    ``progress`` hears about slow steps (OCR page by page, a .doc conversion); it is called
+    from this thread.
+    """
     ext = _extension(filename)
     _check_size(len(data), filename)
-    if ext == ".docx":
-        return _finish(_read_docx(data), "docx", markdown=False, ocr=False,
+    if ext in (".docx", ".doc"):
+        encoding = "docx"
+        # A .doc saved as .docx by Word is a zip; a .docx renamed .doc is one too. A Word
+        # 97-2003 (or RTF, HTML) file is converted, also when it was renamed .docx.
+        if not data.startswith(b"PK") and (ext == ".doc" or input_filter(data)):
+            progress(Progress(CONVERT))
+            data, encoding = doc_to_docx(data), "doc"
+        return _finish(_read_docx(data), encoding, markdown=False, ocr=False,
                        drop_page_numbers=False, filename=filename)
     if ext == ".pdf":
-        return _finish(_read_pdf(data), "pdf", markdown=False, ocr=True,
-                       drop_page_numbers=drop_page_numbers, filename=filename)
+        pdf = read_pdf(data, progress=progress)
+        return _finish(pdf.lines, "pdf", markdown=False, ocr=True,
+                       drop_page_numbers=drop_page_numbers, filename=filename,
+                       notices=pdf.notices, ocr_pages=pdf.ocr)
     text, encoding = decode_text(data, filename)
     return _finish(_split_lines(text), encoding, markdown=True, ocr=True,
                    drop_page_numbers=drop_page_numbers, filename=filename)
