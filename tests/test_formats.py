@@ -178,10 +178,8 @@ def test_every_table_row_is_a_task_scored_against_gold(kind: str) -> None:
     assert quarterly.recurrence is not None and quarterly.recurrence.freq == "quarterly"
 
 
-@pytest.mark.xfail(strict=True, reason="bot/plans/tables.py takes a data row for a header when "
-                   "one cell folds to a content wording ('dự án', 'đề án') and another starts "
-                   "with 'han' ('Hằng quý'); the rows after it lose their columns")
 def test_data_row_that_looks_like_a_header() -> None:
+    """A data row whose cells fold to header wordings ('dự án', 'Hằng quý') is no header."""
     data = _docx_with_table([
         ["STT", "Nội dung nhiệm vụ", "Cơ quan chủ trì", "Cơ quan phối hợp", "Thời gian"],
         ["1", "Báo cáo giải ngân", "Phòng Tài chính - Kế hoạch",

@@ -31,7 +31,7 @@ ROLES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (NOTE, re.compile(r"ghi chu")),
     (PRODUCT, re.compile(r"san pham|ket qua dau ra|hinh thuc van ban|ket qua du kien")),
     (START, re.compile(r"bat dau|khoi cong|^tu ngay")),
-    (DEADLINE, re.compile(r"^(?:ngay|thoi gian|thoi han|tien do|han|moc thoi gian|thoi diem)|"
+    (DEADLINE, re.compile(r"^(?:ngay|thoi gian|thoi han|tien do|han|moc thoi gian|thoi diem)\b|"
                           r"thoi gian hoan thanh|thoi han hoan thanh|ngay hoan thanh|ket thuc")),
     (CONTENT, re.compile(r"noi dung|nhiem vu|cong viec|hoat dong|^ten (?!don vi|co quan)|"
                          r"giai phap|chuong trinh|de an|du an")),
@@ -68,6 +68,8 @@ def is_row(text: str) -> bool:
 def column_roles(cells: list[str]) -> list[str | None] | None:
     """The role of each column of a header row, or None when it is not a task header (it must
     name a content column and a unit or deadline column)."""
+    if any(len(c) > 80 or re.fullmatch(r"[\d./()-]+", c) for c in cells):
+        return None  # a data row: a long text, a number or a date is no column title
     roles: list[str | None] = []
     for cell in cells:
         f = fold(re.sub(r"\(.*?\)", "", cell)).strip(" .:*")
