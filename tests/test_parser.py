@@ -372,6 +372,26 @@ def test_request_introducing_a_list_gives_its_units_to_the_items() -> None:
     assert items[0].deadlines[0].due == date(2024, 8, 30)
 
 
+def test_numbered_items_right_after_the_addressees_are_tasks_not_addressees() -> None:
+    # "1. Phòng Y tế rà soát …" opens with a unit but is an item, not another "Kính gửi" line.
+    plan = parse_text(
+        "Kính gửi: Phòng Y tế; UBND các xã, thị trấn.\n\n"
+        "1. Phòng Y tế rà soát các cơ sở, báo cáo trước ngày 15/01/2024.\n"
+        "2. UBND các xã, thị trấn lập danh sách, gửi trước ngày 10/01/2024.\n\n"
+        "KT. CHỦ TỊCH\nPHÓ CHỦ TỊCH\nNguyễn Văn A\n")
+    assert [(t.lead, t.due) for t in plan.tasks] == [
+        (("Phòng Y tế",), date(2024, 1, 15)),
+        (("UBND các xã, thị trấn",), date(2024, 1, 10)),
+    ]
+
+
+def test_addressee_lines_under_kinh_gui_are_read_as_addressees() -> None:
+    plan = parse_text(
+        "Kính gửi:\n- Sở Y tế;\n- Sở Tài chính.\n\n"
+        "Đề nghị các đơn vị báo cáo kết quả trước ngày 05/7/2024.")
+    assert [t.lead for t in plan.tasks] == [("Sở Y tế", "Sở Tài chính")]
+
+
 def test_past_account_and_window_are_no_deadlines() -> None:
     plan = parse_text(
         "I. TÌNH HÌNH\nTrung tâm Y tế đã tổ chức 3 đợt chiến dịch trước ngày 30/6/2024.\n\n"

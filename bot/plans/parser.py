@@ -576,7 +576,7 @@ def _read_addressees(blocks: list[Block], index: int, state: _State) -> int:
     texts[0] = blocks[index].text[len(blocks[index].text) - len(texts[0]):]
     index += 1
     while index < len(blocks) and blocks[index].level != LEVEL_PARA \
-            and len(blocks[index].text) < 200 and read_units(blocks[index].text) is not None:
+            and len(blocks[index].text) < 200 and _only_units(blocks[index].text):
         texts.append(blocks[index].text)
         index += 1
     units: list[str] = []
@@ -587,6 +587,14 @@ def _read_addressees(blocks: list[Block], index: int, state: _State) -> int:
                 units.extend(u for u in found.units if u not in units)
     state.addressees = tuple(units)
     return index
+
+
+def _only_units(text: str) -> bool:
+    """Whether a list line is nothing but units ("- Phòng Y tế;"), not an item that opens with
+    one ("1. Phòng Y tế rà soát …")."""
+    body = text.strip(" -+•.;,")
+    found = read_units(body)
+    return found is not None and not body[found.end:].strip(" .;,")
 
 
 def _speakers(info: DocumentInfo, blocks: list[Block]) -> tuple[str, ...]:
