@@ -124,3 +124,16 @@ def test_unit_columns_name_one_unit_per_comma() -> None:
     assert task.lead == ("Các sở GD&ĐT", "điểm thu nhận hồ sơ")
     assert task.support == ("Thí sinh", "Vụ Giáo dục Đại học")
     assert [d.due for d in task.deadlines] == [date(2017, 7, 26)]
+
+
+def test_a_deadline_cell_that_only_says_how_often_repeats_the_row() -> None:
+    plan = parse_text(
+        "KẾ HOẠCH\nThực hiện nhiệm vụ năm 2025\n\nII. NHIỆM VỤ\n\n"
+        "| STT | Nội dung | Đơn vị chủ trì | Thời gian hoàn thành |\n|---|---|---|---|\n"
+        "| 1 | Tình hình thực hiện | Phòng Nội vụ | Hằng tháng |\n"
+        "| 2 | Tổng kết năm | Phòng Tư pháp | Trước ngày 15/12/2025 |\n"
+        "| 3 | Kiểm tra việc thực hiện | Phòng Tư pháp | Định kỳ hằng quý |\n")
+    got = [(t.recurrence.freq if t.recurrence else None, t.due) for t in plan.tasks]
+    assert got == [("monthly", date(2025, 12, 31)), (None, date(2025, 12, 15)),
+                   ("quarterly", date(2025, 12, 31))]
+    assert plan.tasks[0].recurrence.phrase == "Hằng tháng"

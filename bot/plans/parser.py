@@ -42,7 +42,7 @@ from bot.plans.clauses import (
 )
 from bot.plans.deadlines import find_deadlines, fold_same_length, read_deadline_cell
 from bot.plans.header import guess_period_from_text, parse_header
-from bot.plans.recurrence import find_recurrence
+from bot.plans.recurrence import cell_recurrence, find_recurrence
 from bot.plans.source import SourceLine
 from bot.plans.structure import LEVEL_PARA, Block, body_end, build_blocks
 from bot.plans.tables import CONTENT, DEADLINE, LEAD, SUPPORT, Row, split_runs, table_rows
@@ -531,7 +531,7 @@ def _table_tasks(rows: list[Row], state: _State) -> list[Task]:
             section=".".join(p for p in (section, group) if p),
             text=content, lead=lead, support=tuple(u for u in support if u not in lead),
             deadlines=tuple(deadlines), due=due, due_kind=due_kind,
-            recurrence=find_recurrence(f"{cell} {content}"), row=row.number,
+            recurrence=cell_recurrence(cell) or find_recurrence(content), row=row.number,
         ))
     return out
 

@@ -76,3 +76,18 @@ def find_recurrence(text: str, *, folded: str | None = None) -> Recurrence | Non
         unit = next(g for g in m.groups() if g)
         return Recurrence(FREQ[unit], text[m.start():m.end()])
     return None
+
+
+# A table's deadline column that says only how often: "Hằng tháng", "Định kỳ hằng quý".
+WHOLE_CELL = re.compile(r"\s*(?:dinh ky\s*,?\s*)?" + _EVERY + r"\s*[.;]?\s*")
+
+
+def cell_recurrence(cell: str) -> Recurrence | None:
+    """The repetition a table's deadline cell gives its row: the cell alone ("Hằng quý"), or a
+    recurring duty written in it ("trước ngày 20 hằng tháng")."""
+    folded = fold_same_length(cell)
+    m = WHOLE_CELL.fullmatch(folded)
+    if m:
+        return Recurrence(FREQ[m.group(1)], cell.strip(" .;"))
+    return find_recurrence(cell, folded=folded)
+
