@@ -43,7 +43,7 @@ BANNER = """\
 Trò chuyện thử với bot ngay trên máy (không cần BOT_TOKEN, không cần mạng).
 Gõ tin nhắn hoặc lệnh như trên Telegram, ví dụ /start.
   <số>               bấm nút thứ <số> của tin nhắn có nút gần nhất
-  /tep <đường dẫn>   gửi một tệp (kế hoạch .docx, .pdf, .txt, .md)
+  /tep <đường dẫn>   gửi một tệp (kế hoạch .docx, .doc, .pdf, .txt, .md)
   /nhom              chuyển sang nhóm thử nghiệm (bạn là quản trị viên nhóm)
   /rieng             quay lại trò chuyện riêng với bot
   /thoat             thoát (hoặc Ctrl+D)

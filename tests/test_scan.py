@@ -15,7 +15,7 @@ import pytest
 
 from bot.errors import EmptyPlan, FileTooLarge, PlanError, UnsupportedFile
 from bot.importer import prepare_document
-from bot.plans import pdf, scan, source
+from bot.plans import parse_file, pdf, scan, source
 from bot.plans.parser import parse_lines
 from bot.plans.readers import load_plan_bytes
 from bot.plans.scan import PageOcr
@@ -315,3 +315,14 @@ def test_signed_scan_is_recognised_or_read_from_its_stamp(
     stamp_only = load_plan_bytes(data, "da_ky.pdf")
     assert [ln.text for ln in stamp_only.lines][0] == "Người ký: Ủy ban nhân dân huyện Tiên Yên"
     assert stamp_only.notices == ()
+
+
+def test_parse_file_keeps_what_the_reader_noticed_as_warnings(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # `python -m bot parse` and the local console read through parse_file: the OCR notice must
+    # reach them as it reaches a chat import.
+    need_tesseract()
+    path = tmp_path / "cong_van.pdf"
+    path.write_bytes(scan_pdf([cong_van_image()]))
+    plan = parse_file(path)
+    assert plan.tasks
+    assert plan.warnings[0].startswith("Đã nhận dạng chữ (OCR) 1 trang scan")
