@@ -13,6 +13,12 @@ when tests/gold has one). Why: the bot parses every uploaded plan synchronously,
 must stay well under the 30 ms/document target, and dateparser shows how much a general date
 reader over-reports (issue dates of cited documents, horizons, percentages).
 
+Then scaling: texts of 50, 100 and 200 KB built from the real passages under tests/real,
+tests/holdout and tests/final (distinct paragraphs, each kept whole, in a shuffled order), parsed
+once as a plan of many paragraphs and once as a single paragraph under a directing heading (the
+worst case for sentence and clause scans). It prints ms and ms/KB for each; a linear parser keeps
+ms/KB flat as the size doubles (``--scaling 0`` skips it).
+
 Then OCR: a scanned công văn is generated (tests/fixture_files.py: text rendered with Pillow at
 200 dpi, wrapped as an image-only PDF of ``--ocr-pages`` pages) and read through the PDF
 reader; it prints, per page, the time to render it (PDFium, 300 dpi) and to recognise it
@@ -23,9 +29,11 @@ reader; it prints, per page, the time to render it (PDFium, 300 dpi) and to reco
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import logging
 import os
+import random
 import statistics
 import sys
 import time
@@ -33,7 +41,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.plans import parse_file, scan
+from bot.plans import parse_file, parse_text, scan
 from bot.plans.readers import load_plan_bytes, read_plan_file
 
 logger = logging.getLogger(__name__)
@@ -135,6 +143,56 @@ def report(rows: list[Row], runs: int, warmups: int, dp_runs: int) -> str:
     return "\n".join(out)
 
 
+def _passages() -> list[str]:
+    """Paragraphs of the real passages collected under tests/ (distinct texts, real wording)."""
+    out: list[str] = []
+    for folder in ("real", "holdout", "final"):
+        for path in sorted((ROOT / "tests" / folder).glob("*.txt")):
+            text = path.read_text(encoding="utf-8")
+            out += [p.strip() for p in text.split("\n\n") if len(p.strip()) > 40]
+    return out
+
+
+def _build(paragraphs: list[str], size: int, joiner: str) -> str:
+    body: list[str] = []
+    total = 0
+    for p in itertools.cycle(paragraphs):
+        if total >= size:
+            break
+        body.append(p)
+        total += len(p.encode()) + len(joiner)
+    return joiner.join(body)
+
+
+def scaling_report(sizes: list[int], runs: int = 3) -> str:
+    """Parse time against input size, for a many-paragraph plan and a single paragraph."""
+    paragraphs = _passages()
+    random.Random(7).shuffle(paragraphs)
+    head = "KẾ HOẠCH\nThực hiện nhiệm vụ năm 2024\n\nII. NHIỆM VỤ TRỌNG TÂM\n1. "
+    out = [f"scaling: {len(paragraphs)} distinct paragraphs of the real passages, best of {runs} "
+           "runs of bot.plans.parse_text", "",
+           f"{'shape':12} {'KB':>5} {'ms':>8} {'ms/KB':>7} {'tasks':>6}"]
+    per_kb: dict[str, list[float]] = {}
+    for shape, joiner in (("plan", "\n\n"), ("paragraph", " ")):
+        for kb in sizes:
+            text = head + _build(paragraphs, kb * 1000, joiner).replace("\n", " ") \
+                if shape == "paragraph" else _build(paragraphs, kb * 1000, joiner)
+            best, plan = float("inf"), None
+            for _ in range(runs):
+                start = time.perf_counter()
+                plan = parse_text(text)
+                best = min(best, (time.perf_counter() - start) * 1000)
+            size_kb = len(text.encode()) / 1000
+            per_kb.setdefault(shape, []).append(best / size_kb)
+            out.append(f"{shape:12} {size_kb:>5.0f} {best:>8.0f} {best / size_kb:>7.2f} "
+                       f"{len(plan.tasks) if plan else 0:>6}")
+    out.append("")
+    for shape, values in per_kb.items():
+        out.append(f"{shape}: ms/KB at {sizes[-1]} KB / at {sizes[0]} KB = "
+                   f"{values[-1] / values[0]:.2f} (1.0 is linear)")
+    return "\n".join(out)
+
+
 def ocr_report(pages: int) -> str:
     """Per-page render and recognition times for a generated scan of ``pages`` pages."""
     import pypdfium2
@@ -179,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=15)
     ap.add_argument("--warmups", type=int, default=2)
     ap.add_argument("--dp-runs", type=int, default=3)
+    ap.add_argument("--scaling", type=int, default=200,
+                    help="largest text for the scaling figures, in KB (0: none)")
     ap.add_argument("--ocr-pages", type=int, default=3,
                     help="pages of the generated scan to recognise (0: no OCR figures)")
     args = ap.parse_args(argv)
@@ -190,6 +250,9 @@ def main(argv: list[str] | None = None) -> int:
         warnings.simplefilter("ignore")  # dateparser's deprecation chatter
         rows = [measure(p, args.runs, args.warmups, args.dp_runs) for p in files]
     print(report(rows, args.runs, args.warmups, args.dp_runs))
+    if args.scaling > 0:
+        print()
+        print(scaling_report([args.scaling // 4, args.scaling // 2, args.scaling]))
     if args.ocr_pages > 0:
         print()
         print(ocr_report(args.ocr_pages))
