@@ -218,7 +218,8 @@ _SIGNAL_RES = (
 
 def ocr_signals(lines: Iterable[str]) -> int:
     """Count letter sequences that only OCR produces ("ừong", "tmh", "phưong"...)."""
-    return sum(len(rx.findall(line)) for line in lines for rx in _SIGNAL_RES)
+    text = "\n".join(lines)  # one scan per pattern, not one per line and pattern
+    return sum(len(rx.findall(text)) for rx in _SIGNAL_RES)
 
 
 def looks_ocr(lines: Iterable[str]) -> bool:
