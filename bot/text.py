@@ -11,6 +11,7 @@ import unicodedata
 
 DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
 _DASH_TABLE = str.maketrans({d: "-" for d in DASHES})
+_DASH_RE = re.compile(f"[{DASHES}]")
 _SPACES_RE = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u3000]+")
 
 # Tone marks on "oa", "oe", "uy" are written two ways ("Uỷ ban"/"Ủy ban", "hoà"/"hòa");
@@ -40,7 +41,9 @@ _TONE_RE = re.compile(r"(?<![qQ])(" + "|".join(map(re.escape, _TONE_TABLE)) + r"
 
 def nfc(text: str) -> str:
     """Return ``text`` in Unicode NFC with dashes unified and runs of spaces collapsed."""
-    text = unicodedata.normalize("NFC", text).translate(_DASH_TABLE)
+    text = unicodedata.normalize("NFC", text)
+    if _DASH_RE.search(text):  # str.translate costs per character; most lines have no dash
+        text = text.translate(_DASH_TABLE)
     return _SPACES_RE.sub(" ", text)
 
 
@@ -68,6 +71,6 @@ def lower_same_length(text: str) -> str:
     low = text.lower()
     if len(low) != len(text):
         return low
-    if not any(k in low for k in _LOWER_TONE_TABLE):
+    if _LOWER_TONE_RE.search(low) is None:
         return low
     return _LOWER_TONE_RE.sub(lambda m: _LOWER_TONE_TABLE[m.group(1)], low)

@@ -14,6 +14,7 @@ hold that line. No I/O here.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import unicodedata
@@ -32,6 +33,7 @@ _CODA = "ch|ng|nh|[cmnptiyou]"
 _SYLLABLE_RE = re.compile(f"(?:{_ONSET})?(?:{_NUCLEUS})(?:{_CODA})?")
 
 
+@functools.lru_cache(maxsize=16384)  # words repeat: a plan has a few thousand distinct ones
 def is_vietnamese_syllable(word: str) -> bool:
     """True when ``word`` has the shape of one Vietnamese syllable (onset, vowels, final, ≤1 tone).
 

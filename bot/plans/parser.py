@@ -129,14 +129,20 @@ class _State:
     """In a document with sections, the text before the first heading is an introduction:
     only explicit requests there give work ("Đề nghị các cơ quan …")."""
 
+    speaker_names: dict[str, bool] = field(default_factory=dict)
+    """is_speaker's answers so far: a document names the same few units again and again."""
+
     def is_speaker(self, units: tuple[str, ...]) -> bool:
         """Whether ``units`` is the body the document speaks for (never an assignee)."""
         if len(units) != 1 or not self.speakers:
             return False
-        name = _TITLES.sub("", lower_same_length(units[0]))
-        if lower_same_length(units[0]).startswith(("các ", "những ")):
-            return False
-        return any(same_body(name, s) for s in self.speakers)
+        known = self.speaker_names.get(units[0])
+        if known is None:
+            low = lower_same_length(units[0])
+            known = not low.startswith(("các ", "những ")) and \
+                any(same_body(_TITLES.sub("", low), s) for s in self.speakers)
+            self.speaker_names[units[0]] = known
+        return known
 
 
 def classify_heading(text: str, *, top: bool = True, kind: str = "") -> bool | None:

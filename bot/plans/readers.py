@@ -434,6 +434,7 @@ _TRAILING_EMPHASIS_RE = re.compile(  # an italic paragraph may close on a later 
     r"(?<=[^\s*_\\])(?:\*{2,3}|_{2,3}|(?<=[.,;:!?)”\"’])\*)\s*$"  # noqa: RUF001
 )
 _ESCAPE_RE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>])")
+_MARKUP_RE = re.compile(r"[*_#>|\\+]")  # a line without any of these has no markup to strip
 
 
 def strip_markdown(line: str) -> str:
@@ -445,8 +446,10 @@ def strip_markdown(line: str) -> str:
     """
     if _HR_RE.fullmatch(line):
         return ""
-    if _TABLE_SEP_RE.fullmatch(line) and "|" in line:
+    if "|" in line and _TABLE_SEP_RE.fullmatch(line):
         return ""
+    if not _MARKUP_RE.search(line):
+        return line  # most lines of a plan: nothing to remove
     text = line
     while _QUOTE_RE.match(text):
         text = _QUOTE_RE.sub("", text, count=1)
@@ -742,6 +745,7 @@ _INVISIBLE = {0xFEFF: None, 0x00AD: None, 0x200C: None, 0x200D: None, 0x2060: No
               0xFFFE: None}  # PDFium marks a hyphen it removed at a line end with U+FFFE
 _INVISIBLE.update({c: " " for c in range(0x20) if c not in (0x0A, 0x0D)})
 _INVISIBLE.update({c: " " for c in (0x7F, 0x85, 0x2028, 0x2029)})
+_INVISIBLE_RE = re.compile("[" + "".join(re.escape(chr(c)) for c in _INVISIBLE) + "]")
 
 
 def _split_lines(text: str) -> list[str]:
@@ -760,7 +764,7 @@ def _finish(raw: Iterable[str], encoding: str, *, markdown: bool, ocr: bool,
     for line in raw:
         if not unicodedata.is_normalized("NFC", line):
             non_nfc += 1
-        text = nfc(line.translate(_INVISIBLE))
+        text = nfc(line.translate(_INVISIBLE) if _INVISIBLE_RE.search(line) else line)
         if markdown:
             text = strip_markdown(text)
         texts.append(text.rstrip())
