@@ -77,7 +77,8 @@ _GETTING_STARTED = (
     "Bắt đầu: gõ <b>/dangky</b> để chọn đơn vị cần theo dõi, rồi <b>/nhiemvu</b> để xem việc."
 )
 _UPLOAD_HINT = (
-    "Gửi tệp kế hoạch (.docx, .doc, .pdf kể cả bản scan, .txt, .md) vào cuộc trò chuyện với bot để nhập nhiệm vụ."
+    "Gửi tệp kế hoạch (.docx, .doc, .pdf kể cả bản scan, .txt, .md) vào cuộc trò chuyện với "
+    "bot để nhập nhiệm vụ."
 )
 _PARAMS_HINT = "<i>&lt;...&gt; là bắt buộc, [...] là có thể bỏ qua.</i>"
 

@@ -250,6 +250,17 @@ def test_no_units_here(text: str) -> None:
     ("Sở Tài nguyên và Môi trường chủ trì, phối hợp các đơn vị, địa phương liên quan đề xuất",
      ("Sở Tài nguyên và Môi trường",), ("các đơn vị, địa phương liên quan",)),
     ("Trung tâm Hành chính công, cơ chế một cửa", None, None),  # names, not a subject
+    # A bare "phối hợp" before a capitalised unit: the partner supports.
+    ("UBND huyện Cam Lâm phối hợp Sở Nông nghiệp và Phát triển nông thôn kiểm điểm",
+     ("UBND huyện Cam Lâm",), ("Sở Nông nghiệp và Phát triển nông thôn",)),
+    ("UBND huyện phối hợp tổ chức lễ phát động", ("UBND huyện",), ()),  # "phối hợp": the verb
+    # A short bracket after the units is no predicate.
+    ("Tỉnh ủy, Thành ủy (trước sáp nhập) xây dựng đề án", ("Tỉnh ủy", "Thành ủy"), ()),
+    ("Sở Y tế (cơ quan thường trực) chủ trì, phối hợp với Sở Tài chính xây dựng kế hoạch",
+     ("Sở Y tế",), ("Sở Tài chính",)),
+    # A body whose head is its whole name: the lower-case word after it is the verb.
+    ("Quốc hội thông qua Nghị quyết sáp nhập tỉnh", ("Quốc hội",), ()),
+    ("Tỉnh ủy Quảng Ninh chỉ đạo các cấp ủy", ("Tỉnh ủy Quảng Ninh",), ()),
 ])
 def test_assignment_at(text: str, lead: tuple[str, ...] | None,
                        support: tuple[str, ...] | None) -> None:

@@ -418,3 +418,37 @@ def test_timetable_lines_date_their_work() -> None:
     owed = [(t.lead, [d.due for d in t.deadlines]) for t in plan.tasks]
     assert owed == [(("Ủy ban bầu cử", "Ban bầu cử"), [date(2026, 3, 5)]),
                     (("Bộ Xây dựng",), [date(2026, 4, 25)])]
+
+
+def test_timeline_lines_date_their_work_even_when_the_page_is_double_spaced() -> None:
+    plan = parse_text(
+        "Dự kiến các mốc thời gian sáp nhập đơn vị hành chính cấp tỉnh:\n\n"
+        "25/3/2025: Đảng ủy Chính phủ báo cáo Bộ Chính trị đề án sắp xếp.\n\n"
+        "15/7/2025: Tỉnh ủy, Thành ủy (trước sáp nhập) kiện toàn tổ chức, cán bộ.\n\n"
+        "31/8/2025: Quốc hội thông qua Nghị quyết sáp nhập tỉnh.\n")
+    got = [(t.line, t.lead, t.due) for t in plan.tasks]
+    assert got == [(3, ("Đảng ủy Chính phủ",), date(2025, 3, 25)),
+                   (5, ("Tỉnh ủy", "Thành ủy"), date(2025, 7, 15)),
+                   (7, ("Quốc hội",), date(2025, 8, 31))]
+
+
+def test_news_item_stamp_after_a_byline_starts_the_item() -> None:
+    # "Pháp luật -" / "Lê Phương – Thanh Hòa -" are the page's byline; the item starts at its
+    # time stamp, and "chỉ đạo, X …" names who acts.
+    plan = parse_text(
+        "Pháp luật -\nLê Phương – Thanh Hòa -\n"
+        "10:51, 23/03/2021 UBND tỉnh Khánh Hòa vừa ban hành văn bản số 1345/UBND-KT chỉ đạo, "
+        "UBND huyện Cam Lâm phối hợp Sở Nông nghiệp và Phát triển nông thôn kiểm điểm, xử lý "
+        "tình trạng phá rừng. UBND tỉnh cũng yêu cầu báo cáo kết quả về UBND tỉnh trước ngày "
+        "31/3/2021.")
+    assert [(t.lead, t.support) for t in plan.tasks] == [
+        (("UBND huyện Cam Lâm",), ("Sở Nông nghiệp và Phát triển nông thôn",))] * 2
+    assert plan.tasks[1].due == date(2021, 3, 31)
+
+
+def test_proposing_an_honour_is_no_request_for_work() -> None:
+    plan = parse_text(
+        "Sở Nội vụ lấy ý kiến danh sách đề nghị khen thưởng cấp Nhà nước.\n"
+        "Đề nghị tặng Huân chương Lao động hạng Ba cho bà Nguyễn Thị A, Giám đốc Sở Tư pháp.\n"
+        "Đề nghị các cơ quan gửi ý kiến về Sở Nội vụ trước ngày 20/5/2025.")
+    assert [t.line for t in plan.tasks] == [3]

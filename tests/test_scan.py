@@ -10,6 +10,7 @@ import io
 import shutil
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -317,7 +318,7 @@ def test_signed_scan_is_recognised_or_read_from_its_stamp(
     assert stamp_only.notices == ()
 
 
-def test_parse_file_keeps_what_the_reader_noticed_as_warnings(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_parse_file_keeps_what_the_reader_noticed_as_warnings(tmp_path: Path) -> None:
     # `python -m bot parse` and the local console read through parse_file: the OCR notice must
     # reach them as it reaches a chat import.
     need_tesseract()

@@ -161,6 +161,7 @@ PREDICATE = frozenset({
     "giải thể", "chia tách", "lắng nghe", "đối thoại", "tiếp dân", "giải đáp",
     "tham vấn", "thẩm định lại", "ứng dụng", "triển khai ứng dụng", "vận hành thử",
     "cảnh giới", "canh gác", "ứng trực", "túc trực", "trực ban", "theo dõi sát", "nắm tình hình",
+    "thông qua", "kiện toàn", "kiểm điểm",
 })
 NOUNISH = frozenset({"tổ chức", "quản lý", "lãnh đạo", "xây dựng", "đơn vị", "kiểm tra",
                      "giám sát", "chỉ đạo", "bảo vệ", "tuyên truyền", "hướng dẫn", "thanh tra",
@@ -323,7 +324,9 @@ def read_units(text: str, pos: int = 0, *, low: str | None = None, first: bool =
     piece_start, i = pos, head_end
     named = False  # the current piece has a capitalised name
     closed = False  # the last word closed the name ("… liên quan")
-    after_level = _ends_with_level(low[pos:head_end])
+    after_level = _ends_with_level(low[pos:head_end]) or \
+        low[pos:head_end].removeprefix("các ").removeprefix("những ") in _COMPLETE and \
+        not low.startswith(" viên", head_end)  # "Huyện ủy viên" is a member, not the body
     limit = min(len(text) if stop is None else stop, pos + 600)
     end = limit
     while True:
@@ -535,6 +538,12 @@ def _verb_at(text: str, low: str, pos: int) -> bool:
     return m is not None and text[pos:pos + 1].islower() and m.group(0) not in NOUNISH
 
 
+_COMPLETE = ("quốc hội", "chính phủ", "tỉnh ủy", "thành ủy", "huyện ủy", "thị ủy", "quận ủy",
+             "đảng ủy", "tỉnh đoàn", "huyện đoàn", "thành đoàn")
+"""Bodies whose head is the whole name: only a capitalised place ("Tỉnh ủy Quảng Ninh") or a
+level can follow, as after a level word ("Quốc hội thông qua …" is the verb)."""
+
+
 def _ends_with_level(words: str) -> bool:
     return re.search(r"(?:^|\s)(?:" + "|".join(LEVELS) + r")\s*$", words) is not None
 
@@ -723,7 +732,9 @@ def _valid(units: list[str] | tuple[str, ...]) -> bool:
 _ROLE_AFTER = re.compile(
     r"\s*,?\s*(?:chu tri|chu tri thuc hien)\s*,?\s*(?:(phoi hop voi|phoi hop cung|phoi hop)\s+)?")
 _COOP_AFTER = re.compile(r"\s*,?\s*(?:phoi hop voi|phoi hop cung|cung voi|cung phoi hop voi|"
-                         r"phoi hop(?= cac | voi |\s+[A-Z]))\s+")
+                         r"phoi hop(?= cac | nhung ))\s+")
+_COOP_BARE = re.compile(r"\s*,?\s*phoi hop\s+")
+""""X phối hợp Sở Y tế kiểm tra …": a capitalised unit right after a bare "phối hợp"."""
 
 
 def assignment_at(text: str, pos: int, *, low: str | None = None,
@@ -741,15 +752,19 @@ def assignment_at(text: str, pos: int, *, low: str | None = None,
         return None
     lead = list(found.units)
     support: list[str] = []
-    rest = found.end
+    rest = _after_bracket(text, found.end)
     role = _ROLE_AFTER.match(folded, rest)
     coop = _COOP_AFTER.match(folded, rest)
+    if coop is None:
+        bare = _COOP_BARE.match(folded, rest)
+        if bare is not None and text[bare.end():bare.end() + 1].isupper():
+            coop = bare
     m = role if role and role.group(1) else coop
     if m:
         sup = read_units(text, m.end(), low=low, first=False)
         if sup is not None:
             support = list(sup.units)
-            rest = sup.end
+            rest = _after_bracket(text, sup.end)
         elif role:
             rest = role.end()
     elif role:
@@ -770,6 +785,16 @@ def assignment_at(text: str, pos: int, *, low: str | None = None,
     if not lead:
         return None
     return Assignment(tuple(lead), tuple(support), rest, pos)
+
+
+_BRACKET = re.compile(r"\s*\([^()\n]{1,60}\)")
+
+
+def _after_bracket(text: str, pos: int) -> int:
+    """Past a short bracket right after the units ("Tỉnh ủy, Thành ủy (trước sáp nhập) xây dựng
+    …", "Sở Nông nghiệp và PTNT (NN&PTNT) kiểm tra …"); ``pos`` when there is none."""
+    m = _BRACKET.match(text, pos)
+    return m.end() if m else pos
 
 
 _PLURAL_COLON = re.compile(

@@ -65,7 +65,7 @@ _SPEAKER_VERB = re.compile(
     r"(?:chủ trì|tổ chức) (?:cuộc họp|hội nghị|kỳ họp|phiên họp|buổi làm việc|họp)|"
     r"xây dựng kế hoạch|trân trọng|"
     r"kính gửi|ghi nhận|đánh giá cao|biểu dương|chỉ đạo|giao|yêu cầu|đề nghị|kêu gọi|"
-    r"quyết định|cho biết)(?!\w)"
+    r"quyết định|lấy ý kiến|cho biết)(?!\w)"
 )
 _NARRATIVE_VERB = re.compile(
     r"\s*(?:(?:đã|vừa|cũng)\s+)*(?:nhận được|kết luận|trân trọng|kính gửi|ghi nhận|"
@@ -73,9 +73,12 @@ _NARRATIVE_VERB = re.compile(
     r"có ý kiến(?: chỉ đạo)?(?: như sau|\s*:)|chủ trì (?:cuộc họp|hội nghị|kỳ họp|buổi|phiên)|"
     r"đồng ý|nhất trí|chấp thuận|phát biểu|nhấn mạnh|thống nhất (?:chủ trương|với)|"
     r"ban hành (?:các |những )?(?:công văn|văn bản|kế hoạch|quyết định|chỉ thị|thông báo|"
-    r"nghị quyết|hướng dẫn|công điện)\s+(?:số|\d)|vừa có|đã có|cho biết|thông tin|chia sẻ|"
+    r"nghị quyết|hướng dẫn|công điện)\s+(?:số|\d)|vừa có|đã có|lấy ý kiến|cho biết|thông tin|"
+    r"chia sẻ|"
     r"khẳng định|ra thông báo)(?!\w)"
 )
+_HONOUR = re.compile(r"(?:truy tặng|tặng|phong tặng|khen thưởng|xét tặng|công nhận)(?!\w)")
+"""A proposal of an honour, not a request for work: "Đề nghị tặng Huân chương … cho bà …"."""
 _ADVERB = re.compile(r"(?:cũng|vừa|tiếp tục|đồng thời|còn|đặc biệt|trân trọng|kính|một lần nữa)"
                      r"(?!\w)")
 _PAST_CONTEXT = re.compile(r"(?:trước đó|trước đây|thời gian qua|năm qua|năm trước|vừa qua|"
@@ -321,8 +324,8 @@ def _addressed(text: str, low: str, folded: str, pos: int, start: int, end: int,
         if low[body:body + 1] == ":" or _ends_opener(low[start:end]):
             return Clause(OPENER, start, body_start=end, request=verb != "kêu gọi",
                           opens_list=True)
-        if verb == "kêu gọi":
-            return Clause(SPEECH, start, body_start=end)
+        if verb == "kêu gọi" or _HONOUR.match(low, body):
+            return Clause(SPEECH, start, body_start=end)  # "Đề nghị tặng Bằng khen cho …"
         # "Đề nghị thực hiện …" with no addressee: those the letter is sent to.
         return Clause(ASSIGN, start, body_start=body, request=True, generic=True,
                       opens_list=_opens_list(low, start, end))
@@ -347,6 +350,8 @@ def _request_in(text: str, low: str, folded: str, pos: int, end: int,
         at = _skip(low, m.end())
         if low.startswith(("cho ", "với "), at):
             at = _skip(low, at + 4)
+        elif low.startswith(",", at):  # "… văn bản số 1345/UBND-KT chỉ đạo, UBND huyện X …"
+            at = _skip(low, at + 1)
         found = assignment_at(text, at, low=low, folded=folded)
         if found is None or is_speaker(found.lead):
             continue

@@ -30,6 +30,10 @@ STAMP_RE = re.compile(
     r"|^\d{1,2}:\d{2}(?::\d{2})?[, ]+.{0,30}\d{1,2}\s*/\s*\d{1,2}\s*/\s*\d{2,4}.{0,12}$"
 )
 """A date or time stamp alone on its line (web pages): "15/05/2021 06:01"."""
+DATE_LABEL_RE = re.compile(r"\d{1,2}\s*[/.-]\s*\d{1,2}(?:\s*[/.-]\s*\d{2,4})?\s*:")
+"""A timeline line opening with its date: "30/6/2025: Quốc hội thông qua …"."""
+STAMP_PREFIX_RE = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?,?\s+\d{1,2}/\d{1,2}/\d{4}\s+(?=[A-ZĐ])")
+"""A news item's time stamp opening its first line: "10:51, 23/03/2021 UBND tỉnh …"."""
 ROMAN_RE = re.compile(r"^(?P<m>(?:X{0,3})(?:IX|IV|V?I{1,3}|V|X))\s*[.\-–:)]\s*(?=\S)")
 PART_RE = re.compile(r"^(?P<m>(?:PHẦN|Phần)\s+(?:THỨ\s+)?[\wÀ-ỹ]+)\s*[.:\-–]?\s*(?=\S)")
 NUMBER_RE = re.compile(r"^(?P<m>\d{1,2}(?:\.\d{1,2}){0,3})(?:\.|\s*[\-–)])\s*(?=[^\d\s%/,.])")
@@ -176,8 +180,11 @@ def build_blocks(lines: list[SourceLine]) -> list[Block]:
                 # next line carries on in lower case (a page break in the middle).
                 starts_new = ended or not (rest[:1].islower() or rest[:1].isdigit()) or \
                     STAMP_RE.match(rest) is not None
-            elif ended and prev.endswith((".", "!", "?", ":", ".”")) and rest[:1].isupper():
-                starts_new = True
+            elif ended and prev.endswith((".", "!", "?", ":", ".”")) and (
+                    rest[:1].isupper() or DATE_LABEL_RE.match(rest)):
+                starts_new = True  # a new sentence, or a timeline's "30/6/2025: …" line
+            elif STAMP_RE.match(rest) or STAMP_PREFIX_RE.match(rest):
+                starts_new = True  # a news item's date stamp starts its own block
             elif rest[:1].isupper() and (
                     (len(current.lines) == 1 and current.level <= 4 and len(prev) < 70
                      or not double and len(last_line) < 0.6 * len(text) and len(text) >= 80)
