@@ -452,3 +452,38 @@ def test_proposing_an_honour_is_no_request_for_work() -> None:
         "Đề nghị tặng Huân chương Lao động hạng Ba cho bà Nguyễn Thị A, Giám đốc Sở Tư pháp.\n"
         "Đề nghị các cơ quan gửi ý kiến về Sở Nội vụ trước ngày 20/5/2025.")
     assert [t.line for t in plan.tasks] == [3]
+
+
+def test_who_reads_the_report_is_not_given_a_task_unless_it_passes_it_on() -> None:
+    plan = parse_text(
+        "Các cơ quan, đơn vị liên quan khẩn trương triển khai thực hiện, nếu có khó khăn báo "
+        "cáo UBND tỉnh để Chủ tịch UBND tỉnh chỉ đạo xử lý.\n\n"
+        "Giao các sở, ngành xây dựng dự toán, gửi về Sở Tài chính trước ngày 10/10/2024 để Sở "
+        "Tài chính tổng hợp, báo cáo UBND tỉnh trước ngày 20/10/2024.")
+    leads = [t.lead for t in plan.tasks]
+    assert ("Chủ tịch UBND tỉnh",) not in leads
+    assert ("Sở Tài chính",) in leads
+
+
+def test_a_sentence_without_units_takes_the_units_named_before_it_not_after() -> None:
+    plan = parse_text(
+        "Phó Chủ tịch UBND tỉnh chỉ đạo khẩn trương hoàn thành thủ tục để khởi công vào cuối "
+        "năm 2021. Giao Sở Xây dựng thẩm định đồ án quy hoạch.")
+    assert [t.lead for t in plan.tasks if t.lead] == [("Sở Xây dựng",)]
+
+
+@pytest.mark.parametrize(("text", "lead"), [
+    # A title written once before a list of bodies with the same head belongs to each.
+    ("Về trách nhiệm, giao Giám đốc Sở Nội vụ, Sở Y tế, Sở Tài chính kiểm điểm, rút kinh "
+     "nghiệm.", ("Giám đốc Sở Nội vụ", "Giám đốc Sở Y tế", "Giám đốc Sở Tài chính")),
+    # A manner phrase between the addressee and the verb.
+    ("Đề nghị các đồng chí Ban Chỉ đạo với tinh thần trách nhiệm cao nhất, tập trung thực "
+     "hiện nhiệm vụ được phân công.", ("các đồng chí Ban Chỉ đạo",)),
+])
+def test_who_is_addressed(text: str, lead: tuple[str, ...]) -> None:
+    assert [t.lead for t in parse_text(text).tasks] == [lead]
+
+
+def test_a_unit_that_undergoes_is_no_actor() -> None:
+    plan = parse_text("Quảng Ngãi: Huyện bị phê bình vì chậm gỡ vướng dự án.")
+    assert plan.tasks == ()

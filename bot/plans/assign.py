@@ -608,7 +608,26 @@ def _distribute_levels(units: tuple[str, ...]) -> tuple[str, ...]:
             elif level and level.start() > 0 and before[:level.start()].strip():
                 u = f"{out[-1][:level.start()].rstrip()} {u}"
         out.append(u)
-    return tuple(out)
+    return _distribute_title(tuple(out))
+
+
+_TITLE_HEAD = re.compile(
+    r"((?:" + "|".join(re.escape(p.strip()) for p in sorted(PERSONS, key=len, reverse=True))
+    + r")\s+)(sở|ban|phòng|cục|chi cục|trung tâm|viện|trường|bộ)\s+(?=[^\W\d_])")
+
+
+def _distribute_title(units: tuple[str, ...]) -> tuple[str, ...]:
+    """"Giám đốc Sở Nội vụ", "Sở Y tế", "Sở Tài chính" -> each "Giám đốc Sở …": a person's
+    title written once before a list of bodies with the same head is every body's head."""
+    first = _TITLE_HEAD.match(lower_same_length(units[0])) if len(units) > 1 else None
+    if first is None:
+        return units
+    title, head = units[0][:first.end(1)], first.group(2)
+    rest = [lower_same_length(u) for u in units[1:]]
+    if not all(r.startswith(head + " ") and u[len(head) + 1:len(head) + 2].isupper()
+               for r, u in zip(rest, units[1:], strict=True)):
+        return units
+    return (units[0], *(title + u for u in units[1:]))
 
 
 _LEVEL_LIST_RE = re.compile(
@@ -752,7 +771,7 @@ def assignment_at(text: str, pos: int, *, low: str | None = None,
         return None
     lead = list(found.units)
     support: list[str] = []
-    rest = _after_bracket(text, found.end)
+    rest = after_bracket(text, found.end)
     role = _ROLE_AFTER.match(folded, rest)
     coop = _COOP_AFTER.match(folded, rest)
     if coop is None:
@@ -764,7 +783,7 @@ def assignment_at(text: str, pos: int, *, low: str | None = None,
         sup = read_units(text, m.end(), low=low, first=False)
         if sup is not None:
             support = list(sup.units)
-            rest = _after_bracket(text, sup.end)
+            rest = after_bracket(text, sup.end)
         elif role:
             rest = role.end()
     elif role:
@@ -790,7 +809,7 @@ def assignment_at(text: str, pos: int, *, low: str | None = None,
 _BRACKET = re.compile(r"\s*\([^()\n]{1,60}\)")
 
 
-def _after_bracket(text: str, pos: int) -> int:
+def after_bracket(text: str, pos: int) -> int:
     """Past a short bracket right after the units ("Tỉnh ủy, Thành ủy (trước sáp nhập) xây dựng
     …", "Sở Nông nghiệp và PTNT (NN&PTNT) kiểm tra …"); ``pos`` when there is none."""
     m = _BRACKET.match(text, pos)
@@ -805,9 +824,11 @@ _PLURAL_COLON = re.compile(
 
 _COUNT = re.compile(r"(?:\d{1,3}|hai|ba|bốn|năm|sáu|bảy|tám|chín|mười)\s+(?=\w)")
 _NOT_PREDICATE = re.compile(
-    r"(?:để|với|cho|của|về|bằng|như|gồm|bao gồm|thì|mà|do|bởi|hoặc|hay|rồi|từ|đến|"
-    r"tới|vào|qua|nhằm)(?!\w)"
+    r"(?:để|với(?! tinh thần| trách nhiệm| quyết tâm)|cho|của|về|bằng|như|gồm|bao gồm|thì|mà|"
+    r"do|bởi|hoặc|hay|rồi|từ|đến|tới|vào|qua|nhằm|bị)(?!\w)"
 )
+"""Words after the units that make them an object ("báo cáo Ban Thường vụ để …") or a patient
+("Huyện bị phê bình"); "với tinh thần trách nhiệm …" is a manner before the verb."""
 
 
 def _colon_form(text: str, low: str, pos: int) -> Assignment | None:

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from bot.plans.assign import (
     GENERIC,
     Assignment,
+    after_bracket,
     assignment_at,
     read_units,
 )
@@ -133,6 +134,8 @@ _SHORT_SUBJECT_REQUEST = re.compile(
     r"(?:[^\W\d_][\w&./-]*\s+){1,5}?(?:(?:cũng|vừa|tiếp tục)\s+)?"
     r"(?P<verb>yêu cầu|đề nghị|kính đề nghị|" + _GIAO + r"|cho phép)\s+(?=\S)"
 )
+_DATE_LABEL = re.compile(r"[^.;:\n]{0,30}\d[^.;:\n]{0,30}:\s*")
+"""A dated label before the subject: "30/6/2025:", "Trước ngày 15/7:"."""
 _PARTICLES = re.compile(r"(?:riêng|đồng thời|ngoài ra|theo đó|bên cạnh đó|mặt khác|trong đó|"
                         r"tiếp theo|sau đó|đặc biệt|nhất là|cụ thể)(?!\w)\s*,?\s*")
 
@@ -215,6 +218,10 @@ def _openings(text: str, low: str, start: int, end: int) -> list[int]:
     source = _NEWS_SOURCE.match(text, pos)  # "GDVN- Sở Giáo dục …", "(Chinhphu.vn) - …"
     if source:
         pos = _skip(low, source.end())
+    label = _DATE_LABEL.match(low, pos, end)
+    if label:
+        out.append(pos)
+        pos = _skip(low, label.end())  # "30/6/2025: - Quốc hội thông qua …"
     for _ in range(6):
         m = _PARTICLES.match(low, pos)
         if m and m.end() > pos:
@@ -258,10 +265,11 @@ def _clause_at(text: str, low: str, folded: str, pos: int, start: int, end: int,
             return None
         found = Assignment(units.units, (), units.end, pos)
     # Right after the units: "UBND tỉnh (cũng) yêu cầu …", "… chủ trì cuộc họp", "… đã …".
-    after = _skip_adverbs(low, units.end if units is not None else found.body_start)
+    subject_end = after_bracket(text, units.end) if units is not None else found.body_start
+    after = _skip_adverbs(low, subject_end)
     verb = _REQUEST.match(low, after)
     speaker = is_speaker(found.lead)
-    past = _PAST.match(low, units.end if units is not None else found.body_start) is not None
+    past = _PAST.match(low, subject_end) is not None
     if verb and (verb.group(0) in _STRONG_REQUEST or speaker):
         if past:
             return Clause(PAST, start, body_start=end)
@@ -380,10 +388,19 @@ def _purpose_clauses(text: str, low: str, folded: str, pos: int, end: int,
             continue
         if not re.match(r"\s*(?:,\s*)?[^\W\d_]", low[found.body_start:end]):
             continue
+        body = _skip(low, found.body_start)
+        if _RECEIVER_VERB.match(low, body) and not _PASSES_ON.search(low, body, end):
+            # "báo cáo … để Chủ tịch UBND tỉnh chỉ đạo xử lý": who reads the report; but "để
+            # Sở Tài chính tổng hợp, báo cáo UBND tỉnh trước ngày 20/10" is its own task.
+            continue
         out.append(Clause(ASSIGN, m.start(), found.lead, found.support, found.body_start))
     return out
 
 
+_RECEIVER_VERB = re.compile(r"(?:xem xét|chỉ đạo|xử lý|giải quyết|quyết định|theo dõi|biết|"
+                            r"tổng hợp)(?!\w)")
+"""What the one a report goes to does with it: not a task the document gives."""
+_PASSES_ON = re.compile(r"\d|(?<!\w)(?:báo cáo|trình|tham mưu)(?!\w)")
 _BARE_HEAD = re.compile(r"(sở|phòng|ban|trung tâm|chi cục|cục|viện|trường|công ty)\s+(?=[^\W\d_])")
 
 

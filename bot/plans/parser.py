@@ -349,6 +349,8 @@ class _Segment:
     """Its units are written in it (not inherited)."""
     skip: bool = False
     """Speech, a past account, a closing formula or an opener: no task."""
+    prior: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+    """The units named last before this segment (``_State.last_actor`` when it began)."""
 
 
 def _segments(block: Block, state: _State, inherited: list[_Context], low: str,
@@ -356,7 +358,7 @@ def _segments(block: Block, state: _State, inherited: list[_Context], low: str,
     text = block.text
     base_lead = inherited[-1].lead if inherited else ()
     base_support = inherited[-1].support if inherited else ()
-    segs = [_Segment(0, 0, base_lead, base_support)]
+    segs = [_Segment(0, 0, base_lead, base_support, prior=state.last_actor)]
     spans = sentences(text)
     ends_with_colon = text.rstrip().endswith(":")
     for n, (a, b) in enumerate(spans):
@@ -374,7 +376,8 @@ def _segments(block: Block, state: _State, inherited: list[_Context], low: str,
             last = segs[-1]
             if clause.kind == PLAIN:
                 if last.skip:
-                    segs.append(_Segment(clause.start, clause.start, base_lead, base_support))
+                    segs.append(_Segment(clause.start, clause.start, base_lead, base_support,
+                                         prior=state.last_actor))
                 continue
             if last.start == clause.start or (not last.own and not last.skip and
                                               _empty(text, last, clause.start)):
@@ -470,11 +473,11 @@ def _tasks_from_block(block: Block, state: _State, inherited: list[_Context], *,
         if len(body) < 3 or not seg.own and block.level != LEVEL_PARA and _only_names(body):
             continue  # "1. Trường Mầm non 3-2, thị xã Cai Lậy;": a list of names, no work
         deadlines = _deadlines(block, seg.start, stop, state, low, folded)
-        if zone is None and not seg.lead and state.last_actor[0] and (
+        if zone is None and not seg.lead and seg.prior[0] and (
                 deadlines or _ENUMERATION.match(text, seg.start)) and \
                 not _ATTRIBUTION.match(text, seg.start):
             # "Hồ sơ gửi về Phòng Nội vụ chậm nhất ngày 15/11." / "Thứ hai, …": the same units
-            seg.lead, seg.support = state.last_actor
+            seg.lead, seg.support = seg.prior
             seg.own = True
         if zone is None and (not seg.lead and not deadlines or
                              state.preamble_requests_only and not seg.own):
