@@ -487,8 +487,13 @@ def test_issue_date(text: str, issued: date | None) -> None:
      date(2025, 12, 31)),
     ("QUYẾT ĐỊNH\nVề việc tổ chức Kỳ thi tốt nghiệp THPT năm 2024", None),
     ("QUYẾT ĐỊNH\nVề việc ban hành Chương trình tổng thể cải cách hành chính đến năm 2030", None),
-    # A portal's headline is no title: its year needs a cue.
+    # A portal's headline is no title: its year needs a cue, unless it names the plan itself.
     ("Chỉ thị của Chủ tịch UBND tỉnh về Tổng điều tra dân số năm 2019", None),
+    ("Kế hoạch chuyển đổi cơ cấu cây trồng trên đất lúa toàn quốc năm 2023",
+     date(2023, 12, 31)),
+    # A day written in words is no month period.
+    ("KẾ HOẠCH\nLao động tuần 07 (ngày 28 tháng 9 năm 2012)", None),
+    ("KẾ HOẠCH\nCông tác tháng 9 năm 2012", date(2012, 9, 30)),
 ])
 def test_period_by_kind(header: str, end: date | None) -> None:
     info, _ = parse_header(lines(header + "\n\nI. NỘI DUNG\n1. Các đơn vị thực hiện."))

@@ -218,6 +218,8 @@ def _period_at(folded: str, pos: int, default_year: int | None) -> tuple[int, Pe
             break
     for m in P_MONTH.finditer(folded, pos):
         mo, y = int(m.group(1)), int(m.group(2))
+        if re.search(r"(?:ngay|\d)\s*$", folded[max(0, m.start() - 8):m.start()]):
+            continue  # "ngày 28 tháng 9 năm 2012": a day, not the month
         if 1 <= mo <= 12:
             found.append((m.start(), Period(f"tháng {mo:02d}/{y}", date(y, mo, 1),
                                             month_end(y, mo))))
@@ -346,8 +348,9 @@ class _KindLine:
     enacting: bool
     """"QUYẾT ĐỊNH:" before "Điều 1.": says the kind, has no title."""
     headline: bool = False
-    """A portal's headline ("Kế hoạch triển khai …"): its words are the portal's, so a year
-    there gives a period only with a directing cue."""
+    """A portal's headline ("Chỉ thị của … năm 2019"): its words are the portal's, so a year
+    there gives a period only with a directing cue, unless the headline names a plan ("Kế
+    hoạch chuyển đổi … năm 2023": the plan's own title)."""
 
 
 def _kind_line(text: str, headline: bool = False) -> _KindLine | None:
@@ -803,8 +806,11 @@ def parse_header(lines: list[SourceLine]) -> tuple[DocumentInfo, int]:
 
     kind = kind or "other"
     default_year = issued.year if issued else None
-    period = title_period(title, "other" if headline else kind, default_year,
-                          programme=programme and not headline, issued=issued)
+    # A headline's year is the reporter's, unless the headline names the plan itself
+    # ("Kế hoạch chuyển đổi cơ cấu cây trồng … năm 2023").
+    reported = headline and kind != "ke_hoach"
+    period = title_period(title, "other" if reported else kind, default_year,
+                          programme=programme and not reported, issued=issued)
     if period is None and title is None and restated is not None and restated.subject:
         # A restatement names the restated document's subject: "… ban hành Nghị quyết số
         # 86/NQ-CP ngày 4/11/2025 về triển khai nhiệm vụ trọng tâm những tháng cuối năm 2025".
