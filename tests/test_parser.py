@@ -487,3 +487,15 @@ def test_who_is_addressed(text: str, lead: tuple[str, ...]) -> None:
 def test_a_unit_that_undergoes_is_no_actor() -> None:
     plan = parse_text("Quảng Ngãi: Huyện bị phê bình vì chậm gỡ vướng dự án.")
     assert plan.tasks == ()
+
+
+def test_an_earlier_dated_letter_is_recounted_but_a_request_made_stands() -> None:
+    plan = parse_text(
+        "Ngày 08/6/2020, Bộ Xây dựng đã có công văn gửi Sở Xây dựng các tỉnh; Sở Quy hoạch - "
+        "Kiến trúc Hà Nội về việc báo cáo, gửi về Bộ trước ngày 20/6/2020.\n\n"
+        "Ngày 12/6/2020, Bộ Xây dựng đã có công văn, trong nội dung công văn yêu cầu các Sở "
+        "cập nhật số liệu năm 2019.\n\n"
+        "Đoàn ĐBQH tỉnh đã đề nghị Thường trực Ủy ban MTTQ tỉnh chỉ đạo chuẩn bị các điều kiện,"
+        " thông báo địa điểm trước ngày 25/7/2020.")
+    assert [(t.line, t.lead) for t in plan.tasks] == [(5, ("Thường trực Ủy ban MTTQ tỉnh",))]
+    assert plan.tasks[0].due == date(2020, 7, 25)

@@ -136,6 +136,7 @@ _SHORT_SUBJECT_REQUEST = re.compile(
 )
 _DATE_LABEL = re.compile(r"[^.;:\n]{0,30}\d[^.;:\n]{0,30}:\s*")
 """A dated label before the subject: "30/6/2025:", "Trước ngày 15/7:"."""
+_DATED_OPENING = re.compile(r"ngày\s+\d{1,2}\s*[/.-]\s*\d{1,2}")
 _PARTICLES = re.compile(r"(?:riêng|đồng thời|ngoài ra|theo đó|bên cạnh đó|mặt khác|trong đó|"
                         r"tiếp theo|sau đó|đặc biệt|nhất là|cụ thể)(?!\w)\s*,?\s*")
 
@@ -268,10 +269,12 @@ def _clause_at(text: str, low: str, folded: str, pos: int, start: int, end: int,
     subject_end = after_bracket(text, units.end) if units is not None else found.body_start
     after = _skip_adverbs(low, subject_end)
     verb = _REQUEST.match(low, after)
+    if verb is None and low.startswith("đã ", after):
+        verb = _REQUEST.match(low, _skip_adverbs(low, after + 3))  # "X đã đề nghị Y …"
     speaker = is_speaker(found.lead)
     past = _PAST.match(low, subject_end) is not None
     if verb and (verb.group(0) in _STRONG_REQUEST or speaker):
-        if past:
+        if past and _DATED_OPENING.match(low, _skip(low, start)):
             return Clause(PAST, start, body_start=end)
         # "UBND tỉnh yêu cầu UBND các huyện …": the subject speaks, the object acts.
         return _addressed(text, low, folded, verb.end(), start, end, is_speaker, verb.group(0))
@@ -280,7 +283,10 @@ def _clause_at(text: str, low: str, folded: str, pos: int, start: int, end: int,
     if speaker or _NARRATIVE_VERB.match(low, after):
         request = _request_in(text, low, folded, after, end, is_speaker)
         if request is not None:
-            return request
+            # "Ngày 12/6/2020, Bộ Xây dựng đã có công văn … yêu cầu các Sở …": a dated
+            # earlier letter is recounted; "Đoàn ĐBQH tỉnh đã đề nghị X …" still stands.
+            recounted = past and _DATED_OPENING.match(low, _skip(low, start))
+            return Clause(PAST, start, body_start=end) if recounted else request
         kind = OPENER if _ends_opener(low[start:end]) else SPEECH
         return Clause(kind, start, body_start=end, opens_list=kind == OPENER)
     if past:

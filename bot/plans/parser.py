@@ -375,7 +375,9 @@ def _segments(block: Block, state: _State, inherited: list[_Context], low: str,
             seg = _segment_of(clause, state, base_lead, base_support)
             last = segs[-1]
             if clause.kind == PLAIN:
-                if last.skip:
+                if last.skip and not text[max(0, a - 3):a].rstrip().endswith(";"):
+                    # (after ";" the skipped sentence goes on: "… đã có công văn gửi Sở A; Sở
+                    # B về việc báo cáo … trước ngày 20/6/2020.")
                     segs.append(_Segment(clause.start, clause.start, base_lead, base_support,
                                          prior=state.last_actor))
                 continue
