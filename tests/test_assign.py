@@ -222,6 +222,8 @@ READ = [
     ("các đơn vị trên chỉnh sửa dự thảo", ["các đơn vị trên"]),
     ("Các sở, ngành là thành viên Ban Chỉ đạo có trách nhiệm", [
         "Các sở, ngành là thành viên Ban Chỉ đạo"]),
+    ("các Bộ, cơ quan ngang Bộ, cơ quan thuộc Chính phủ, UBND các tỉnh thực hiện", [
+        "các Bộ, cơ quan ngang Bộ", "cơ quan thuộc Chính phủ", "UBND các tỉnh"]),
 ]
 
 

@@ -499,3 +499,12 @@ def test_an_earlier_dated_letter_is_recounted_but_a_request_made_stands() -> Non
         " thông báo địa điểm trước ngày 25/7/2020.")
     assert [(t.line, t.lead) for t in plan.tasks] == [(5, ("Thường trực Ủy ban MTTQ tỉnh",))]
     assert plan.tasks[0].due == date(2020, 7, 25)
+
+
+def test_related_units_in_a_later_sentence_are_those_addressed_before() -> None:
+    plan = parse_text(
+        "Thủ tướng Chính phủ vừa có chỉ thị yêu cầu các Bộ, UBND các tỉnh thực hiện những "
+        "nhiệm vụ cụ thể.\nTheo đó, các cơ quan, đơn vị liên quan xây dựng phương án, hoàn "
+        "thành trong quý IV/2018.")
+    assert [t.lead for t in plan.tasks] == [("các Bộ", "UBND các tỉnh")] * 2
+    assert plan.tasks[1].due == date(2018, 12, 31)

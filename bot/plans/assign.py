@@ -280,7 +280,9 @@ def _head_match(text: str, low: str, pos: int, *, first: bool) -> int | None:
                     r"(?:xây dựng đảng|cán sự|chỉ đạo|chỉ huy|quản lý|thường vụ|tổ chức|tuyên "
                     r"giáo|dân vận|nội chính|kinh tế|văn hóa|pháp chế|dân tộc)", low[nxt:]):
                 return m.end()
-            if head == "cơ quan" and re.match(r"(?:chuyên môn|thường trực)", low[nxt:]):
+            if head == "cơ quan" and re.match(
+                    r"(?:chuyên môn|thường trực|ngang bộ|thuộc chính phủ|thuộc bộ|nhà nước|"
+                    r"hành chính|báo chí)(?!\w)", low[nxt:]):
                 return m.end()
             return None
     if not plural and head in LEVELS:

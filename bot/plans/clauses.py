@@ -70,7 +70,8 @@ _SPEAKER_VERB = re.compile(
 )
 _NARRATIVE_VERB = re.compile(
     r"\s*(?:(?:đã|vừa|cũng)\s+)*(?:nhận được|kết luận|trân trọng|kính gửi|ghi nhận|"
-    r"đánh giá cao|biểu dương|có công văn|có văn bản|có tờ trình|báo cáo như sau|"
+    r"đánh giá cao|biểu dương|có (?:công văn|văn bản|tờ trình|chỉ thị|công điện|thông báo)|"
+    r"báo cáo như sau|"
     r"có ý kiến(?: chỉ đạo)?(?: như sau|\s*:)|chủ trì (?:cuộc họp|hội nghị|kỳ họp|buổi|phiên)|"
     r"đồng ý|nhất trí|chấp thuận|phát biểu|nhấn mạnh|thống nhất (?:chủ trương|với)|"
     r"ban hành (?:các |những )?(?:công văn|văn bản|kế hoạch|quyết định|chỉ thị|thông báo|"
@@ -108,7 +109,8 @@ _CONTENTLESS = re.compile(
 _GENERIC_BACK = re.compile(
     r"^(?:quý\s+)?(?:các\s+|những\s+)?(?:cơ quan|đơn vị|địa phương|cơ quan, đơn vị|"
     r"đơn vị, địa phương|cơ quan, đơn vị, địa phương|cơ quan, địa phương|sở, ngành, địa phương|"
-    r"cơ quan, tổ chức|cơ quan, đơn vị, tổ chức)(?:\s+(?:trên|nêu trên|được giao|nói trên))?$"
+    r"cơ quan, tổ chức|cơ quan, đơn vị, tổ chức)(?:\s+(?:trên|nêu trên|được giao|nói trên|"
+    r"liên quan|có liên quan))?$"
 )
 _PURPOSE = re.compile(r"(?<!\w)(?:để|sau đó|đồng thời|trong khi|còn)\s+(?=\S)")
 _STARTERS = re.compile(
