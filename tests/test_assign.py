@@ -224,6 +224,10 @@ READ = [
         "Các sở, ngành là thành viên Ban Chỉ đạo"]),
     ("các Bộ, cơ quan ngang Bộ, cơ quan thuộc Chính phủ, UBND các tỉnh thực hiện", [
         "các Bộ, cơ quan ngang Bộ", "cơ quan thuộc Chính phủ", "UBND các tỉnh"]),
+    ("Giám đốc Công an tỉnh; Chỉ huy trưởng Bộ Chỉ huy quân sự tỉnh thi hành", [
+        "Giám đốc Công an tỉnh", "Chỉ huy trưởng Bộ Chỉ huy quân sự tỉnh"]),
+    ("các quý cơ quan phối hợp, có văn bản góp ý", ["các quý cơ quan"]),
+    ("Các cơ sở giáo dục tổ chức khai giảng vào ngày 5/9", ["Các cơ sở giáo dục"]),
 ]
 
 
@@ -256,6 +260,8 @@ def test_no_units_here(text: str) -> None:
     ("UBND huyện Cam Lâm phối hợp Sở Nông nghiệp và Phát triển nông thôn kiểm điểm",
      ("UBND huyện Cam Lâm",), ("Sở Nông nghiệp và Phát triển nông thôn",)),
     ("UBND huyện phối hợp tổ chức lễ phát động", ("UBND huyện",), ()),  # "phối hợp": the verb
+    ("Ban Chấp hành Đoàn trường chủ trì và phối hợp với các liên chi hội thông báo cụ thể",
+     ("Ban Chấp hành Đoàn trường",), ("các liên chi hội",)),
     # A short bracket after the units is no predicate.
     ("Tỉnh ủy, Thành ủy (trước sáp nhập) xây dựng đề án", ("Tỉnh ủy", "Thành ủy"), ()),
     ("Sở Y tế (cơ quan thường trực) chủ trì, phối hợp với Sở Tài chính xây dựng kế hoạch",

@@ -508,3 +508,31 @@ def test_related_units_in_a_later_sentence_are_those_addressed_before() -> None:
         "thành trong quý IV/2018.")
     assert [t.lead for t in plan.tasks] == [("các Bộ", "UBND các tỉnh")] * 2
     assert plan.tasks[1].due == date(2018, 12, 31)
+
+
+def test_the_units_a_reported_letter_was_sent_to_are_its_addressees() -> None:
+    plan = parse_text(
+        "Sở Xây dựng vừa có văn bản số 497/SXD-PQH gửi các Sở, ngành liên quan về việc lấy ý "
+        "kiến thẩm định các đồ án quy hoạch.\n\n"
+        "Sở Xây dựng đề nghị các quý cơ quan có văn bản thẩm định gửi về Sở Xây dựng trước "
+        "ngày 28/4/2020. Nội dung đề nghị góp ý xem tại đây.")
+    assert [(t.lead, t.due) for t in plan.tasks] == [
+        (("các Sở, ngành liên quan",), date(2020, 4, 28))]
+
+
+def test_news_of_an_issued_document_is_no_task_of_its_issuer() -> None:
+    plan = parse_text(
+        "(Baoquangngai.vn)- UBND tỉnh vừa ban hành khung kế hoạch thời gian năm học 2024 - "
+        "2025.\nTheo đó, học sinh tựu trường vào ngày 29/8/2024. Các cơ sở giáo dục tổ chức "
+        "khai giảng vào ngày 5/9/2024.")
+    assert [t.lead for t in plan.tasks] == [("Các cơ sở giáo dục",)]
+
+
+def test_a_long_request_ending_in_biet_va_thuc_hien_is_no_closing_formula() -> None:
+    plan = parse_text(
+        "Đề nghị Ban Chấp hành các đoàn viện chủ trì và phối hợp với các liên chi hội sinh viên "
+        "thông báo cụ thể, chỉ đạo các đồng chí bí thư chi đoàn quán triệt, phổ biến cho đoàn "
+        "viên biết và thực hiện nghiêm túc.\n\n"
+        "UBND huyện thông báo để các cơ quan, đơn vị biết, thực hiện./.")
+    assert [(t.lead, t.support) for t in plan.tasks] == [
+        (("Ban Chấp hành các đoàn viện",), ("các liên chi hội sinh viên",))]

@@ -61,9 +61,11 @@ HEADS = frozenset({
     "viện trưởng", "chánh án", "tổ trưởng", "ủy viên", "đồng chí", "các đồng chí",
     "thủ tướng", "phó thủ tướng", "bộ trưởng", "thứ trưởng", "tổng cục trưởng", "cục trưởng",
     "quyền chủ tịch", "quyền giám đốc", "quyền trưởng", "quyền bộ trưởng",
-    "chi cục trưởng", "hiệu phó",
+    "chi cục trưởng", "hiệu phó", "chỉ huy trưởng", "chính ủy", "ban chấp hành", "chi đoàn",
+    "liên chi đoàn", "liên chi hội",
 })
 PERSONS = ("ủy viên", "bí thư", "phó bí thư", "chủ tịch", "phó chủ tịch", "giám đốc", "quyền ",
+           "chỉ huy trưởng", "chính ủy",
            "thủ tướng", "phó thủ tướng", "bộ trưởng", "thứ trưởng", "cục trưởng",
            "phó giám đốc", "tổng giám đốc", "thủ trưởng", "trưởng", "phó trưởng",
            "người đứng đầu", "chánh văn phòng", "chánh thanh tra", "hiệu trưởng", "chủ nhiệm",
@@ -171,7 +173,7 @@ NOUNISH = frozenset({"tổ chức", "quản lý", "lãnh đạo", "xây dựng",
 chức Đảng", "Ban Chỉ đạo phát triển ...")."""
 
 _HEAD_RE = re.compile(
-    r"(?:các |những |toàn thể |quý |tất cả (?:các )?)?(?:"
+    r"(?:các quý |các |những |toàn thể |quý |tất cả (?:các )?)?(?:"
     + "|".join("xã(?! hội)" if h == "xã" else re.escape(h) for h in sorted(HEADS, key=len,
                                                                            reverse=True))
     + r")(?!\w)"
@@ -259,7 +261,8 @@ def _head_match(text: str, low: str, pos: int, *, first: bool) -> int | None:
         return pos + len(folded_head) if not (first and not plural and word in WEAK) else None
     word = low[pos:m.end()]
     plural = word.startswith(("các ", "những ", "toàn thể ", "quý ", "tất cả "))
-    head = re.sub(r"^(?:các|những|toàn thể|quý|tất cả(?: các)?) ", "", word) if plural else word
+    head = re.sub(r"^(?:các quý|các|những|toàn thể|quý|tất cả(?: các)?) ", "", word) if plural \
+        else word
     if first and not plural and head in WEAK:
         return None
     if head == "thành viên" and not text[_skip_space(low, m.end()):][:1].isupper():
@@ -582,7 +585,7 @@ def _nounish(low: str, piece_start: int, pos: int, word: str, named: bool) -> bo
     if before.rstrip().endswith(","):
         return word in NOUNISH
     return not named and re.search(
-        r"(?<!\w)(?:các|ban|phòng|sở|cơ quan|đội|đầu tư|cán bộ|giáo dục|trung tâm|ban chỉ đạo)"
+        r"(?<!\w)(?:các|ban|phòng|sở|cơ quan|đội|đầu tư|cán bộ|trung tâm|ban chỉ đạo)"
         r"\s*$", before) is not None
 
 
@@ -751,7 +754,8 @@ def _valid(units: list[str] | tuple[str, ...]) -> bool:
 # --- assignments -------------------------------------------------------------------------------
 
 _ROLE_AFTER = re.compile(
-    r"\s*,?\s*(?:chu tri|chu tri thuc hien)\s*,?\s*(?:(phoi hop voi|phoi hop cung|phoi hop)\s+)?")
+    r"\s*,?\s*(?:chu tri|chu tri thuc hien)\s*,?\s*(?:(?:va\s+)?(phoi hop voi|phoi hop cung|"
+    r"phoi hop)\s+)?")
 _COOP_AFTER = re.compile(r"\s*,?\s*(?:phoi hop voi|phoi hop cung|cung voi|cung phoi hop voi|"
                          r"phoi hop(?= cac | nhung ))\s+")
 _COOP_BARE = re.compile(r"\s*,?\s*phoi hop\s+")

@@ -79,6 +79,8 @@ _NARRATIVE_VERB = re.compile(
     r"chia sẻ|"
     r"khẳng định|ra thông báo)(?!\w)"
 )
+_JUST_ISSUED = re.compile(r"\s*(?:vừa|đã)\s+(?:ký\s+)?ban hành(?!\w)")
+"""News of a document: "UBND tỉnh vừa ban hành khung kế hoạch …" (the issuer speaks)."""
 _HONOUR = re.compile(r"(?:truy tặng|tặng|phong tặng|khen thưởng|xét tặng|công nhận)(?!\w)")
 """A proposal of an honour, not a request for work: "Đề nghị tặng Huân chương … cho bà …"."""
 _ADVERB = re.compile(r"(?:cũng|vừa|tiếp tục|đồng thời|còn|đặc biệt|trân trọng|kính|một lần nữa)"
@@ -107,7 +109,7 @@ _CONTENTLESS = re.compile(
     r")*\s*[./]*\s*$"
 )
 _GENERIC_BACK = re.compile(
-    r"^(?:quý\s+)?(?:các\s+|những\s+)?(?:cơ quan|đơn vị|địa phương|cơ quan, đơn vị|"
+    r"^(?:quý\s+)?(?:các\s+|những\s+)?(?:quý\s+)?(?:cơ quan|đơn vị|địa phương|cơ quan, đơn vị|"
     r"đơn vị, địa phương|cơ quan, đơn vị, địa phương|cơ quan, địa phương|sở, ngành, địa phương|"
     r"cơ quan, tổ chức|cơ quan, đơn vị, tổ chức)(?:\s+(?:trên|nêu trên|được giao|nói trên|"
     r"liên quan|có liên quan))?$"
@@ -195,8 +197,12 @@ def analyse(text: str, start: int, end: int, is_speaker: Speaker, *,
 def _analyse_one(text: str, low: str, folded: str, start: int, end: int,
                  is_speaker: Speaker) -> Clause:
     sentence = low[start:end]
-    if "biết" in sentence and _CLOSING_KNOW.search(sentence):
-        return Clause(CLOSING, start, body_start=start)
+    if "biết" in sentence:
+        know = _CLOSING_KNOW.search(sentence)
+        # "… để các đơn vị biết, thực hiện", "Đề nghị các đơn vị biết, thực hiện."; not a
+        # long request that ends "phổ biến cho đoàn viên biết và thực hiện nghiêm túc".
+        if know and (know.group(0).startswith("để") or know.start() < 80):
+            return Clause(CLOSING, start, body_start=start)
     if _PAST_CONTEXT.match(low, _skip(low, start)):
         return Clause(PAST, start, body_start=end)  # "Trước đó, … đã có văn bản yêu cầu …"
     for pos in _openings(text, low, start, end):
@@ -205,7 +211,8 @@ def _analyse_one(text: str, low: str, folded: str, start: int, end: int,
             return clause
         # "Sở yêu cầu …", "Chính phủ yêu cầu …": a short subject the unit reader does not know.
         verb = _SHORT_SUBJECT_REQUEST.match(low, pos, end)
-        if verb:
+        if verb and not _NOUN_BEFORE_REQUEST.search(low, pos, verb.start("verb")):
+            # ("Nội dung đề nghị góp ý xem tại đây": a noun, not a subject that asks)
             return _addressed(text, low, folded, verb.end(), start, end, is_speaker,
                               verb.group("verb"))
     if _ends_opener(sentence) and _REQUEST.search(sentence):
@@ -282,7 +289,7 @@ def _clause_at(text: str, low: str, folded: str, pos: int, start: int, end: int,
         return _addressed(text, low, folded, verb.end(), start, end, is_speaker, verb.group(0))
     if after < end and _SELF_DOC.match(low, after) and _ends_opener(low[start:end]):
         return Clause(OPENER, start, body_start=end, opens_list=True)
-    if speaker or _NARRATIVE_VERB.match(low, after):
+    if speaker or _NARRATIVE_VERB.match(low, after) or _JUST_ISSUED.match(low, subject_end):
         request = _request_in(text, low, folded, after, end, is_speaker)
         if request is not None:
             # "Ngày 12/6/2020, Bộ Xây dựng đã có công văn … yêu cầu các Sở …": a dated
@@ -379,6 +386,25 @@ def _request_in(text: str, low: str, folded: str, pos: int, end: int,
     return None
 
 
+_SENT_TO = re.compile(
+    r"(?:công văn|văn bản|công điện|thông báo|kế hoạch|hướng dẫn)(?:\s+số)?[^.;:]{0,40}?"
+    r"\s(?:gửi|gởi)\s+(?:đến\s+|tới\s+|cho\s+)?")
+"""A letter and the units it was sent to: "… vừa có văn bản số 497/SXD-PQH gửi các Sở, ngành
+liên quan về việc …"."""
+
+
+def letter_addressees(text: str, start: int, end: int, *,
+                      low: str | None = None) -> tuple[str, ...]:
+    """The units a letter named in ``text[start:end]`` was sent to (news restating it), or ()."""
+    low = lower_same_length(text) if low is None else low
+    m = _SENT_TO.search(low, start, end)
+    if m is None:
+        return ()
+    # The list may run on past a ";" that ended the sentence: "gửi Sở A; Sở B về việc …".
+    found = read_units(text, m.end(), low=low, first=False)
+    return found.units if found is not None else ()
+
+
 def speaks_at(low: str, pos: int) -> bool:
     """Whether a speaker's verb stands at ``pos`` (after a unit): "yêu cầu", "ban hành", "có ý
     kiến", "tổ chức hội nghị"… — the unit before it is the one who speaks."""
@@ -446,4 +472,4 @@ def _is_generic(units: tuple[str, ...]) -> bool:
 
 
 __all__ = ["ASSIGN", "CLOSING", "GENERIC", "OPENER", "PAST", "PLAIN", "SPEECH", "Clause",
-           "analyse", "sentences", "speaks_at"]
+           "analyse", "letter_addressees", "sentences", "speaks_at"]

@@ -34,9 +34,12 @@ from bot.plans.assign import (
 from bot.plans.clauses import (
     ASSIGN,
     OPENER,
+    PAST,
     PLAIN,
+    SPEECH,
     Clause,
     analyse,
+    letter_addressees,
     sentences,
     speaks_at,
 )
@@ -372,6 +375,9 @@ def _segments(block: Block, state: _State, inherited: list[_Context], low: str,
                     text[max(0, a - 4):a].rstrip().endswith(";") and text[a:a + 1].islower():
                 # "Tham mưu …; yêu cầu nhà đầu tư cam kết …": the item's units go on.
                 clause = Clause(PLAIN, clause.start, body_start=clause.start)
+            if clause.kind in (SPEECH, PAST) and not state.addressees and not state.path:
+                # "Sở Xây dựng vừa có văn bản gửi các Sở, ngành liên quan …": whom it asks
+                state.addressees = letter_addressees(text, a, b, low=low)
             seg = _segment_of(clause, state, base_lead, base_support)
             last = segs[-1]
             if clause.kind == PLAIN:
