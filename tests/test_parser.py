@@ -536,3 +536,12 @@ def test_a_long_request_ending_in_biet_va_thuc_hien_is_no_closing_formula() -> N
         "UBND huyện thông báo để các cơ quan, đơn vị biết, thực hiện./.")
     assert [(t.lead, t.support) for t in plan.tasks] == [
         (("Ban Chấp hành các đoàn viện",), ("các liên chi hội sinh viên",))]
+
+
+def test_a_speaker_deep_in_a_sentence_still_addresses_its_request() -> None:
+    plan = parse_text(
+        "Kết luận hội nghị đồng chí Ngọc Kim Nam- Chủ tịch UBND huyện yêu cầu các phòng ngành "
+        "tập trung rà soát các chỉ tiêu để hoàn thành trong hai tháng còn lại.\n\n"
+        "Thực hiện chỉ đạo của Ủy ban nhân dân Thành phố về giao Sở Tài nguyên và Môi trường "
+        "tham mưu Chương trình hành động của Thành ủy.")
+    assert [t.lead for t in plan.tasks] == [("các phòng ngành",)]

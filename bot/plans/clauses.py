@@ -79,6 +79,11 @@ _NARRATIVE_VERB = re.compile(
     r"chia sẻ|"
     r"khẳng định|ra thông báo)(?!\w)"
 )
+_SPEAKER_BEFORE = re.compile(
+    r"(?:ubnd|ủy ban nhân dân|chủ tịch|thủ tướng(?: chính phủ)?|bộ trưởng|giám đốc|ban thường vụ|"
+    r"thường trực)(?:\s+(?!về\s|của\s|theo\s)[^\s,.;:]+){0,4}\s+(?:(?:cũng|đã|vừa|tiếp tục)"
+    r"\s+)?$")
+"""A speaker right before a request verb deep in a sentence: "…, Chủ tịch UBND tỉnh yêu cầu"."""
 _JUST_ISSUED = re.compile(r"\s*(?:vừa|đã)\s+(?:ký\s+)?ban hành(?!\w)")
 """News of a document: "UBND tỉnh vừa ban hành khung kế hoạch …" (the issuer speaks)."""
 _HONOUR = re.compile(r"(?:truy tặng|tặng|phong tặng|khen thưởng|xét tặng|công nhận)(?!\w)")
@@ -215,8 +220,19 @@ def _analyse_one(text: str, low: str, folded: str, start: int, end: int,
             # ("Nội dung đề nghị góp ý xem tại đây": a noun, not a subject that asks)
             return _addressed(text, low, folded, verb.end(), start, end, is_speaker,
                               verb.group("verb"))
-    if _ends_opener(sentence) and _REQUEST.search(sentence):
-        return Clause(OPENER, start, body_start=end, request=True, opens_list=True)
+    if _REQUEST.search(sentence):
+        # A long leading adverbial ("Thực hiện Luật …, Chỉ thị số …, Chủ tịch UBND tỉnh yêu cầu
+        # Giám đốc các sở, … với các nội dung sau:"): the request further on names the units.
+        for m in _REQUEST.finditer(low, start, end):
+            speaker_at = _SPEAKER_BEFORE.search(low, max(start, m.start() - 60), m.start())
+            if m.group(0) in ("yêu cầu", "đề nghị", "kính đề nghị", "giao") and speaker_at \
+                    and not low[:speaker_at.start()].endswith(("của ", "theo ", "về ")):
+                request = _addressed(text, low, folded, m.end(), m.start(), end, is_speaker,
+                                     m.group(0))
+                if request.lead:
+                    return request
+        if _ends_opener(sentence):
+            return Clause(OPENER, start, body_start=end, request=True, opens_list=True)
     return Clause(PLAIN, start, body_start=start)
 
 
