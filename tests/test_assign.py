@@ -227,6 +227,8 @@ READ = [
     ("Giám đốc Công an tỉnh; Chỉ huy trưởng Bộ Chỉ huy quân sự tỉnh thi hành", [
         "Giám đốc Công an tỉnh", "Chỉ huy trưởng Bộ Chỉ huy quân sự tỉnh"]),
     ("các quý cơ quan phối hợp, có văn bản góp ý", ["các quý cơ quan"]),
+    ("Thủ trưởng các sở, ban, ngành, thuộc tỉnh; Chủ tịch UBND các huyện chịu trách nhiệm", [
+        "Thủ trưởng các sở, ban, ngành, thuộc tỉnh", "Chủ tịch UBND các huyện"]),
     ("Các cơ sở giáo dục tổ chức khai giảng vào ngày 5/9", ["Các cơ sở giáo dục"]),
 ]
 

@@ -545,3 +545,9 @@ def test_a_speaker_deep_in_a_sentence_still_addresses_its_request() -> None:
         "Thực hiện chỉ đạo của Ủy ban nhân dân Thành phố về giao Sở Tài nguyên và Môi trường "
         "tham mưu Chương trình hành động của Thành ủy.")
     assert [t.lead for t in plan.tasks] == [("các phòng ngành",)]
+
+
+def test_a_comma_between_the_speaker_and_its_request() -> None:
+    plan = parse_text("Chủ tịch UBND tỉnh, Yêu cầu Cục trưởng Cục Thống kê tỉnh triển khai tổ "
+                      "chức Tổng điều tra dân số và nhà ở năm 2019.")
+    assert [t.lead for t in plan.tasks] == [("Cục trưởng Cục Thống kê tỉnh",)]

@@ -354,6 +354,10 @@ def read_units(text: str, pos: int = 0, *, low: str | None = None, first: bool =
         word, k = tok.group(0), tok.end()
         if word in (",", ";", "và", "cùng"):
             nxt = _skip_space(low, k)
+            if word == "," and _TAIL_RE.match(low, nxt) and \
+                    low.startswith(("thuộc ", "trực thuộc", "có liên quan", "liên quan"), nxt):
+                i = nxt  # "Thủ trưởng các sở, ban, ngành, thuộc tỉnh": a stray comma
+                continue
             if _office_goes_on(low, piece_start, nxt):
                 i, after_level = nxt, False  # "Văn phòng HĐND và UBND huyện"
                 continue

@@ -287,7 +287,9 @@ def _clause_at(text: str, low: str, folded: str, pos: int, start: int, end: int,
     found = assignment_at(text, pos, low=low, folded=folded)
     units = read_units(text, pos, low=low)
     if found is None:
-        if units is None or not _SPEAKER_VERB.match(low, units.end):
+        if units is None or not (_SPEAKER_VERB.match(low, units.end) or
+                                 low.startswith(",", units.end) and
+                                 _REQUEST.match(low, _skip(low, units.end + 1))):
             return None
         found = Assignment(units.units, (), units.end, pos)
     # Right after the units: "UBND tỉnh (cũng) yêu cầu …", "… chủ trì cuộc họp", "… đã …".
@@ -296,6 +298,10 @@ def _clause_at(text: str, low: str, folded: str, pos: int, start: int, end: int,
     verb = _REQUEST.match(low, after)
     if verb is None and low.startswith("đã ", after):
         verb = _REQUEST.match(low, _skip_adverbs(low, after + 3))  # "X đã đề nghị Y …"
+    if verb is None and low.startswith(",", after):
+        verb = _REQUEST.match(low, _skip(low, after + 1))  # "Chủ tịch UBND tỉnh, Yêu cầu …"
+        if verb is not None and verb.group(0) not in _STRONG_REQUEST:
+            verb = None
     speaker = is_speaker(found.lead)
     past = _PAST.match(low, subject_end) is not None
     if verb and (verb.group(0) in _STRONG_REQUEST or speaker):
