@@ -227,6 +227,9 @@ READ = [
     ("Giám đốc Công an tỉnh; Chỉ huy trưởng Bộ Chỉ huy quân sự tỉnh thi hành", [
         "Giám đốc Công an tỉnh", "Chỉ huy trưởng Bộ Chỉ huy quân sự tỉnh"]),
     ("các quý cơ quan phối hợp, có văn bản góp ý", ["các quý cơ quan"]),
+    ("Trường phổ thông Dân tộc nội trú tỉnh tổ chức xét tuyển", [
+        "Trường phổ thông Dân tộc nội trú tỉnh"]),
+    ("các trường THPT công lập hoàn tất công tác tuyển sinh", ["các trường THPT công lập"]),
     ("Thủ trưởng các sở, ban, ngành, thuộc tỉnh; Chủ tịch UBND các huyện chịu trách nhiệm", [
         "Thủ trưởng các sở, ban, ngành, thuộc tỉnh", "Chủ tịch UBND các huyện"]),
     ("Các cơ sở giáo dục tổ chức khai giảng vào ngày 5/9", ["Các cơ sở giáo dục"]),

@@ -187,6 +187,7 @@ _FOLDED_HEAD_RE = re.compile(
     + r")(?!\w)")
 _NAME_COMPOUND = re.compile(
     r"(?:trung học phổ thông|trung học cơ sở|phổ thông|thông tin|truyền thông|giao thông|"
+    r"công lập|dân lập|ngoài công lập|"
     r"viễn thông|phát thanh|truyền hình|dân tộc nội trú|giáo dục thường xuyên)(?!\w)")
 """Words of unit names whose syllables would otherwise read as a verb with the next word
 ("phổ thông báo cáo", "giao thông báo")."""
@@ -238,6 +239,10 @@ class UnitList:
 # --- heads ---------------------------------------------------------------------------------
 
 
+_SCHOOL = re.compile(r"(?:phổ thông|trung học|tiểu học|mầm non|mẫu giáo|cao đẳng|đại học|"
+                     r"trung cấp|chính trị|dân tộc nội trú|bồi dưỡng)(?!\w)")
+
+
 def _head_match(text: str, low: str, pos: int, *, first: bool) -> int | None:
     """End of the unit head starting at ``pos`` ("Phòng", "các cấp ủy", "Giám đốc"), or None.
 
@@ -263,6 +268,10 @@ def _head_match(text: str, low: str, pos: int, *, first: bool) -> int | None:
     plural = word.startswith(("các ", "những ", "toàn thể ", "quý ", "tất cả "))
     head = re.sub(r"^(?:các quý|các|những|toàn thể|quý|tất cả(?: các)?) ", "", word) if plural \
         else word
+    school = head == "trường" and text[pos:pos + 1].isupper() and _SCHOOL.match(
+        low, _skip_space(low, m.end())) is not None
+    if school:
+        return m.end()  # "Trường phổ thông Dân tộc nội trú tỉnh", "Trường mầm non Hoa Sen"
     if first and not plural and head in WEAK:
         return None
     if head == "thành viên" and not text[_skip_space(low, m.end()):][:1].isupper():
