@@ -230,6 +230,9 @@ READ = [
     ("Trường phổ thông Dân tộc nội trú tỉnh tổ chức xét tuyển", [
         "Trường phổ thông Dân tộc nội trú tỉnh"]),
     ("các trường THPT công lập hoàn tất công tác tuyển sinh", ["các trường THPT công lập"]),
+    ("Tỉnh ủy, thành ủy kiện toàn tổ chức", ["Tỉnh ủy", "thành ủy"]),
+    ("các huyện ủy, thị ủy, thành ủy, đảng ủy trực thuộc xây dựng kế hoạch", [
+        "các huyện ủy, thị ủy, thành ủy, đảng ủy trực thuộc"]),
     ("Thủ trưởng các sở, ban, ngành, thuộc tỉnh; Chủ tịch UBND các huyện chịu trách nhiệm", [
         "Thủ trưởng các sở, ban, ngành, thuộc tỉnh", "Chủ tịch UBND các huyện"]),
     ("Các cơ sở giáo dục tổ chức khai giảng vào ngày 5/9", ["Các cơ sở giáo dục"]),

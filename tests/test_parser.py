@@ -551,3 +551,11 @@ def test_a_comma_between_the_speaker_and_its_request() -> None:
     plan = parse_text("Chủ tịch UBND tỉnh, Yêu cầu Cục trưởng Cục Thống kê tỉnh triển khai tổ "
                       "chức Tổng điều tra dân số và nhà ở năm 2019.")
     assert [t.lead for t in plan.tasks] == [("Cục trưởng Cục Thống kê tỉnh",)]
+
+
+def test_a_bare_plural_list_refers_back_to_the_units_named_before() -> None:
+    plan = parse_text(
+        "UBND các huyện, thành, thị chủ động cân đối nguồn kinh phí. Trong trường hợp đặc biệt, "
+        "những huyện, thành, thị không thể tự cân đối được thì báo cáo UBND tỉnh trước ngày "
+        "20/01/2019.")
+    assert [t.lead for t in plan.tasks] == [("UBND các huyện, thành, thị",)] * 2

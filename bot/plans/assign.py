@@ -504,6 +504,8 @@ def _list_goes_on(text: str, low: str, piece_start: int, nxt: int, sep: str, nam
         return True  # "Ban Chỉ đạo phòng, chống dịch", "Phòng, chống thiên tai"
     if low.startswith(PERSONS, nxt) or low.startswith(ACTOR_TYPES, nxt):
         return False
+    if low.startswith(_COMPLETE, piece_start) and low.startswith(_COMPLETE, nxt):
+        return False  # "Tỉnh ủy, thành ủy": two bodies, each its whole name
     if not text[nxt:nxt + 1].islower():
         # "các Sở, Ban, Ngành, Đoàn thể": a capitalised list of categories
         word = _word_at(low, nxt)

@@ -438,7 +438,8 @@ def _names_back(units: tuple[str, ...], before: tuple[str, ...]) -> bool:
     "Trung tâm TGPL các tỉnh", "các trường" after "Hiệu trưởng các trường THPT")."""
     if len(units) != 1:
         return False
-    m = re.fullmatch(r"(?:các|những)\s+(\w+(?:\s\w+)?)", lower_same_length(units[0]).strip())
+    m = re.fullmatch(r"(?:các|những)\s+(\w+(?:\s\w+)?)(?:\s*,\s*\w+)*",
+                     lower_same_length(units[0]).strip())  # "những huyện, thành, thị"
     if m is None:
         return False
     head = m.group(1)
