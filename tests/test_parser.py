@@ -559,3 +559,12 @@ def test_a_bare_plural_list_refers_back_to_the_units_named_before() -> None:
         "những huyện, thành, thị không thể tự cân đối được thì báo cáo UBND tỉnh trước ngày "
         "20/01/2019.")
     assert [t.lead for t in plan.tasks] == [("UBND các huyện, thành, thị",)] * 2
+
+
+def test_a_named_speaker_and_related_units_named_first() -> None:
+    plan = parse_text(
+        "Phát biểu kết luận cuộc họp, đồng chí Trần Ngọc Bình – Phó Chủ tịch UBND huyện yêu "
+        "cầu các cơ quan, đơn vị, các ngành có liên quan và UBND các xã tiếp tục rà soát các "
+        "nội dung liên quan.")
+    assert [(t.lead, t.support) for t in plan.tasks] == [
+        (("các cơ quan, đơn vị, các ngành có liên quan", "UBND các xã"), ())]

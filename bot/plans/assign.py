@@ -817,9 +817,14 @@ def assignment_at(text: str, pos: int, *, low: str | None = None,
         # A list of names ("Trung tâm Văn hóa …; Khu xử lý …") or an object ("báo cáo Ban
         # Thường vụ, Ban Chấp hành để thống nhất …"), not a subject.
         return None
+    first_related = bool(lead) and bool(_related(lead[:1])[1])
     lead, related = _related(lead)
-    if lead:
+    if lead and not first_related:
         support += related
+    elif lead:
+        # "các cơ quan, đơn vị, các ngành có liên quan và UBND các xã tiếp tục rà soát …": named
+        # first, the related units are among those asked, not helpers.
+        lead = [*related, *lead]
     else:
         lead = related  # "giao các sở, ngành liên quan …": the related units are the ones asked
     if not lead:

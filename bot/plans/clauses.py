@@ -145,6 +145,9 @@ _SHORT_SUBJECT_REQUEST = re.compile(
 )
 _DATE_LABEL = re.compile(r"[^.;:\n]{0,30}\d[^.;:\n]{0,30}:\s*")
 """A dated label before the subject: "30/6/2025:", "Trước ngày 15/7:"."""
+_NAMED_PERSON = re.compile(r"(?:[Đđ]ồng chí|[Ôô]ng|[Bb]à)\s+(?:[A-ZĐÀ-Ỹ][^\s,]*\s+){1,4}?"
+                           r"(?:[A-ZĐÀ-Ỹ][^\s,]*)\s*[-–,]\s*")
+"""A person named before the title they speak with: "đồng chí Trần Ngọc Bình – "."""
 _DATED_OPENING = re.compile(r"ngày\s+\d{1,2}\s*[/.-]\s*\d{1,2}")
 _PARTICLES = re.compile(r"(?:riêng|đồng thời|ngoài ra|theo đó|bên cạnh đó|mặt khác|trong đó|"
                         r"tiếp theo|sau đó|đặc biệt|nhất là|cụ thể)(?!\w)\s*,?\s*")
@@ -264,6 +267,9 @@ def _openings(text: str, low: str, start: int, end: int) -> list[int]:
         base = pos
         for comma in list(re.finditer(r",\s*", low[base:min(end, base + 400)]))[:8]:
             at = _skip(low, base + comma.end())
+            named = _NAMED_PERSON.match(text, at)
+            if named:
+                at = _skip(low, named.end())  # "đồng chí Trần Ngọc Bình – Phó Chủ tịch UBND …"
             out.append(at)
             m = _PARTICLES.match(low, at)
             if m and m.end() > at:
