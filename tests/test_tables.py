@@ -137,3 +137,17 @@ def test_a_deadline_cell_that_only_says_how_often_repeats_the_row() -> None:
     assert got == [("monthly", date(2025, 12, 31)), (None, date(2025, 12, 15)),
                    ("quarterly", date(2025, 12, 31))]
     assert plan.tasks[0].recurrence.phrase == "Hằng tháng"
+
+
+def test_two_column_schedule_gives_one_task_per_units_item() -> None:
+    plan = parse_text(
+        "Lịch làm việc tuần 21 của Thường trực, các Ban và Văn phòng\n\n"
+        "Ngày đăng bài: 22/05/2018 | Tác giả: Chánh văn phòng\n\n"
+        "Ngày | Nội dung công việc\n"
+        "Thứ hai 21/5 | Thường trực HĐND tỉnh đi thăm, chúc mừng các tổ chức tôn giáo.\n"
+        "Thứ năm 24/5 | + Thường trực HĐND tỉnh họp lệ kỳ tháng 5 (sáng). + Ban Pháp chế "
+        "giám sát Sở Nội vụ về cải cách hành chính (chiều).\n")
+    got = [(t.line, t.lead) for t in plan.tasks]
+    assert got == [(6, ("Thường trực HĐND tỉnh",)), (7, ("Thường trực HĐND tỉnh",)),
+                   (7, ("Ban Pháp chế",))]
+    assert plan.tasks[2].text.startswith("Ban Pháp chế giám sát")

@@ -516,7 +516,8 @@ def _tasks_from_block(block: Block, state: _State, inherited: list[_Context], *,
 
 def _table_tasks(rows: list[Row], state: _State) -> list[Task]:
     """One task per row of a task table: units from their columns (or, without a unit column,
-    from the content as a sentence), the deadline column read without a cue."""
+    from the content as a sentence, one task per bulleted unit's item), the deadline column
+    read without a cue."""
     if _zone(state) is False:
         return []
     section = ".".join(m for _, m, _ in state.path if m != "*")
@@ -527,31 +528,59 @@ def _table_tasks(rows: list[Row], state: _State) -> list[Task]:
             continue
         lead = _cell_units(row.cells.get(LEAD, ""))
         support = _cell_units(row.cells.get(SUPPORT, ""))
-        if not lead:
-            for a, b in sentences(content):
-                for clause in analyse(content, a, b, state.is_speaker):
-                    if clause.kind == ASSIGN and clause.lead and not lead:
-                        lead, support = clause.lead, clause.support
-        deadlines: list[Deadline] = []
-        cell = row.cells.get(DEADLINE, "")
-        found = read_deadline_cell(cell, default_year=state.default_year,
-                                   reference=state.reference) if cell else None
-        if found is not None:
-            deadlines.append(Deadline(phrase=cell[found.start:found.end].strip() or cell,
-                                      due=found.due, line=row.line, grain=found.grain,
-                                      warning=found.warning))
-        valid = [d.due for d in deadlines if d.due]
-        due, due_kind = (min(valid), "explicit") if valid else \
-            ((state.period.end, "period") if state.period else (None, None))
-        group = row.group.split(" ", 1)[0].strip(".:)") if row.group else ""
-        out.append(Task(
-            line=row.line, end_line=row.line,
-            section=".".join(p for p in (section, group) if p),
-            text=content, lead=lead, support=tuple(u for u in support if u not in lead),
-            deadlines=tuple(deadlines), due=due, due_kind=due_kind,
-            recurrence=cell_recurrence(cell) or find_recurrence(content), row=row.number,
-        ))
+        items = [(content, (), ())] if lead else _cell_items(content, state)
+        for text, item_lead, item_support in items:
+            out.append(_row_task(row, text, item_lead or lead, item_support or support, state,
+                                 section))
     return out
+
+
+def _cell_items(content: str, state: _State) -> list[tuple[str, tuple[str, ...],
+                                                          tuple[str, ...]]]:
+    """A content cell without a unit column, as (text, lead, support) items: one per bulleted
+    item when the cell lists several units' work ("+ Thường trực HĐND tỉnh họp …. + Ban Pháp
+    chế giám sát …"), else the whole cell with the units its first sentence names."""
+    pieces = [p.strip() for p in _CELL_BULLET.split(content) if p.strip(" -+•")]
+    items = [(piece, *_first_units(piece, state)) for piece in pieces]
+    if len(items) > 1 and sum(1 for _, lead, _ in items if lead) >= 2:
+        return items
+    return [(content, *_first_units(content, state))]
+
+
+def _first_units(text: str, state: _State) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The lead and support of the first sentence of ``text`` that assigns work."""
+    for a, b in sentences(text):
+        for clause in analyse(text, a, b, state.is_speaker):
+            if clause.kind == ASSIGN and clause.lead:
+                return clause.lead, clause.support
+    return (), ()
+
+
+_CELL_BULLET = re.compile(r"(?:^|(?<=[.;]))\s*[-+•]\s+(?=[A-ZĐ])")
+
+
+def _row_task(row: Row, content: str, lead: tuple[str, ...], support: tuple[str, ...],
+              state: _State, section: str) -> Task:
+    """The task of one table row (or of one item of its content cell)."""
+    deadlines: list[Deadline] = []
+    cell = row.cells.get(DEADLINE, "")
+    found = read_deadline_cell(cell, default_year=state.default_year,
+                               reference=state.reference) if cell else None
+    if found is not None:
+        deadlines.append(Deadline(phrase=cell[found.start:found.end].strip() or cell,
+                                  due=found.due, line=row.line, grain=found.grain,
+                                  warning=found.warning))
+    valid = [d.due for d in deadlines if d.due]
+    due, due_kind = (min(valid), "explicit") if valid else \
+        ((state.period.end, "period") if state.period else (None, None))
+    group = row.group.split(" ", 1)[0].strip(".:)") if row.group else ""
+    return Task(
+        line=row.line, end_line=row.line,
+        section=".".join(p for p in (section, group) if p),
+        text=content, lead=lead, support=tuple(u for u in support if u not in lead),
+        deadlines=tuple(deadlines), due=due, due_kind=due_kind,
+        recurrence=cell_recurrence(cell) or find_recurrence(content), row=row.number,
+    )
 
 
 def _cell_units(cell: str) -> tuple[str, ...]:

@@ -88,11 +88,17 @@ def split_runs(lines: list[SourceLine]) -> Iterator[tuple[bool, list[SourceLine]
     """Consecutive runs of text lines and of table rows (blank lines inside a table kept)."""
     run: list[SourceLine] = []
     in_table = False
+    two_columns = False  # inside a two-column table ("Ngày | Nội dung công việc")
     for ln in lines:
-        row = is_row(ln.text)
         if not ln.text.strip():
             run.append(ln)
             continue
+        bars = ln.text.count("|")
+        if bars == 1 and not (two_columns and in_table):
+            two_columns = column_roles(cells_of(ln.text)) is not None
+        elif bars != 1:
+            two_columns = False
+        row = bars >= 2 or bars == 1 and two_columns
         if row != in_table and any(x.text.strip() for x in run):
             yield in_table, run
             run = []
