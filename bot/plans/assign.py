@@ -301,7 +301,8 @@ def _head_match(text: str, low: str, pos: int, *, first: bool) -> int | None:
         # "Thành phố, các địa phương ..." but not "huyện đã ...": a place needs its name or a list.
         nxt = _skip_space(low, m.end())
         ch = text[nxt:nxt + 1]
-        if not (ch.isupper() or ch in ",;") and not first:
+        if not (ch.isupper() or ch in ",;" or low.startswith("và ", nxt)):
+            # "Tỉnh sẽ hỗ trợ kinh phí …": a bare level is the government speaking, not a unit
             return None
     return m.end()
 
