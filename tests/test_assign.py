@@ -231,6 +231,8 @@ READ = [
         "Trường phổ thông Dân tộc nội trú tỉnh"]),
     ("các trường THPT công lập hoàn tất công tác tuyển sinh", ["các trường THPT công lập"]),
     ("Tỉnh ủy, thành ủy kiện toàn tổ chức", ["Tỉnh ủy", "thành ủy"]),
+    ("Liên hiệp các Hội Khoa học và Kỹ thuật tỉnh chủ trì", [
+        "Liên hiệp các Hội Khoa học và Kỹ thuật tỉnh"]),
     ("các huyện ủy, thị ủy, thành ủy, đảng ủy trực thuộc xây dựng kế hoạch", [
         "các huyện ủy, thị ủy, thành ủy, đảng ủy trực thuộc"]),
     ("Thủ trưởng các sở, ban, ngành, thuộc tỉnh; Chủ tịch UBND các huyện chịu trách nhiệm", [

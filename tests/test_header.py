@@ -491,6 +491,9 @@ def test_issue_date(text: str, issued: date | None) -> None:
     ("Chỉ thị của Chủ tịch UBND tỉnh về Tổng điều tra dân số năm 2019", None),
     ("Kế hoạch chuyển đổi cơ cấu cây trồng trên đất lúa toàn quốc năm 2023",
      date(2023, 12, 31)),
+    # A caps title ends where a sentence starts: "mùa khô năm 2015" is the body's.
+    ("CHỈ THỊ\nVỀ TĂNG CƯỜNG CÔNG TÁC PHÒNG, CHỐNG THIÊN TAI\nDo tác động của biến đổi khí "
+     "hậu, mùa khô năm 2015 cả nước bị ảnh hưởng.", None),
     # A day written in words is no month period.
     ("KẾ HOẠCH\nLao động tuần 07 (ngày 28 tháng 9 năm 2012)", None),
     ("KẾ HOẠCH\nCông tác tháng 9 năm 2012", date(2012, 9, 30)),

@@ -568,3 +568,21 @@ def test_a_named_speaker_and_related_units_named_first() -> None:
         "nội dung liên quan.")
     assert [(t.lead, t.support) for t in plan.tasks] == [
         (("các cơ quan, đơn vị, các ngành có liên quan", "UBND các xã"), ())]
+
+
+def test_a_byline_in_capitals_at_the_end_is_no_heading() -> None:
+    plan = parse_text(
+        "Bộ Kế hoạch và Đầu tư vừa có công văn gửi UBND các tỉnh đôn đốc việc lập quy hoạch.\n\n"
+        "Theo đó, các tỉnh, thành phố trực thuộc Trung ương khẩn trương trình thẩm định, phê "
+        "duyệt trước ngày 31-3-2020.\n\nTRIỆU TÙNG\n")
+    assert [(t.lead, t.due) for t in plan.tasks] == [
+        (("các tỉnh, thành phố trực thuộc Trung ương",), date(2020, 3, 31))]
+
+
+def test_a_schedule_line_dates_the_action_of_its_units() -> None:
+    plan = parse_text(
+        "Theo lịch của Bộ GD&ĐT, chậm nhất ngày 22/7/2022, các đơn vị tổng kết công tác chấm "
+        "thi.\nNgày 24/7, các Hội đồng thi công bố kết quả.\n"
+        "Ngày 8/7, Bộ GD&ĐT đã tổ chức họp báo.\n")
+    assert [(t.lead, t.due) for t in plan.tasks] == [
+        (("các đơn vị",), date(2022, 7, 22)), (("các Hội đồng thi",), date(2022, 7, 24))]

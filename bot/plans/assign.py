@@ -62,7 +62,7 @@ HEADS = frozenset({
     "thủ tướng", "phó thủ tướng", "bộ trưởng", "thứ trưởng", "tổng cục trưởng", "cục trưởng",
     "quyền chủ tịch", "quyền giám đốc", "quyền trưởng", "quyền bộ trưởng",
     "chi cục trưởng", "hiệu phó", "chỉ huy trưởng", "chính ủy", "ban chấp hành", "chi đoàn",
-    "liên chi đoàn", "liên chi hội",
+    "liên chi đoàn", "liên chi hội", "liên hiệp",
 })
 PERSONS = ("ủy viên", "bí thư", "phó bí thư", "chủ tịch", "phó chủ tịch", "giám đốc", "quyền ",
            "chỉ huy trưởng", "chính ủy",
@@ -187,7 +187,7 @@ _FOLDED_HEAD_RE = re.compile(
     + r")(?!\w)")
 _NAME_COMPOUND = re.compile(
     r"(?:trung học phổ thông|trung học cơ sở|phổ thông|thông tin|truyền thông|giao thông|"
-    r"công lập|dân lập|ngoài công lập|"
+    r"công lập|dân lập|ngoài công lập|thi(?= công bố)|"
     r"viễn thông|phát thanh|truyền hình|dân tộc nội trú|giáo dục thường xuyên)(?!\w)")
 """Words of unit names whose syllables would otherwise read as a verb with the next word
 ("phổ thông báo cáo", "giao thông báo")."""

@@ -479,6 +479,9 @@ def _read_title(lines: list[SourceLine], start: int, first: str) -> tuple[str | 
             break
         if title_lines and _is_caps(c) and not _is_caps(title_lines[-1]):
             break  # capitals after a lower-case title: the enacting authority
+        if title_lines and all(_is_caps(x) for x in title_lines) and not _is_caps(c) and \
+                c[:1].isupper() and len(" ".join(title_lines)) >= 20:
+            break  # a sentence after a title in capitals opens the body ("Do tác động …")
         if title_lines and len(t) > 160:
             break
         # After a blank line a title goes on in capitals, with a lower-case "về ...", or
@@ -814,8 +817,11 @@ def parse_header(lines: list[SourceLine]) -> tuple[DocumentInfo, int]:
     if period is None and title is None and restated is not None and restated.subject:
         # A restatement names the restated document's subject: "… ban hành Nghị quyết số
         # 86/NQ-CP ngày 4/11/2025 về triển khai nhiệm vụ trọng tâm những tháng cuối năm 2025".
-        # As with a headline, the words are the reporter's: a year needs a directing cue.
-        period = title_period(restated.subject, "other", default_year, issued=issued)
+        # As with a headline, the words are the reporter's: a year needs a directing cue,
+        # unless the restated document is a plan ("ban hành Kế hoạch số … về việc … năm 2022").
+        period = title_period(restated.subject,
+                              "ke_hoach" if restated.kind == "ke_hoach" else "other",
+                              default_year, issued=issued)
     issuer = _issuer(head, lines, title, restated.issuer if restated else None)
     locality = _locality(issuer, place, lines)
     if issuer and locality and fold(locality) not in fold(issuer) and re.search(

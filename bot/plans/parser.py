@@ -216,8 +216,10 @@ def parse_lines(lines: list[SourceLine], *, source: str = "") -> ParsedPlan:
         default_year, reference = _context_year(blocks)
     state = _State(info=info, period=period, default_year=default_year, reference=reference,
                    report=info.kind == "bao_cao", speakers=_speakers(info, blocks))
+    # (a heading with nothing after it is a byline or a signature: "TRIỆU TÙNG")
     state.preamble_requests_only = any(
-        _is_heading(b, None) and (b.level == 1 or b.level == LEVEL_PARA) for b in blocks)
+        _is_heading(b, None) and (b.level == 1 or b.level == LEVEL_PARA)
+        for b in blocks[:-1])
     if period is None and info.kind in ("ke_hoach", "nghi_quyet", "bao_cao", "chi_thi"):
         state.warnings.append("Không xác định được thời kỳ của văn bản (năm, quý): các nhiệm "
                               "vụ không ghi hạn sẽ không có hạn hoàn thành.")
@@ -482,6 +484,8 @@ def _tasks_from_block(block: Block, state: _State, inherited: list[_Context], *,
         if len(body) < 3 or not seg.own and block.level != LEVEL_PARA and _only_names(body):
             continue  # "1. Trường Mầm non 3-2, thị xã Cai Lậy;": a list of names, no work
         deadlines = _deadlines(block, seg.start, stop, state, low, folded)
+        if not deadlines and seg.own and seg.lead:
+            deadlines = _dated_action(block, seg.start, state)
         if zone is None and not seg.lead and seg.prior[0] and (
                 deadlines or _ENUMERATION.match(text, seg.start)) and \
                 not _ATTRIBUTION.match(text, seg.start):
@@ -615,6 +619,25 @@ def _deadlines(block: Block, start: int, stop: int, state: _State, low: str,
             continue
         out.append(d)
     return out
+
+
+_DATED_ACTION = re.compile(r"\s*[-+•]?\s*(Ngày\s+\d{1,2}\s*[/.]\s*\d{1,2}(?:\s*[/.]\s*\d{4})?)"
+                           r"\s*,\s+(?=\S)")
+
+
+def _dated_action(block: Block, start: int, state: _State) -> list[Deadline]:
+    """"Ngày 24/7, các Hội đồng thi công bố kết quả.": a schedule's dated line names the day
+    its units act (the sentence names them; a past account never gets here)."""
+    m = _DATED_ACTION.match(block.text, start)
+    if m is None:
+        return []
+    found = read_deadline_cell(m.group(1), default_year=state.default_year,
+                               reference=state.reference)
+    if found is None or found.due is None or found.grain != "day" or \
+            _too_old(found.due, state.info, state.period):
+        return []
+    return [Deadline(phrase=m.group(1), due=found.due, line=block.line_at(m.start(1)),
+                     grain=found.grain)]
 
 
 def _read_addressees(blocks: list[Block], index: int, state: _State) -> int:
