@@ -586,3 +586,29 @@ def test_a_schedule_line_dates_the_action_of_its_units() -> None:
         "Ngày 8/7, Bộ GD&ĐT đã tổ chức họp báo.\n")
     assert [(t.lead, t.due) for t in plan.tasks] == [
         (("các đơn vị",), date(2022, 7, 22)), (("các Hội đồng thi",), date(2022, 7, 24))]
+
+
+def test_tiers_stand_for_the_bodies_named_for_them_or_for_themselves() -> None:
+    plan = parse_text(
+        "Sở Nội vụ đề nghị Ủy ban bầu cử các huyện, thành phố và Ủy ban bầu cử các xã, phường, "
+        "thị trấn tiến hành tổng kết cuộc bầu cử.\n\n"
+        "Về thời gian tổng kết: Cấp xã hoàn thành trước ngày 10/6/2021; cấp huyện hoàn thành "
+        "trước ngày 14/6/2021.")
+    assert [(t.lead, t.due) for t in plan.tasks][1:] == [
+        (("Ủy ban bầu cử các xã, phường, thị trấn",), date(2021, 6, 10)),
+        (("Ủy ban bầu cử các huyện, thành phố",), date(2021, 6, 14))]
+    alone = parse_text("Thời hạn kiểm kê:\n- Cấp xã hoàn thành và báo cáo kết quả trước ngày "
+                       "01/6/2015;\n- Cấp huyện hoàn thành trước ngày 15/7/2015;")
+    assert [t.lead for t in alone.tasks] == [("Cấp xã",), ("Cấp huyện",)]
+
+
+def test_a_back_reference_names_those_asked_not_whoever_acted_last() -> None:
+    plan = parse_text(
+        "Ngày 24/7/2022, các trường công bố kết quả.\n"
+        "Chậm nhất ngày 28/7/2022, các đơn vị cập nhật vào Hệ thống quản lý thi.\n\n"
+        "Sở Giáo dục và Đào tạo yêu cầu thực hiện các nội dung sau:\n"
+        "Thứ nhất, thủ trưởng các đơn vị trường học tổ chức ôn tập.\n"
+        "Thứ hai, các đơn vị tiếp tục tổ chức ôn tập cho học sinh lớp 12.")
+    assert [t.lead for t in plan.tasks] == [
+        ("các trường",), ("các đơn vị",), ("thủ trưởng các đơn vị trường học",),
+        ("thủ trưởng các đơn vị trường học",)]

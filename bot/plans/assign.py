@@ -272,6 +272,11 @@ def _head_match(text: str, low: str, pos: int, *, first: bool) -> int | None:
         low, _skip_space(low, m.end())) is not None
     if school:
         return m.end()  # "Trường phổ thông Dân tộc nội trú tỉnh", "Trường mầm non Hoa Sen"
+    if head == "cấp" and not plural and first and (
+            text[pos:pos + 1].isupper() or low[:pos].rstrip().endswith(";")):
+        level = _LEVEL_RE.match(low, _skip_space(low, m.end()))
+        if level:
+            return level.end()  # "- Cấp xã hoàn thành …": the communes, as a tier
     if first and not plural and head in WEAK:
         return None
     if head == "thành viên" and not text[_skip_space(low, m.end()):][:1].isupper():

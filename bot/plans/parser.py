@@ -126,6 +126,9 @@ class _State:
     next_item: list[int | None] = field(default_factory=list)
     """For each block of the current run, the level of the next list item."""
     last_actor: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+    asked: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+    """The units the last request addressed ("UBND tỉnh yêu cầu X …"): what a later "các
+    đơn vị" refers back to when there is no "Kính gửi"."""
     """The units of the last sentence that named its own: "các đơn vị trên" and follow-up
     paragraphs that set a deadline without a subject refer to them."""
     preamble_requests_only: bool = False
@@ -374,7 +377,8 @@ def _segments(block: Block, state: _State, inherited: list[_Context], low: str,
                     and not state.path:
                 clause = Clause(PLAIN, clause.start, body_start=clause.start)
             if clause.kind == ASSIGN and segs[-1].lead and clause.start == a and \
-                    text[max(0, a - 4):a].rstrip().endswith(";") and text[a:a + 1].islower():
+                    text[max(0, a - 4):a].rstrip().endswith(";") and text[a:a + 1].islower() \
+                    and not low.startswith("cấp ", a):
                 # "Tham mưu …; yêu cầu nhà đầu tư cam kết …": the item's units go on.
                 clause = Clause(PLAIN, clause.start, body_start=clause.start)
             if clause.kind in (SPEECH, PAST) and not state.addressees and not state.path:
@@ -412,21 +416,51 @@ def _segment_of(clause: Clause, state: _State, lead: tuple[str, ...],
     if clause.kind != ASSIGN:
         return _Segment(clause.start, clause.body_start, (), (), skip=True)
     if clause.lead and not clause.generic:
+        tier = _tier_of(clause.lead, (*state.addressees, *state.asked[0], *state.last_actor[0]))
+        if tier:
+            # "Cấp xã hoàn thành …; cấp huyện …" after "Ủy ban bầu cử các huyện, thành phố và
+            # Ủy ban bầu cử các xã, phường, thị trấn": each tier is the body named for it.
+            return _Segment(clause.start, clause.body_start, tier, (), own=True)
         last = state.last_actor[0]
         if last and not state.path and _names_back(clause.lead, last):
             # "Cục đề nghị Trung tâm TGPL các tỉnh …" then "Đề nghị các Trung tâm …"
             return _Segment(clause.start, clause.body_start, *state.last_actor, own=True)
         state.last_actor = (clause.lead, clause.support)
+        if clause.request:
+            state.asked = state.last_actor
         return _Segment(clause.start, clause.body_start, clause.lead, clause.support, own=True)
     # A back-reference ("các cơ quan, đơn vị", "các đơn vị trên") or a request with no
     # addressee: those the letter is sent to, else the units named last in running text.
     if state.addressees:
         return _Segment(clause.start, clause.body_start, state.addressees, (), own=True)
-    if state.last_actor[0] and not state.path:
-        return _Segment(clause.start, clause.body_start, *state.last_actor, own=True)
+    back = state.last_actor
+    if clause.lead and not _same_kind(clause.lead, state.last_actor[0]):
+        back = state.asked  # "các đơn vị" after "các trường công bố …": those asked, if any
+    if back[0] and not state.path:
+        return _Segment(clause.start, clause.body_start, *back, own=True)
     if clause.lead:
         return _Segment(clause.start, clause.body_start, clause.lead, clause.support, own=True)
     return _Segment(clause.start, clause.body_start, lead, support)
+
+
+def _tier_of(units: tuple[str, ...], named: tuple[str, ...]) -> tuple[str, ...]:
+    """The unit named before that a tier word stands for: "Cấp xã" -> "UBND các xã, phường"."""
+    if len(units) != 1:
+        return ()
+    m = re.fullmatch(r"cấp\s+(xã|huyện|tỉnh)", lower_same_length(units[0]).strip())
+    if m is None:
+        return ()
+    level = m.group(1)
+    found = [u for u in named
+             if re.search(rf"(?:các|những)\s+{level}(?!\w)", lower_same_length(u))]
+    return tuple(dict.fromkeys(found))[:1]
+
+
+def _same_kind(generic: tuple[str, ...], units: tuple[str, ...]) -> bool:
+    """Whether the units named last are of the kind a back-reference names: "các đơn vị" after
+    "thủ trưởng các đơn vị trường học", "các cơ quan" after "cơ quan chuyên môn"."""
+    words = re.findall(r"cơ quan|đơn vị|địa phương|tổ chức", lower_same_length(" ".join(generic)))
+    return any(w in lower_same_length(u) for w in words for u in units)
 
 
 def _only_names(text: str) -> bool:
