@@ -137,6 +137,8 @@ CORPUS: list[tuple[Context, Due | Impossible, list[str]]] = [
         "Hoàn thành giải phóng mặt bằng dự án [đến hết Quý III/2022].",
         "Khởi công xây dựng trụ sở làm việc [vào quý III năm 2022].",
         "Hoàn thành lắp đặt thiết bị [cuối quý III/2022].",
+        # A dot before the year, as some newspapers write it.
+        "Đại hội chi bộ trực thuộc, thời gian hoàn thành [trong quý III.2022].",
     ]),
     (PLAN, Due(date(2022, 12, 31), "quarter"), [
         # No year: the year of the document's period.

@@ -253,8 +253,9 @@ def _words(*phrases: str) -> str:
 
 
 _YEAR = r"(?P<year>(?:19|20)\d{2})"
-# A year after a month or quarter: "tháng 12/2022", "Quý III-2024", "quý IV (của) năm 2022".
-_OF_YEAR = r"(?:\s*(?:/|-|(?:cua\s+)?nam)\s*" + _YEAR + r")?"
+# A year after a month or quarter: "tháng 12/2022", "Quý III-2024", "quý IV (của) năm 2022",
+# "quý IV.2019" (a dot, as some newspapers write it).
+_OF_YEAR = r"(?:\s*(?:/|-|\.(?=(?:19|20)\d{2}(?!\d))|(?:cua\s+)?nam)\s*" + _YEAR + r")?"
 # "trước 15/10 hằng năm": a yearless day that comes back every year.
 _EVERY_YEAR = r"(?P<every>\s+hang\s+nam)?"
 # A bare day must not be the tail of a number or of a longer date ("1234/QĐ", "12/2022/NĐ").
