@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import html
 import itertools
 import json
 import logging
@@ -33,6 +32,8 @@ from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
+
+from bot.text import utf16_len
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +70,9 @@ _ALLOWED_TAGS = frozenset({
     "code", "pre", "blockquote", "tg-emoji",
 })
 _TAG_RE = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s[^<>]*)?)>")
-_ENTITY_RE = re.compile(r"&(?:#[0-9]+|#x[0-9a-fA-F]+|lt|gt|amp|quot);")
+_NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+_DEC_DIGITS = frozenset("0123456789")
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 
 
 class FakeApiError(Exception):
@@ -86,11 +89,66 @@ def _bad_request(description: str) -> FakeApiError:
     return FakeApiError(400, f"Bad Request: {description}")
 
 
+def _decode_entity(text: str, pos: int) -> tuple[str, int] | None:
+    """Telegram's reading of the ``&`` at ``pos``: (character, end) or None (a literal "&").
+
+    As tdlib's ``decode_html_entity``: ``&#NNN``, ``&#xHH`` and the four named entities
+    ``&lt`` ``&gt`` ``&amp`` ``&quot``, each with or without the ``;``; anything else (a bare
+    "&", "&nbsp;", "&#0;") stays as it is written.
+    """
+    end = pos + 1
+    if text.startswith("#", end):
+        end += 1
+        hexadecimal = text.startswith("x", end)
+        if hexadecimal:
+            end += 1
+        digits = _HEX_DIGITS if hexadecimal else _DEC_DIGITS
+        start = end
+        while end < len(text) and text[end] in digits:
+            end += 1
+        value = int(text[start:end], 16 if hexadecimal else 10) if end > start else 0
+        if value == 0 or value >= 0x10FFFF or end - pos >= 10:
+            return None
+        char = chr(value)
+    else:
+        while end < len(text) and text[end].isascii() and text[end].isalpha():
+            end += 1
+        char = _NAMED_ENTITIES.get(text[pos + 1:end], "")
+        if not char:
+            return None
+    if text.startswith(";", end):
+        end += 1
+    return char, end
+
+
+def literal_ampersands(text: str) -> int:
+    """How many "&" of ``text`` (outside tags) Telegram shows as they are.
+
+    Telegram accepts them, so this is no error; but in the bot's own HTML one means some text
+    was not escaped (user text "R&D &lt;x&gt;" would show as "R&D <x>"). Tests assert none.
+    """
+    count = 0
+    pos = 0
+    while True:
+        pos = text.find("&", pos)
+        if pos < 0:
+            return count
+        tag_start = text.rfind("<", 0, pos)
+        if tag_start >= 0 and text.find(">", tag_start, pos) < 0:
+            pos += 1  # inside a tag's attributes
+            continue
+        if _decode_entity(text, pos) is None:
+            count += 1
+        pos += 1
+
+
 def check_html(text: str) -> str:
     """Return the visible text of Telegram HTML, or raise the 400 Telegram would answer.
 
-    Telegram refuses a message whose HTML has an unknown tag, a stray ``<`` or ``&``, or
-    unbalanced tags; catching that here keeps the bot's escaping honest in tests.
+    Telegram refuses a message whose HTML has an unknown tag, a stray ``<`` or unbalanced
+    tags, or whose entities decode to a lone surrogate; catching that here keeps the bot's
+    escaping honest in tests. A "&" that starts no entity is shown as it is, as Telegram does
+    (see :func:`literal_ampersands`).
     """
     out: list[str] = []
     stack: list[str] = []
@@ -116,21 +174,20 @@ def check_html(text: str) -> str:
             else:
                 stack.append(name)
             pos = match.end()
-        elif char == "&":
-            match = _ENTITY_RE.match(text, pos)
-            if not match:
-                offset = len(text[:pos].encode())
-                raise _bad_request(
-                    f"can't parse entities: Character entity expected at byte offset {offset}")
-            out.append(html.unescape(match.group(0)))
-            pos = match.end()
+        elif char == "&" and (decoded := _decode_entity(text, pos)) is not None:
+            out.append(decoded[0])
+            pos = decoded[1]
         else:
             out.append(char)
             pos += 1
     if stack:
         raise _bad_request(
             f"can't parse entities: Can't find end tag corresponding to start tag \"{stack[-1]}\"")
-    return "".join(out)
+    visible = "".join(out)
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in visible):
+        raise _bad_request("can't parse entities: Text contains invalid Unicode characters after "
+                           "decoding HTML entities, check for unmatched surrogate code units")
+    return visible
 
 
 def _decode_form_value(key: str, value: str) -> Any:
@@ -172,10 +229,6 @@ def _parse_multipart(body: bytes, content_type: str) -> tuple[dict[str, str], di
             files[field] = (unquote(filename), content,
                             part.get("Content-Type", "application/octet-stream"))
     return fields, files
-
-
-def _utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
 
 
 def _png_size(data: bytes) -> tuple[int, int]:
@@ -332,6 +385,16 @@ class FakeBotApi:
         """
         with self._lock:
             return list(self._sent)
+
+    @property
+    def unescaped(self) -> list[dict]:
+        """Calls whose HTML had a "&" that starts no entity (Telegram shows it as written).
+
+        Telegram accepts those, so the fake does too; an e2e test asserts this list is empty
+        to prove the bot escaped every text it put into HTML.
+        """
+        with self._lock:
+            return [r for r in self._sent if r.get("literal_amp")]
 
     @property
     def sent_count(self) -> int:
@@ -496,7 +559,7 @@ class FakeBotApi:
             if text.startswith("/") and len(text) > 1:
                 word = text.split(maxsplit=1)[0]
                 message["entities"] = [
-                    {"type": "bot_command", "offset": 0, "length": _utf16_len(word)}]
+                    {"type": "bot_command", "offset": 0, "length": utf16_len(word)}]
             return self._push_update({"message": message})
 
     def command(self, chat_id: int | str, text: str, **kw: Any) -> dict:
@@ -828,7 +891,8 @@ class FakeBotApi:
             if data is not None and not 1 <= len(str(data).encode()) <= 64:
                 raise _bad_request("BUTTON_DATA_INVALID")
 
-    def _visible_text(self, text: Any, parse_mode: Any, limit: int, *, required: bool) -> str:
+    def _visible_text(self, text: Any, parse_mode: Any, limit: int, *, required: bool,
+                      record: dict) -> str:
         if not isinstance(text, str) or not text.strip():
             if required:
                 raise _bad_request("message text is empty")
@@ -836,14 +900,16 @@ class FakeBotApi:
         visible = text
         if self.validate_html and str(parse_mode or "").upper() == "HTML":
             visible = check_html(text)
-        if len(visible) > limit:
+            record["literal_amp"] = literal_ampersands(text)
+        if utf16_len(visible) > limit:  # Telegram counts UTF-16 code units: "📋" is 2
             raise _bad_request("message is too long" if limit == MAX_TEXT_CHARS
                                else "message caption is too long")
         return visible
 
     def _send_message(self, params: dict, files: dict, record: dict) -> dict:
         text = params.get("text")
-        self._visible_text(text, params.get("parse_mode"), MAX_TEXT_CHARS, required=True)
+        self._visible_text(text, params.get("parse_mode"), MAX_TEXT_CHARS, required=True,
+                           record=record)
         message = self._bot_message(params.get("chat_id"), params)
         message["text"] = text
         self._messages[(message["chat"]["id"], message["message_id"])] = message
@@ -852,7 +918,8 @@ class FakeBotApi:
 
     def _send_file(self, kind: str, params: dict, files: dict, record: dict) -> dict:
         caption = params.get("caption")
-        self._visible_text(caption, params.get("parse_mode"), MAX_CAPTION_CHARS, required=False)
+        self._visible_text(caption, params.get("parse_mode"), MAX_CAPTION_CHARS, required=False,
+                           record=record)
         if kind in files:
             filename, data, mime = files[kind]
             stored = self._store_file(filename, data, mime, f"{kind}s")
@@ -893,7 +960,8 @@ class FakeBotApi:
 
     def _edit_message_text(self, params: dict, files: dict, record: dict) -> dict | bool:
         text = params.get("text")
-        self._visible_text(text, params.get("parse_mode"), MAX_TEXT_CHARS, required=True)
+        self._visible_text(text, params.get("parse_mode"), MAX_TEXT_CHARS, required=True,
+                           record=record)
         stored = self._target(params, "edit")
         if stored is None:
             return True

@@ -74,3 +74,48 @@ def lower_same_length(text: str) -> str:
     if _LOWER_TONE_RE.search(low) is None:
         return low
     return _LOWER_TONE_RE.sub(lambda m: _LOWER_TONE_TABLE[m.group(1)], low)
+
+
+# ------------------------------------------------------------------------------ Telegram lengths
+QUOTE_CHARS = 100
+"""Most characters of user input a reply quotes back (an error must never outgrow a message)."""
+ELLIPSIS = "…"
+
+
+def utf16_len(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units, so "📋" (outside the BMP) counts 2."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def utf16_prefix(text: str, limit: int) -> str:
+    """The longest start of ``text`` within ``limit`` UTF-16 units (never half an emoji)."""
+    if limit <= 0:
+        return ""
+    if len(text) <= limit // 2 or utf16_len(text) <= limit:
+        return text
+    used = 0
+    for index, char in enumerate(text):
+        used += 2 if ord(char) > 0xFFFF else 1
+        if used > limit:
+            return text[:index]
+    return text
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` with whitespace collapsed, cut to ``limit`` UTF-16 units with "…" when cut.
+
+    The cut falls on a word boundary when one is in the second half of the room.
+    """
+    flat = " ".join(text.split())
+    if utf16_len(flat) <= limit:
+        return flat
+    cut = utf16_prefix(flat, max(0, limit - 1))
+    space = cut.rfind(" ")
+    if space >= len(cut) // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-–") + ELLIPSIS
+
+
+def quote(text: str, limit: int = QUOTE_CHARS) -> str:
+    """User input as a reply quotes it back: one line, at most ``limit`` characters. Plain."""
+    return clip(str(text), limit)

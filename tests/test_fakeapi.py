@@ -35,7 +35,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.fakeapi import FakeApiError, FakeBotApi, check_html
+from bot.fakeapi import FakeApiError, FakeBotApi, check_html, literal_ampersands
 
 # PTB 22 warns on every RetryAfter that retry_after will become a timedelta; retry_seconds()
 # copes with both.
@@ -495,9 +495,41 @@ def test_unknown_method_and_wrong_token(api, method, token, status, description)
     ("<b>Hạn</b> 30/6 &lt;gấp&gt;", "Hạn 30/6 <gấp>"),
     ('<a href="https://x.vn">liên kết</a> &amp; <i><u>ý</u></i>', "liên kết & ý"),
     ("a > b", "a > b"),
+    # Telegram's parser (tdlib decode_html_entity): a "&" that starts no entity is shown as
+    # written, the four named entities need no ";", numeric ones may be decimal or hex.
+    ("A & B", "A & B"),
+    ("R&D &nbsp; &copy;", "R&D &nbsp; &copy;"),
+    ("&lt b&gt x &amp y &quot; &ltb", '< b> x & y " &ltb'),  # "ltb" is no entity
+    ("&#128203; &#x1F4CB; &#0; &#X41;", "📋 📋 &#0; &#X41;"),
 ])
 def test_check_html_accepts_telegram_html(text, visible):
     assert check_html(text) == visible
+
+
+@pytest.mark.parametrize(("text", "literal"), [
+    ("Nộp &lt;b&gt; &amp; ký", 0),
+    ("A & B", 1),
+    ('<a href="https://x.vn/?a=1&b=2">R&D</a> &nbsp;', 2),
+])
+def test_literal_ampersands_are_counted(text, literal):
+    assert literal_ampersands(text) == literal
+
+
+def test_length_is_counted_in_utf16_after_entities(api):
+    """Telegram counts UTF-16 code units: 2,048 emoji fit, 2,600 do not."""
+    api.add_chat(USER)
+
+    async def scenario():
+        async with build_app(api) as app:
+            await app.bot.send_message(USER, "😀" * 2048)
+            await app.bot.send_message(USER, "&amp;" * 4096, parse_mode="HTML")
+            for text in ("😀" * 2600, "a" * 4097, "😀" + "a" * 4095):
+                with pytest.raises(BadRequest, match="too long"):
+                    await app.bot.send_message(USER, text)
+
+    asyncio.run(scenario())
+    assert len(api.messages_to(USER)) == 2
+    assert api.unescaped == []
 
 
 @pytest.mark.parametrize(("text", "reason"), [
@@ -505,7 +537,7 @@ def test_check_html_accepts_telegram_html(text, visible):
     ("<br>dòng", 'Unsupported start tag "br"'),
     ("<b><i>x</b></i>", "Unexpected end tag"),
     ("<b>x", "Can't find end tag"),
-    ("A & B", "Character entity expected"),
+    ("&#55357; x", "invalid Unicode characters"),
 ])
 def test_check_html_rejects_what_telegram_rejects(text, reason):
     with pytest.raises(FakeApiError, match=reason) as caught:
