@@ -38,7 +38,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.errors import DateInputError
-from bot.text import fold, nfc
+from bot.text import fold, nfc, quote
 
 logger = logging.getLogger(__name__)
 
@@ -106,12 +106,13 @@ class _Ctx:
 
     def set_day(self, value: date) -> None:
         if self.day is not None or self.exact is not None:
-            raise DateInputError(f"Có hai mốc ngày trong «{self.original}», hãy chỉ ghi một.")
+            raise DateInputError(f"Có hai mốc ngày trong «{quote(self.original)}», "
+                                 "hãy chỉ ghi một.")
         self.day = value
 
     def set_clock(self, hour: int, minute: int) -> None:
         if self.clock is not None or self.exact is not None:
-            raise DateInputError(f"Có hai giờ khác nhau trong «{self.original}», "
+            raise DateInputError(f"Có hai giờ khác nhau trong «{quote(self.original)}», "
                                  "hãy chỉ ghi một giờ.")
         if not (0 <= hour <= 23 and 0 <= minute <= 59):
             raise DateInputError(f"Giờ {hour}:{minute:02d} không hợp lệ: giờ từ 0 đến 23, "
@@ -130,8 +131,8 @@ class _Ctx:
         self.exact = value
 
     def mixed_error(self) -> DateInputError:
-        return DateInputError(f"«{self.original}» vừa ghi khoảng thời gian (như «2 tiếng nữa») "
-                              "vừa ghi ngày giờ khác, hãy chỉ ghi một cách.")
+        return DateInputError(f"«{quote(self.original)}» vừa ghi khoảng thời gian (như "
+                              "«2 tiếng nữa») vừa ghi ngày giờ khác, hãy chỉ ghi một cách.")
 
 
 # --- calendar helpers -------------------------------------------------------------------------
@@ -365,7 +366,7 @@ def _relative(m: re.Match[str], ctx: _Ctx) -> bool:
         else:
             day = _add_months(ctx.today, whole * (12 if unit == "nam" else 1))
     except OverflowError:
-        raise DateInputError(f"«{ctx.original}» quá xa, hãy ghi một ngày cụ thể.") from None
+        raise DateInputError(f"«{quote(ctx.original)}» quá xa, hãy ghi một ngày cụ thể.") from None
     _check_year(day.year)
     ctx.set_day(day)
     return True
@@ -666,12 +667,13 @@ def _analyse(text: str, now: datetime, prefer_future: bool, examples: str) -> tu
     nothing = (ctx.day is None and ctx.clock is None and ctx.part is None and ctx.exact is None
                and ctx.weekday_hint is None)
     if not leftover and nothing:
-        raise DateInputError(f"Không hiểu «{text}» là ngày giờ nào. Có thể ghi: {examples}.")
+        raise DateInputError(f"Không hiểu «{quote(text)}» là ngày giờ nào. "
+                             f"Có thể ghi: {examples}.")
     return ctx, bool(leftover)
 
 
 def _not_understood(text: str, examples: str) -> DateInputError:
-    return DateInputError(f"Không hiểu «{nfc(text).strip()}» là ngày giờ nào. "
+    return DateInputError(f"Không hiểu «{quote(nfc(text))}» là ngày giờ nào. "
                           f"Có thể ghi: {examples}.")
 
 
@@ -715,10 +717,10 @@ def parse_user_date(text: str, today: date, *, prefer_future: bool = True) -> da
         except DateInputError:
             raise _not_understood(text, EXAMPLES_DATE) from None
     if ctx.exact is not None:
-        raise DateInputError(f"Hạn cần là một ngày, không phải «{ctx.original}». "
+        raise DateInputError(f"Hạn cần là một ngày, không phải «{quote(ctx.original)}». "
                              f"Ví dụ: {EXAMPLES_DATE}.")
     if ctx.day is None and ctx.weekday_hint is None:
-        raise DateInputError(f"Thiếu ngày trong «{nfc(text).strip()}». Ví dụ: {EXAMPLES_DATE}.")
+        raise DateInputError(f"Thiếu ngày trong «{quote(nfc(text))}». Ví dụ: {EXAMPLES_DATE}.")
     return _resolve(ctx, time(0, 0)).date()
 
 

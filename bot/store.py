@@ -61,7 +61,7 @@ from bot.records import (
     StoredUnit,
     UnitStats,
 )
-from bot.text import DASHES, fold
+from bot.text import DASHES, fold, quote, utf16_len
 from bot.units import Unit, UnitDirectory, unit_key
 
 try:
@@ -1313,7 +1313,7 @@ class Store:
     def _require(self, code: object) -> StoredTask:
         task = self.task(code)
         if task is None:
-            raise UsageError(f"Không có nhiệm vụ mã {str(code).strip()}.")
+            raise UsageError(f"Không có nhiệm vụ mã {quote(str(code))}.")
         return task
 
     def _collect(self, index: Mapping[str, _SortedIds], keys: Iterable[str] | str,
@@ -1470,7 +1470,7 @@ class Store:
         if locality is not None:
             loc_key = _locality_key(locality)
             if loc_key not in self._dir_rows:
-                raise UnitNotFound(f"Chưa có đơn vị nào thuộc «{locality}».")
+                raise UnitNotFound(f"Chưa có đơn vị nào thuộc «{quote(locality)}».")
             directory = self._directory(loc_key)
             return self._stored(loc_key, directory.match(query, self._localities[loc_key]))
         if not self._dir_rows:
@@ -1499,7 +1499,7 @@ class Store:
             return self._stored(*found[0])
         if found:
             return self._ambiguous(query, found)
-        shown = " ".join(query.split())
+        shown = quote(query)
         if suggestions:
             raise UnitNotFound(f"Không tìm thấy đơn vị «{shown}». Có phải: "
                                + "; ".join(suggestions) + "?", suggestions)
@@ -1969,15 +1969,15 @@ class Store:
         text = (text or "").strip()
         if not text:
             raise UsageError("Nội dung thông báo đang trống.")
-        if len(text) > self.MAX_ANNOUNCEMENT_CHARS:
-            raise UsageError(f"Thông báo dài {len(text)} ký tự; tối đa "
+        if utf16_len(text) > self.MAX_ANNOUNCEMENT_CHARS:  # Telegram's count: emoji are 2
+            raise UsageError(f"Thông báo dài {utf16_len(text)} ký tự; tối đa "
                              f"{self.MAX_ANNOUNCEMENT_CHARS} ký tự.")
         if at <= now:
             raise UsageError(f"Thời điểm gửi {at.strftime('%H:%M %d/%m/%Y')} đã qua.")
         keys = tuple(_as_keys(unit_keys))
         unknown = [k for k in keys if k not in self._units]
         if unknown:
-            raise UsageError(f"Không có đơn vị «{unknown[0]}» trong danh bạ.")
+            raise UsageError(f"Không có đơn vị «{quote(unknown[0])}» trong danh bạ.")
         state = self._sched_state()
         batch = _Batch(self._seq)
         item = ScheduledAnnouncement(batch.next_id(self._SCHEDULED), text, keys, at, actor, now)

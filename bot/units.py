@@ -24,7 +24,7 @@ from typing import Any
 from rapidfuzz import fuzz, process
 
 from bot.errors import BotError, UnitNotFound, UsageError
-from bot.text import fold, nfc, unify_tones
+from bot.text import fold, nfc, quote, unify_tones
 
 logger = logging.getLogger(__name__)
 
@@ -420,7 +420,7 @@ class UnitDirectory:
 
         Accepts an exact key, or a fuzzy result that is good and clearly ahead of the next.
         """
-        shown = " ".join(nfc(query).split())
+        shown = quote(nfc(query))
         if not unit_key(query, locality):
             raise UsageError("Hãy nhập tên đơn vị (ví dụ: Phòng Tài chính - Kế hoạch).")
         exact = self.resolve(query, locality)

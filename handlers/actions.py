@@ -22,13 +22,14 @@ from bot.dateinput import EXAMPLES_DATE, format_date, parse_user_date
 from bot.errors import BotError, DateInputError, NotAllowed, UsageError
 from bot.records import StoredTask, UnitStats
 from bot.store import Store
-from bot.text import fold
+from bot.text import fold, quote
 from handlers.common import (
     answer,
     chat_unit_keys,
     guarded,
     is_admin,
     reply_html,
+    send_html,
     services,
     usage,
     user_id,
@@ -132,7 +133,7 @@ def parse_extension(words: Sequence[str], today: date) -> tuple[date, str | None
     if found is None:
         if specific is not None:
             raise specific
-        shown = " ".join(words[:MAX_DATE_WORDS])
+        shown = quote(" ".join(words[:MAX_DATE_WORDS]))
         raise DateInputError(f"Không đọc được ngày gia hạn trong «{shown}». Ví dụ cách ghi "
                              f"ngày: {EXAMPLES_DATE}.")
     n, day = found
@@ -185,7 +186,7 @@ def stats_table(stats: Sequence[UnitStats], today: date) -> str:
 def _find_task(store: Store, code: str) -> StoredTask:
     task = store.task(code)
     if task is None:
-        raise UsageError(f"Không có nhiệm vụ mã {code.strip()}. Gõ /nhiemvu để xem các mã.")
+        raise UsageError(f"Không có nhiệm vụ mã {quote(code)}. Gõ /nhiemvu để xem các mã.")
     return task
 
 
@@ -285,7 +286,7 @@ async def on_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     by = update.effective_user.full_name if update.effective_user else ""
     if by:
         text += f"\n(Báo bởi {html.escape(by)})"
-    await context.bot.send_message(update.effective_chat.id, text)
+    await send_html(context.bot, update.effective_chat.id, text)
 
 
 @guarded

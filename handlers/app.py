@@ -24,14 +24,17 @@ from telegram.ext import (
 from bot.clock import Clock
 from bot.config import Settings
 from bot.store import Store
+from bot.text import quote
 from handlers import actions, documents, reminders, tasks, units
-from handlers.common import Services, guarded
+from handlers.common import Services, guarded, reply_html
 from handlers.texts import COMMANDS, UNKNOWN_COMMAND
 from schedules.jobs import start_schedules
 
 logger = logging.getLogger(__name__)
 
 SLICES = (units, tasks, actions, documents, reminders)
+QUOTE_COMMAND_CHARS = 40
+"""A command is at most 32 characters; anything longer is quoted cut."""
 """Handler modules, each with ``register(app)``. Order matters only for catch-alls (last)."""
 
 
@@ -84,8 +87,8 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     name = word.split("@", 1)[0]
     if name.lstrip("/").lower() in {c for c, _ in COMMANDS}:
         return  # handled in group 0 (with the same or another casing)
-    await update.effective_message.reply_html(UNKNOWN_COMMAND.format(
-        command=html.escape(name, quote=False)))
+    await reply_html(update, UNKNOWN_COMMAND.format(
+        command=html.escape(quote(name, QUOTE_COMMAND_CHARS), quote=False)))
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

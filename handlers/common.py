@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.constants import ChatMemberStatus, ChatType, MessageLimit
+from telegram import Bot, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatMemberStatus, ChatType, MessageLimit, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
@@ -25,6 +25,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.errors import BotError, UsageError
 from bot.store import Store
+from bot.text import utf16_len, utf16_prefix
 from schedules.dispatch import keyboard
 
 logger = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ UNEXPECTED = ("Xin lỗi, đã có lỗi khi xử lý yêu cầu. Dữ liệu kh
               "hãy thử lại sau hoặc báo quản trị viên.")
 
 _TAG_RE = re.compile(r"<[^>]*>")
-_ENTITY_RE = re.compile(r"&(?:#\d+|#x[0-9a-fA-F]+|\w+);")
+_ENTITY_RE = re.compile(r"&(?:#\d+|#x[0-9a-fA-F]+|lt|gt|amp|quot);")
 
 
 @dataclass(slots=True)
@@ -115,15 +116,20 @@ def markup(rows: Rows | None) -> InlineKeyboardMarkup | None:
 
 
 def visible_length(text: str) -> int:
-    """Characters Telegram counts toward the 4,096 limit: tags dropped, entities as one."""
-    return len(_ENTITY_RE.sub("x", _TAG_RE.sub("", text)))
+    """What Telegram counts toward the 4,096 limit: UTF-16 code units of the text once tags
+    are dropped and entities decoded ("📋" counts 2, "&amp;" counts 1)."""
+    return utf16_len(_ENTITY_RE.sub(_entity_char, _TAG_RE.sub("", text)))
+
+
+def _entity_char(match: re.Match[str]) -> str:
+    return html.unescape(match.group(0))
 
 
 def split_html(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
-    """Split at line boundaries so each part stays under ``limit`` visible characters.
+    """Split at line boundaries so each part stays within ``limit`` visible characters.
 
     Callers keep each line's tags balanced, so any line boundary is a safe cut. A single line
-    longer than the limit is cut between words (tags inside such a line are dropped first).
+    longer than the limit is cut between words (its tags dropped first, entities kept whole).
     """
     parts: list[str] = []
     current: list[str] = []
@@ -131,8 +137,8 @@ def split_html(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str
     for line in text.split("\n"):
         length = visible_length(line)
         if length > limit:
-            plain = html.escape(html.unescape(_TAG_RE.sub("", line)), quote=False)
-            pieces = _cut_words(plain, limit)
+            plain = html.unescape(_TAG_RE.sub("", line))
+            pieces = [html.escape(piece, quote=False) for piece in _cut_words(plain, limit)]
         else:
             pieces = [line]
         for piece in pieces:
@@ -144,20 +150,22 @@ def split_html(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str
             current.append(piece)
     if current:
         parts.append("\n".join(current))
-    return [p for p in parts if p.strip()] or [text[:limit]]
+    return [p for p in parts if p.strip()] or [utf16_prefix(text, limit)]
 
 
-def _cut_words(line: str, limit: int) -> list[str]:
+def _cut_words(plain: str, limit: int) -> list[str]:
+    """Plain text in pieces of at most ``limit`` UTF-16 units, between words when possible."""
     out: list[str] = []
     current = ""
-    for word in line.split(" "):
+    for word in plain.split(" "):
         candidate = f"{current} {word}" if current else word
-        if current and visible_length(candidate) > limit:
+        if current and utf16_len(candidate) > limit:
             out.append(current)
             candidate = word
-        while visible_length(candidate) > limit:  # one enormous "word"
-            out.append(candidate[:limit])
-            candidate = candidate[limit:]
+        while utf16_len(candidate) > limit:  # one enormous "word"
+            head = utf16_prefix(candidate, limit)
+            out.append(head)
+            candidate = candidate[len(head):]
         current = candidate
     if current:
         out.append(current)
@@ -180,13 +188,27 @@ async def reply_html(update: Update, pages: str | Sequence[str],
     return last
 
 
+async def send_html(bot: Bot, chat_id: int, pages: str | Sequence[str],
+                    rows: Rows | None = None) -> Message | None:
+    """:func:`reply_html` for a message that answers no message (e.g. after a button)."""
+    texts = [pages] if isinstance(pages, str) else list(pages)
+    chunks = [chunk for text in texts for chunk in split_html(text)]
+    last: Message | None = None
+    for index, chunk in enumerate(chunks):
+        keyboard = markup(rows) if index == len(chunks) - 1 else None
+        last = await bot.send_message(chat_id, chunk, parse_mode=ParseMode.HTML,
+                                      reply_markup=keyboard, disable_web_page_preview=True)
+    return last
+
+
 async def answer(update: Update, text: str | None = None, *, alert: bool = False) -> None:
     """Answer the callback query (Telegram shows a spinner until it is answered)."""
     query = update.callback_query
     if query is None:
         return
     try:
-        await query.answer(text[:MAX_ANSWER_CHARS] if text else None, show_alert=alert)
+        await query.answer(utf16_prefix(text, MAX_ANSWER_CHARS) if text else None,
+                           show_alert=alert)
     except TelegramError as exc:  # the query may have expired; nothing else to do
         logger.info("answerCallbackQuery failed: %s", exc)
 
@@ -221,5 +243,5 @@ async def _tell(update: Update, message: str) -> None:
     if update.callback_query is not None:
         await answer(update, message, alert=True)
         return
-    if update.effective_message is not None:
-        await update.effective_message.reply_html(html.escape(message, quote=False))
+    # Through the splitter: a message quoting user input must never fail as "too long".
+    await reply_html(update, html.escape(message, quote=False))

@@ -12,7 +12,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from bot.dateinput import format_date, format_datetime, parse_user_date, parse_user_datetime
 from bot.errors import NotAllowed
 from bot.records import StoredTask
-from bot.text import fold
+from bot.text import fold, quote
 from handlers.common import (
     answer,
     chat_unit_keys,
@@ -52,7 +52,7 @@ def _own_task(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str) -> 
     store = services(context).store
     task = store.task(code)
     if task is None:
-        raise usage(f"Không có nhiệm vụ mã {code}. Xem mã bằng /nhiemvu.")
+        raise usage(f"Không có nhiệm vụ mã {quote(code)}. Xem mã bằng /nhiemvu.")
     if not is_admin(update, context) and not set(task.units) & set(
             chat_unit_keys(update, context)):
         raise NotAllowed(f"Nhiệm vụ #{task.code} không thuộc đơn vị mà nhóm này theo dõi.")

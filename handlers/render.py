@@ -32,6 +32,7 @@ from bot.board import (
 )
 from bot.records import Event, StoredDocument, StoredTask
 from bot.store import Store
+from bot.text import utf16_len, utf16_prefix
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +106,9 @@ def role_label(role: str | None) -> str:
 
 def _clip(text: str, limit: int) -> str:
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit - 1].rstrip(" ,;:-") + "…"
+    if utf16_len(text) <= limit:  # Telegram's count: an emoji is 2
+        return text
+    return utf16_prefix(text, limit - 1).rstrip(" ,;:-") + "…"
 
 
 def snippet(text: str, words: int = SNIPPET_WORDS, limit: int = SNIPPET_CHARS) -> str:

@@ -13,12 +13,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.records import Announcement
+from bot.errors import UsageError
 from bot.store import Store
+from bot.text import clip, utf16_len
 from schedules.dispatch import Dispatcher, Outgoing, Report, summarize
 
 logger = logging.getLogger(__name__)
 
 HEADING = "📢 <b>Thông báo</b>"
+MAX_UNITS_LINE = 200
+"""The "Gửi:" line of many units is cut (3,800 characters of text + this fit one message)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,13 +46,17 @@ def target_chats(store: Store, unit_keys: Iterable[str]) -> list[int]:
 def render(store: Store, text: str, unit_keys: Iterable[str]) -> str:
     """The message: heading, to whom, then the text as typed (escaped)."""
     names = [store.unit_name(k) for k in unit_keys]
-    to = f"Gửi: {html.escape('; '.join(names), quote=False)}" if names else "Gửi: tất cả đơn vị"
+    to = (f"Gửi: {html.escape(clip('; '.join(names), MAX_UNITS_LINE), quote=False)}" if names
+          else "Gửi: tất cả đơn vị")
     return f"{HEADING}\n<i>{to}</i>\n\n{html.escape(text, quote=False)}"
 
 
 async def announce(dispatcher: Dispatcher, store: Store, text: str, unit_keys: Iterable[str],
                    *, actor: int | None, now: datetime, key: str) -> Sent:
     """Send ``text`` to the units' chats and log it; ``key`` identifies this announcement."""
+    if utf16_len(text) > Store.MAX_ANNOUNCEMENT_CHARS:  # one message each, heading included
+        raise UsageError(f"Thông báo dài {utf16_len(text)} ký tự; tối đa "
+                         f"{Store.MAX_ANNOUNCEMENT_CHARS} ký tự.")
     keys = tuple(unit_keys)
     chats = target_chats(store, keys)
     body = render(store, text, keys)

@@ -25,6 +25,7 @@ from bot.board import days_left_phrase
 from bot.models import Recurrence
 from bot.records import Reminder, StoredTask
 from bot.store import Store
+from bot.text import clip, utf16_len
 from schedules.dispatch import Outgoing
 from schedules.policy import (
     DEFAULT_OFFSETS,
@@ -70,7 +71,7 @@ _SAFETY = 16
 # ------------------------------------------------------------------------------ helpers
 def vlen(text: str) -> int:
     """Visible length as Telegram counts it (UTF-16 code units) of plain text."""
-    return len(text.encode("utf-16-le")) // 2
+    return utf16_len(text)
 
 
 def vn_date(day: date) -> str:
@@ -78,15 +79,9 @@ def vn_date(day: date) -> str:
 
 
 def snippet(text: str, limit: int) -> str:
-    """The start of ``text`` (whitespace collapsed), cut at a word boundary, with "…"."""
-    flat = " ".join(text.split())
-    if vlen(flat) <= limit:
-        return flat
-    cut = flat[: max(1, limit - 1)]
-    space = cut.rfind(" ")
-    if space >= limit // 2:
-        cut = cut[:space]
-    return cut.rstrip(" ,;:.-–") + "…"
+    """The start of ``text`` (whitespace collapsed) within ``limit`` UTF-16 units, cut at a
+    word boundary, with "…" (an emoji counts 2, as Telegram counts it)."""
+    return clip(text, limit)
 
 
 def days_phrase(days: int) -> str:

@@ -330,3 +330,24 @@ def test_thongke_sends_table_and_photo(bot_env: BotEnv) -> None:
 def test_pure_errors_are_bot_errors() -> None:
     with pytest.raises(UsageError):
         parse_extension([], TODAY)
+
+
+@pytest.mark.parametrize("code", ["ab" * 2045, "😀" * 2045, "9" * 4090],
+                         ids=["letters", "emoji", "digits"])
+def test_error_replies_quote_at_most_100_characters(bot_env: BotEnv, code: str) -> None:
+    """"/xong" + 4,090 characters used to fail as "message is too long": no reply at all."""
+    _setup(bot_env)
+
+    async def scenario(app: Application) -> None:
+        [reply] = await bot_env.ask(YTE_CHAT, f"/xong {code}", user_id=bot_env.USER,
+                                    chat_type="group")
+        visible = check_html(reply["text"])
+        assert visible.startswith("Không có nhiệm vụ mã ") and "…" in visible
+        quoted = visible.removeprefix("Không có nhiệm vụ mã ").split("…")[0]
+        assert 0 < len(quoted) < 100 and code.startswith(quoted)
+        [unknown] = await bot_env.ask(YTE_CHAT, "/" + code[:60] + "x" * 4000,
+                                      user_id=bot_env.USER, chat_type="group")
+        assert len(unknown["text"]) < 1000
+
+    bot_env.run(scenario)
+    assert bot_env.api.unescaped == []

@@ -190,6 +190,7 @@ def test_more_than_a_hundred_tasks_keep_both_limits(store: Store) -> None:
     ("Tổ chức  tiêm\nchủng", 50, "Tổ chức tiêm chủng"),
     ("Tổ chức tiêm chủng mở rộng", 16, "Tổ chức tiêm…"),
     ("Tổchứctiêmchủngmởrộng", 10, "Tổchứctiê…"),
+    ("📋📋📋📋📋📋📋📋", 10, "📋📋📋📋…"),  # Telegram counts each emoji as 2
 ])
 def test_snippet_cuts_at_words(text: str, limit: int, expected: str) -> None:
     assert snippet(text, limit) == expected

@@ -157,3 +157,18 @@ def test_thongbao_scheduled_is_stored_for_later(bot_env) -> None:
     assert bot_env.api.messages_to(GROUP_TC) == []
     [item] = bot_env.store.due_announcements(datetime(2022, 12, 21, 8, 0, tzinfo=TZ))
     assert item.text == "Họp giao ban" and item.unit_keys == (key,)
+
+
+def test_thongbao_too_long_for_one_message_is_refused_before_sending(bot_env) -> None:
+    """2,000 emoji are 4,000 characters for Telegram: with the heading they cannot fit."""
+    bot_env.load_samples()
+    _bind(bot_env, GROUP_TC, "tai chinh")
+
+    async def scenario(app) -> None:
+        [reply] = await bot_env.ask(bot_env.ADMIN, "/thongbao tất cả: " + "😀" * 2000,
+                                    user_id=bot_env.ADMIN)
+        assert "Thông báo dài 4000 ký tự; tối đa 3800" in reply["text"]
+
+    bot_env.run(scenario)
+    assert bot_env.api.messages_to(GROUP_TC) == []
+    assert [r for r in bot_env.api.sent if not r["ok"]] == []
