@@ -1645,7 +1645,9 @@ class Store:
         _require_aware(now)
         sub_id = self._subs.get((chat_id, unit_key))
         if sub_id is None:
-            raise UsageError(f"Nhóm này chưa theo dõi {self.unit_name(unit_key)}.")
+            chat = self._chats.get(chat_id)
+            who = "Bạn" if chat is not None and chat.type == "private" else "Nhóm này"
+            raise UsageError(f"{who} chưa theo dõi {self.unit_name(unit_key)}.")
         chat = self._chats[chat_id]
         new = replace(chat, unit_keys=tuple(k for k in chat.unit_keys if k != unit_key))
         batch = _Batch(self._seq)

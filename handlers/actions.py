@@ -28,12 +28,14 @@ from handlers.common import (
     chat_unit_keys,
     guarded,
     is_admin,
+    is_group,
     reply_html,
     send_html,
     services,
     usage,
     user_id,
 )
+from handlers.render import no_units_text
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +61,6 @@ USAGE_XONG = "Cách dùng: /xong <mã> [ghi chú]. Ví dụ: /xong 17 đã gửi
 USAGE_MO = "Cách dùng: /mo <mã>. Ví dụ: /mo 17."
 USAGE_GIAHAN = ("Cách dùng: /giahan <mã> <ngày mới> [lý do]. "
                 "Ví dụ: /giahan 17 15/1/2023 chờ kinh phí.")
-NO_UNITS = "Nhóm này chưa đăng ký đơn vị nào. Gõ /dangky để chọn đơn vị."
 
 
 # ------------------------------------------------------------------------------------------
@@ -76,18 +77,23 @@ def _unit_names(store: Store, keys: Sequence[str]) -> str:
 
 
 def check_can_close(store: Store, task: StoredTask, chat_keys: Sequence[str],
-                    admin: bool) -> None:
-    """Raise NotAllowed unless the chat leads the task (or the user is a bot admin)."""
+                    admin: bool, *, in_group: bool = True) -> None:
+    """Raise NotAllowed unless the chat leads the task (or the user is a bot admin).
+
+    The refusal names the chat it is read in: "nhóm này" in a group, "bạn" in private.
+    """
     if admin or set(task.lead).intersection(chat_keys):
         return
     lead = _unit_names(store, task.lead)
+    ours = "Đơn vị của nhóm này" if in_group else "Đơn vị bạn theo dõi"
     if set(task.support).intersection(chat_keys):
-        raise NotAllowed(f"Đơn vị của nhóm này chỉ phối hợp nhiệm vụ #{task.code}; chỉ đơn vị "
+        raise NotAllowed(f"{ours} chỉ phối hợp nhiệm vụ #{task.code}; chỉ đơn vị "
                          f"chủ trì ({lead}) mới báo được hoàn thành hoặc mở lại.")
     if not task.lead:
         raise NotAllowed(f"Nhiệm vụ #{task.code} chưa xác định đơn vị chủ trì; chỉ quản trị "
                          "viên mới báo được hoàn thành hoặc mở lại.")
-    raise NotAllowed(f"Nhiệm vụ #{task.code} do {lead} chủ trì; nhóm này không theo dõi đơn "
+    who = "nhóm này" if in_group else "bạn"
+    raise NotAllowed(f"Nhiệm vụ #{task.code} do {lead} chủ trì; {who} không theo dõi đơn "
                      "vị đó nên không báo hoàn thành được.")
 
 
@@ -203,7 +209,8 @@ def _close(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str,
            note: str | None) -> str:
     svc = services(context)
     task = _find_task(svc.store, code)
-    check_can_close(svc.store, task, chat_unit_keys(update, context), is_admin(update, context))
+    check_can_close(svc.store, task, chat_unit_keys(update, context), is_admin(update, context),
+                    in_group=is_group(update))
     done, days_late = svc.store.mark_done(task.code, actor=user_id(update), now=svc.now(),
                                           note=note)
     return done_text(done, days_late)
@@ -224,7 +231,8 @@ async def mo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         raise usage(USAGE_MO)
     svc = services(context)
     task = _find_task(svc.store, context.args[0])
-    check_can_close(svc.store, task, chat_unit_keys(update, context), is_admin(update, context))
+    check_can_close(svc.store, task, chat_unit_keys(update, context), is_admin(update, context),
+                    in_group=is_group(update))
     opened = svc.store.reopen(task.code, actor=user_id(update), now=svc.now())
     await reply_html(update, reopen_text(opened))
 
@@ -298,7 +306,7 @@ async def thongke(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     keys = chat_unit_keys(update, context)
     if not keys and not is_admin(update, context):
-        raise UsageError(NO_UNITS)
+        raise UsageError(no_units_text(is_group(update)))
     today = svc.today()
     stats = svc.store.stats(today, keys or None)
     if not stats or all(s.total == 0 for s in stats):

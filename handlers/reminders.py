@@ -18,6 +18,7 @@ from handlers.common import (
     chat_unit_keys,
     guarded,
     is_admin,
+    is_group,
     reply_html,
     services,
     usage,
@@ -55,7 +56,8 @@ def _own_task(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str) -> 
         raise usage(f"Không có nhiệm vụ mã {quote(code)}. Xem mã bằng /nhiemvu.")
     if not is_admin(update, context) and not set(task.units) & set(
             chat_unit_keys(update, context)):
-        raise NotAllowed(f"Nhiệm vụ #{task.code} không thuộc đơn vị mà nhóm này theo dõi.")
+        who = "nhóm này" if is_group(update) else "bạn"
+        raise NotAllowed(f"Nhiệm vụ #{task.code} không thuộc đơn vị mà {who} theo dõi.")
     return task
 
 

@@ -351,3 +351,33 @@ def test_error_replies_quote_at_most_100_characters(bot_env: BotEnv, code: str) 
 
     bot_env.run(scenario)
     assert bot_env.api.unescaped == []
+
+
+def test_refusals_in_a_private_chat_do_not_say_nhom_nay(bot_env: BotEnv) -> None:
+    s = _setup(bot_env)
+    census = s["census"]  # lead Công an thành phố, support Phòng Y tế
+    private = 7007
+    bot_env.store.subscribe(private, s["yte"], title="Cán bộ Y tế", chat_type="private",
+                            actor=private, now=bot_env.clock.now())
+    loner = 7008
+
+    async def scenario(app: Application) -> None:
+        replies = []
+        [support] = await bot_env.ask(private, f"/xong {census.id}", user_id=private)
+        assert "Đơn vị bạn theo dõi chỉ phối hợp nhiệm vụ" in support["text"]
+        [remind] = await bot_env.ask(private, f"/nhacnho {s['budget'].id} ngày mai",
+                                     user_id=private)
+        assert "không thuộc đơn vị mà bạn theo dõi" in remind["text"]
+        [stats] = await bot_env.ask(loner, "/thongke", user_id=loner)
+        assert stats["text"].startswith("Bạn chưa đăng ký theo dõi đơn vị nào")
+        replies += [support, remind, stats]
+        [group] = await bot_env.ask(TC_CHAT, f"/xong {census.id}", user_id=bot_env.USER,
+                                    chat_type="group")
+        assert "nhóm này không theo dõi" in group["text"]
+        assert not any("nhóm này" in r["text"].lower() for r in replies)
+
+    bot_env.run(scenario)
+    with pytest.raises(UsageError, match="^Bạn chưa theo dõi"):
+        bot_env.store.unsubscribe(private, s["ca"], actor=private, now=bot_env.clock.now())
+    with pytest.raises(UsageError, match="^Nhóm này chưa theo dõi"):
+        bot_env.store.unsubscribe(YTE_CHAT, s["ca"], actor=1, now=bot_env.clock.now())
