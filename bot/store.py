@@ -20,7 +20,8 @@ Measured at 100k tasks (92 MB file): open 1.6 s and ~110 MB over the interpreter
 and ~450 MB), /xong ~1 ms (was 1.4 s), importing a sample plan ~0.1 s (was 1.5 s).
 
 Single writer: a Store must be used from one thread (the asyncio event loop) and one process;
-a lock file next to the database refuses a second bot process on the same data directory.
+a lock file next to the database, and a lock on the database file itself (so deleting the lock
+file changes nothing), refuse a second bot process on the same data.
 """
 
 from __future__ import annotations
@@ -90,6 +91,10 @@ _SEQ_TABLES = (
     "announcements",
 )
 _NO_LOCALITY = "-"
+
+
+_LOCK_TRIES = 5
+"""Attempts to lock a file whose name keeps being replaced (a whole write of the holder)."""
 
 
 class StorageError(BotError):
@@ -181,6 +186,9 @@ class AtomicJSONStorage(Storage):
         self._data: Mapping[str, Mapping[str, Any]] | None = None
         self._loaded = False
         self._lock_fd: int | None = None
+        self._data_lock_fd: int | None = None
+        """A lock on the data file's current inode (see :meth:`_lock`)."""
+        self._locking = False
         self._generation: str | None = None
         """Generation of the file on disk, when it is known to be a Store's."""
         self._file_bytes = 0
@@ -193,19 +201,56 @@ class AtomicJSONStorage(Storage):
             self._lock()
 
     def _lock(self) -> None:
+        """Hold two advisory locks for the life of the storage: the ``.lock`` file (it guards
+        a database not written yet) and the data file itself, so an operator deleting the
+        lock file cannot let a second bot start on the same data. The data file is replaced
+        by a rename on each whole write: :meth:`_write_whole` locks the new file before it
+        takes the name, so the name never points at an unlocked database."""
         if fcntl is None:
             return
-        lock_path = self.path.with_name(self.path.name + ".lock")
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        self._locking = True
+        self._lock_fd = self._lock_path(self.path.with_name(self.path.name + ".lock"),
+                                        create=True)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            raise ConfigError(
-                f"Tệp dữ liệu {self.path} đang được một tiến trình bot khác sử dụng. Mỗi thư "
-                "mục dữ liệu chỉ cho một bot chạy; hãy dừng tiến trình kia trước."
-            ) from None
-        self._lock_fd = fd
+            self._data_lock_fd = self._lock_path(self.path, create=False)
+        except BaseException:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+            raise
+
+    def _busy(self) -> ConfigError:
+        return ConfigError(
+            f"Tệp dữ liệu {self.path} đang được một tiến trình bot khác sử dụng. Mỗi thư "
+            "mục dữ liệu chỉ cho một bot chạy; hãy dừng tiến trình kia trước.")
+
+    def _lock_path(self, path: Path, *, create: bool) -> int | None:
+        """Open and flock ``path``, then check that the name still points at the locked
+        inode (it may have been deleted or renamed over in between); retry if not. Returns
+        the descriptor, or None when ``path`` does not exist and ``create`` is false."""
+        assert fcntl is not None
+        for _ in range(_LOCK_TRIES):
+            try:
+                fd = os.open(path, os.O_RDWR | os.O_CREAT if create else os.O_RDONLY, 0o600)
+            except FileNotFoundError:
+                if create:
+                    raise
+                return None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                raise self._busy() from None
+            held = os.fstat(fd)
+            try:
+                named = os.stat(path)
+            except FileNotFoundError:
+                named = None
+            if named is not None and (named.st_dev, named.st_ino) == (held.st_dev, held.st_ino):
+                return fd
+            os.close(fd)  # we locked a file that no longer has this name: lock the new one
+            if named is None and not create:
+                return None
+        raise self._busy()
 
     # ------------------------------------------------------------------ reading
     def read(self) -> Mapping[str, Mapping[str, Any]] | None:
@@ -437,11 +482,25 @@ class AtomicJSONStorage(Storage):
         """Temporary file, fsync, rename, fsync the directory; then drop the old journal."""
         generation = secrets.token_hex(8) if isinstance(data, StoreData) else None
         fd = os.open(self.tmp_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            size = _dump(handle, data, generation)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(self.tmp_path, self.path)
+        new_lock: int | None = None
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                size = _dump(handle, data, generation)
+                handle.flush()
+                os.fsync(handle.fileno())
+            if self._locking and fcntl is not None:
+                # Locked before it takes the name: the data file is never unlocked.
+                new_lock = os.open(self.tmp_path, os.O_RDONLY)
+                fcntl.flock(new_lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.replace(self.tmp_path, self.path)
+        except BaseException:
+            if new_lock is not None:
+                os.close(new_lock)
+            raise
+        if new_lock is not None:
+            if self._data_lock_fd is not None:
+                os.close(self._data_lock_fd)  # the old inode has no name any more
+            self._data_lock_fd = new_lock
         _fsync_dir(self.path.parent)
         self._generation, self._file_bytes = generation, size
         self._close_journal()
@@ -459,6 +518,9 @@ class AtomicJSONStorage(Storage):
 
     def close(self) -> None:
         self._close_journal()
+        if self._data_lock_fd is not None:
+            os.close(self._data_lock_fd)
+            self._data_lock_fd = None
         if self._lock_fd is not None:
             os.close(self._lock_fd)  # closing the descriptor releases the flock
             self._lock_fd = None

@@ -242,6 +242,60 @@ def test_damaged_file_gives_vietnamese_error(db_path: Path, content: bytes, word
     AtomicJSONStorage(db_path, lock=True).close()  # and the lock was released
 
 
+def test_deleting_the_lock_file_does_not_let_a_second_bot_in(db_path: Path,
+                                                             clock: FixedClock) -> None:
+    """An operator removes bot.json.lock while the bot runs: the data file is locked too."""
+    first = Store(db_path)
+    try:
+        first.subscribe(5001, _first_unit(first, clock), title="Nhóm", chat_type="group",
+                        actor=ADMIN, now=clock.now())  # whole rewrite: a new inode
+        db_path.with_name("bot.json.lock").unlink()
+        with pytest.raises(ConfigError, match="tiến trình bot khác"):
+            Store(db_path)
+        first.subscribe(5002, _first_unit(first, clock), title="Nhóm 2", chat_type="group",
+                        actor=ADMIN, now=clock.now())  # and again after another rename
+        with pytest.raises(ConfigError, match="tiến trình bot khác"):
+            Store(db_path)
+    finally:
+        first.close()
+    Store(db_path).close()  # released on close
+
+
+def test_lock_follows_a_name_replaced_while_locking(db_path: Path, monkeypatch) -> None:
+    """The path is renamed over between open and flock: the new file is the one locked."""
+    import fcntl
+
+    Store(db_path).close()
+    real = fcntl.flock
+    swapped = []
+
+    def racing_flock(fd: int, flags: int) -> None:
+        if not swapped and os.fstat(fd).st_ino == os.stat(db_path).st_ino:
+            replacement = db_path.with_name("other.json")
+            replacement.write_bytes(db_path.read_bytes())
+            os.replace(replacement, db_path)  # another writer's rename, just now
+            swapped.append(True)
+        real(fd, flags)
+
+    monkeypatch.setattr(fcntl, "flock", racing_flock)
+    storage = AtomicJSONStorage(db_path, lock=True)
+    try:
+        assert swapped
+        held = os.fstat(storage._data_lock_fd)
+        assert (held.st_dev, held.st_ino) == (os.stat(db_path).st_dev, os.stat(db_path).st_ino)
+    finally:
+        storage.close()
+
+
+def _first_unit(store: Store, clock: FixedClock) -> str:
+    if not store.units():
+        store.import_plan(ParsedPlan(document=DocumentInfo(kind="ke_hoach", locality="Thử"),
+                                     tasks=(Task(line=1, end_line=1, section="1",
+                                                 text="Báo cáo", lead=("Phòng Y tế",)),)),
+                          filename="kh.txt", file_hash="lock", actor=ADMIN, now=clock.now())
+    return store.units()[0].key
+
+
 def test_newer_schema_is_refused(db_path: Path) -> None:
     db_path.parent.mkdir(parents=True)
     db_path.write_text(json.dumps({"meta": {"1": {"schema_version": SCHEMA_VERSION + 1}}}))
