@@ -24,6 +24,7 @@ import itertools
 import json
 import logging
 import math
+import random
 import re
 import threading
 import time
@@ -54,6 +55,8 @@ _ALWAYS_TRUE = frozenset({
     "setMyShortDescription", "setMyName",
 })
 FAULT_KINDS = ("429", "500", "timeout", "403", "migrate")
+STORM_KINDS = ("429", "500", "timeout", "timeout_delivered")
+"""Transient faults of :meth:`FakeBotApi.storm`, drawn per call in this order."""
 MEMBER_STATUSES = ("creator", "administrator", "member", "restricted", "left", "kicked")
 
 # Form values are JSON-encoded by python-telegram-bot except plain strings, which are sent as
@@ -292,6 +295,9 @@ class FakeBotApi:
         self._limits: dict[str, float] | None = None
         self._windows: dict[Any, collections.deque] = collections.defaultdict(collections.deque)
         self._responses_429: list[dict] = []
+        self._storm: dict[str, Any] | None = None
+        self._storm_calls: collections.Counter = collections.Counter()
+        self._storm_log: list[dict] = []
         # Bot API method names are case-insensitive; calls are recorded under the usual name.
         handlers: dict[str, Callable[[dict, dict, dict], Any] | None] = {
             "getMe": self._get_me,
@@ -514,8 +520,10 @@ class FakeBotApi:
         """Make the next ``n`` calls of ``method`` ("*" for any) fail like Telegram can.
 
         kind: "429" (kw ``retry_after``, default 1), "500", "timeout" (kw ``delay`` seconds,
-        default 6, at most 15; ``deliver=True`` performs the call anyway, as when only the
-        answer is lost), "403" (bot blocked), "migrate" (kw ``migrate_to_chat_id``).
+        default 6, at most 15, before a 504 that comes after the client gave up;
+        ``deliver=True`` performs the call at once and holds only its answer, as when
+        Telegram delivered the message and the answer was lost), "403" (bot blocked),
+        "migrate" (kw ``migrate_to_chat_id``).
         kw ``chat_id`` restricts the fault to calls for that chat.
         """
         if kind not in FAULT_KINDS:
@@ -524,6 +532,39 @@ class FakeBotApi:
             raise ValueError("n must be at least 1")
         with self._cond:
             self._faults.append({"method": method, "kind": kind, "left": n, **kw})
+
+    def storm(self, seed: int | str, rates: dict[str, float], *, down: Any = (),
+              retry_after: tuple[int, int] = (1, 3), delay: float = 1.0,
+              methods: Any = SEND_METHODS) -> None:
+        """Start a seeded fault storm on ``methods`` until :meth:`calm`.
+
+        The n-th call to a chat meets the fault drawn from ``(seed, chat, n)``, whatever the
+        order in which chats are served, so two versions of the bot meet the same storm call
+        for call. ``rates`` gives each kind of :data:`STORM_KINDS` a probability: "429"
+        (``retry_after`` drawn in the range), "500", "timeout" (nothing done, the answer
+        never comes in time) and "timeout_delivered" (the message is delivered, its answer
+        held ``delay`` seconds: the client times out). Chats in ``down`` answer 500 to every
+        call. Faults queued by :meth:`fail_next` come first.
+        """
+        unknown = set(rates) - set(STORM_KINDS)
+        if unknown or sum(rates.values()) > 1:
+            raise ValueError(f"rates: kinds among {STORM_KINDS}, summing to at most 1")
+        with self._cond:
+            self._storm = {"seed": seed, "rates": dict(rates), "down": set(down),
+                           "retry_after": retry_after, "delay": delay,
+                           "methods": frozenset(methods)}
+            self._storm_calls.clear()
+
+    def calm(self) -> None:
+        """End the storm (blocked chats stay blocked)."""
+        with self._cond:
+            self._storm = None
+
+    @property
+    def storm_log(self) -> list[dict]:
+        """Faults the storm injected: ``{"chat_id", "n", "kind"}`` (n counts from 0)."""
+        with self._lock:
+            return list(self._storm_log)
 
     def enforce_limits(self, per_chat_per_sec: float = 1, overall_per_sec: float = 30,
                        group_per_min: float = 20, *, enabled: bool = True) -> None:
@@ -715,6 +756,31 @@ class FakeBotApi:
             return fault
         return None
 
+    def _storm_fault(self, method: str, chat_id: Any) -> dict | None:
+        storm = self._storm
+        if storm is None or method not in storm["methods"]:
+            return None
+        n = self._storm_calls[chat_id]
+        self._storm_calls[chat_id] += 1
+        rng = random.Random(f"{storm['seed']}:{chat_id}:{n}")
+        draw = rng.random()
+        kind = "500" if chat_id in storm["down"] else None
+        for name in STORM_KINDS:
+            if kind is not None:
+                break
+            draw -= storm["rates"].get(name, 0.0)
+            if draw < 0:
+                kind = name
+        if kind is None:
+            return None
+        self._storm_log.append({"chat_id": chat_id, "n": n, "kind": kind})
+        if kind == "429":
+            return {"kind": "429", "retry_after": rng.randint(*storm["retry_after"])}
+        if kind.startswith("timeout"):
+            return {"kind": "timeout", "delay": storm["delay"],
+                    "deliver": kind == "timeout_delivered"}
+        return {"kind": kind}
+
     def _too_many(self, method: str, chat_id: Any, retry_after: int, reason: str) -> FakeApiError:
         self._responses_429.append({"method": method, "chat_id": chat_id,
                                     "retry_after": retry_after, "reason": reason})
@@ -765,12 +831,15 @@ class FakeBotApi:
                   "time": self.clock()}
         try:
             with self._cond:
-                fault = self._take_fault(method, chat_id)
+                fault = self._take_fault(method, chat_id) or self._storm_fault(method, chat_id)
+            late = None
             if fault is not None and fault["kind"] == "timeout":
-                # Answer only after the client gave up; deliver=True still performs the call.
-                self._closing.wait(min(float(fault.get("delay", 6.0)), MAX_FAULT_DELAY))
+                late = min(float(fault.get("delay", 6.0)), MAX_FAULT_DELAY)
                 if fault.get("deliver"):
-                    fault = None
+                    fault = None  # performed now; only the answer is late (the client gave up)
+                else:
+                    self._closing.wait(late)  # nothing happens; a 504 after the client gave up
+                    late = None
             with self._cond:
                 try:
                     if fault is not None:
@@ -782,8 +851,11 @@ class FakeBotApi:
                     record.update(ok=False, error_code=err.status, description=err.description)
                     raise
                 finally:
+                    record["answer_lost"] = late is not None
                     self._sent.append(record)
                     self._cond.notify_all()
+            if late is not None:
+                self._closing.wait(late)
             return 200, {"ok": True, "result": result}
         except FakeApiError as err:
             body: dict[str, Any] = {"ok": False, "error_code": err.status,

@@ -1,8 +1,8 @@
 """Deliver digests, reminders and announcements once each, and never drop one silently.
 
 Every outgoing message carries an idempotency key ("remind:17:2022-12-20T08:00"). The
-:class:`Dispatcher` skips a key the delivery log already holds as "sent", sends the rest with
-python-telegram-bot, and turns each Telegram failure into a decision::
+:class:`Dispatcher` skips a key the delivery log already holds as "sent" or "uncertain", sends
+the rest with python-telegram-bot, and turns each Telegram failure into a decision::
 
     TelegramError
     ├── RetryAfter        flood limit: sleep retry_after, retry (own, larger cap)
@@ -10,13 +10,26 @@ python-telegram-bot, and turns each Telegram failure into a decision::
     ├── Forbidden         bot blocked or removed: chat inactive, "undeliverable"
     ├── NetworkError
     │   ├── BadRequest    chat not found, bad HTML...: "undeliverable" (retrying cannot help)
-    │   ├── TimedOut      retry with exponential backoff and jitter
-    │   └── (5xx, I/O)    retry with exponential backoff and jitter
+    │   ├── TimedOut      the request went out and its answer never came: "uncertain", no
+    │   │                 retry; not connected yet (connect or pool timeout): retry
+    │   ├── (I/O)         connection dropped after sending: "uncertain"; before: retry
+    │   └── (5xx)         Telegram answered an error: retry with exponential backoff, jitter
     └── (anything else)   invalid token, conflict: "failed"
 
 Each give-up is written to the delivery log with a detail, so an admin can see why a chat got
-nothing. Flood limits: the Application's ``AIORateLimiter(max_retries=0)`` keeps the bot under
-30 messages/s overall and 20/min per group and re-raises RetryAfter to us; on top of it the
+nothing.
+
+Why "uncertain": Telegram cannot be asked whether a message went out, and a timed-out
+sendMessage usually did (in the two storms of issue 12, 8 of 8 and 17 of 19 had arrived).
+Resending it at once made those duplicates. So a send whose request may have reached Telegram
+is recorded "uncertain" and never repeated with the same key; callers decide what else to do
+(the digest jobs carry that day's reminders into the chat's next digest, see
+:mod:`schedules.jobs`). What cannot be prevented: a message that really was lost is then late,
+not repeated at once; and a crash between a send and its log line still repeats that one
+message at the next run.
+
+Flood limits: the Application's ``AIORateLimiter(max_retries=0)`` keeps the bot under 30
+messages/s overall and 20/min per group and re-raises RetryAfter to us; on top of it the
 dispatcher spaces messages to one chat (1 s, 3 s for groups) because the rate limiter lets a
 group take 20 messages in one burst, which Telegram answers with a long flood wait.
 """
@@ -34,6 +47,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import httpx
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import (
@@ -56,7 +70,15 @@ SENT = "sent"
 SKIPPED = "skipped"
 UNDELIVERABLE = "undeliverable"
 FAILED = "failed"
-STATUSES = (SENT, SKIPPED, UNDELIVERABLE, FAILED)
+UNCERTAIN = "uncertain"
+"""The request may have reached Telegram but its answer was lost (read timeout, connection
+dropped after sending): the message may or may not be in the chat. Never resent by key."""
+STATUSES = (SENT, SKIPPED, UNDELIVERABLE, FAILED, UNCERTAIN)
+_NOT_SENT_YET = (httpx.ConnectTimeout, httpx.PoolTimeout, httpx.WriteTimeout, httpx.ConnectError,
+                 httpx.WriteError, httpx.UnsupportedProtocol, httpx.ProxyError)
+"""httpx errors raised before the whole request left: Telegram cannot have acted on it."""
+_ANSWER_LOST = (httpx.ReadTimeout, httpx.ReadError, httpx.RemoteProtocolError)
+"""httpx errors raised after the request left: Telegram may have acted on it."""
 
 MAX_MIGRATIONS = 3
 """A chat migrates once in its life; more hops in one send means a loop, not a migration."""
@@ -88,7 +110,8 @@ class Outcome:
     chat_id: int
     """Final chat id (the supergroup's id after a migration)."""
     status: str
-    """"sent", "skipped" (already sent), "undeliverable" or "failed" (gave up retrying)."""
+    """"sent", "skipped" (already sent), "undeliverable", "failed" (gave up retrying) or
+    "uncertain" (may have arrived; not repeated)."""
     detail: str | None = None
     message_id: int | None = None
     attempts: int = 0
@@ -104,6 +127,9 @@ class Report:
     failed: int
     failed_chats: tuple[int, ...]
     """Chats that did not get the message (undeliverable or failed), in input order."""
+    uncertain: int = 0
+    uncertain_chats: tuple[int, ...] = ()
+    """Chats that may or may not have it (answer lost), in input order; not resent."""
 
     @property
     def delivered(self) -> int:
@@ -115,12 +141,30 @@ def summarize(outcomes: Iterable[Outcome]) -> Report:
     """Count outcomes by status; list each chat that got nothing once."""
     counts = dict.fromkeys(STATUSES, 0)
     failed: dict[int, None] = {}
+    uncertain: dict[int, None] = {}
     for outcome in outcomes:
         counts[outcome.status] += 1
         if outcome.status in (UNDELIVERABLE, FAILED):
             failed[outcome.chat_id] = None
+        elif outcome.status == UNCERTAIN:
+            uncertain[outcome.chat_id] = None
     return Report(counts[SENT], counts[SKIPPED], counts[UNDELIVERABLE], counts[FAILED],
-                  tuple(failed))
+                  tuple(failed), counts[UNCERTAIN], tuple(c for c in uncertain if c not in failed))
+
+
+def answer_may_be_lost(exc: NetworkError) -> bool:
+    """True when the request may have reached Telegram and only its answer is missing.
+
+    PTB raises TimedOut for every httpx timeout and NetworkError for other transport errors,
+    with the httpx exception as ``__cause__``; an error answer from Telegram (5xx) has no
+    httpx cause: the request was answered, so it is safe to repeat.
+    """
+    cause = exc.__cause__
+    if isinstance(cause, _NOT_SENT_YET):
+        return False
+    if isinstance(cause, _ANSWER_LOST):
+        return True
+    return isinstance(exc, TimedOut)  # a timeout of unknown kind: assume it went out
 
 
 def retry_seconds(exc: RetryAfter) -> float:
@@ -210,9 +254,12 @@ class Dispatcher:
         async with self._chat_lock(msg.chat_id):
             # Checked under the chat's lock, so two runs with the same key cannot both send.
             previous = self.store.delivery(msg.key)
-            if previous is not None and previous.status == SENT:
-                logger.debug("skip %s: already sent", msg.key)
+            if previous is not None and previous.status in (SENT, UNCERTAIN):
                 chat_id = previous.chat_id if previous.chat_id is not None else msg.chat_id
+                if previous.status == UNCERTAIN:  # may be in the chat: never twice by key
+                    logger.debug("skip %s: uncertain since %s", msg.key, previous.at)
+                    return Outcome(msg.key, chat_id, UNCERTAIN, previous.detail, None, 0)
+                logger.debug("skip %s: already sent", msg.key)
                 return Outcome(msg.key, chat_id, SKIPPED,
                                f"already sent at {previous.at.isoformat()}", None, 0)
             try:
@@ -261,11 +308,15 @@ class Dispatcher:
                 return self._give_up(msg, chat_id, UNDELIVERABLE, self._scrub(exc.message),
                                      attempts)
             except NetworkError as exc:
-                if isinstance(exc, TimedOut):
-                    # The request may have reached Telegram: count it for the chat's pacing.
-                    self._stamp(chat_id)
-                network_errors += 1
                 detail = self._scrub(exc.message)
+                if answer_may_be_lost(exc):
+                    # The request may have reached Telegram: count it for the chat's pacing,
+                    # and do not repeat it (most such messages did arrive).
+                    self._stamp(chat_id)
+                    return self._give_up(msg, chat_id, UNCERTAIN,
+                                         f"answer lost after attempt {attempts} ({detail}); "
+                                         "may have been delivered, not repeated", attempts)
+                network_errors += 1
                 if network_errors >= self.max_attempts:
                     return self._give_up(msg, chat_id, FAILED,
                                          f"gave up after {attempts} attempts: {detail}",
@@ -279,8 +330,7 @@ class Dispatcher:
             else:
                 # Recorded right after the send, with no await in between: a crash or restart
                 # between these two lines is the only way a message can be sent twice (a
-                # timed-out request that still reached Telegram is the other: at most one
-                # repeat per timeout).
+                # request whose answer was lost is "uncertain" and never repeated).
                 self._safely(self.store.record_delivery, msg.key, chat_id=chat_id,
                              status=SENT, now=self.clock.now())
                 self._stamp(chat_id)

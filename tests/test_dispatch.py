@@ -9,7 +9,9 @@ from pathlib import Path
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
+from telegram.error import NetworkError, TimedOut
 from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
@@ -21,6 +23,7 @@ from schedules.dispatch import (
     FAILED,
     SENT,
     SKIPPED,
+    UNCERTAIN,
     UNDELIVERABLE,
     Dispatcher,
     Outcome,
@@ -183,24 +186,61 @@ def test_backoff_is_capped_by_max_delay(env: Env) -> None:
     assert env.time.sleeps == [2.0, 4.0, 5.0, 5.0]
 
 
-def test_timeout_that_lost_only_the_answer_repeats_at_most_once(env: Env) -> None:
+def test_timeout_that_lost_only_the_answer_is_uncertain_and_never_repeated(env: Env) -> None:
     env.api.fail_next("sendMessage", "timeout", delay=0.75, deliver=True)
     outcome = env.send(msg("remind:4:a"), read_timeout=0.25)
 
-    assert (outcome.status, outcome.attempts) == (SENT, 2)
-    assert len(env.time.sleeps) >= 1  # backoff (plus pacing: the lost request may have landed)
-    # The first request still lands after the client gave up: one repeat, never more.
-    assert env.api.wait_for(lambda: len(env.api.messages_to(PRIVATE)) == 2, timeout=3)
-    assert env.store.delivery_status("remind:4:a") == SENT
+    assert (outcome.status, outcome.attempts) == (UNCERTAIN, 1)
+    assert "may have been delivered" in outcome.detail
+    assert len(env.api.messages_to(PRIVATE)) == 1  # it did arrive: no duplicate follows
+    entry = env.store.delivery("remind:4:a")
+    assert (entry.status, entry.detail) == (UNCERTAIN, outcome.detail)
+    again = env.send(msg("remind:4:a"))  # a re-run (restart, retry) does not resend it
+    assert (again.status, again.attempts) == (UNCERTAIN, 0)
+    assert len(env.send_calls(PRIVATE)) == 1
+    assert env.time.sleeps == []
 
 
-def test_timeout_without_delivery_is_retried_and_delivered_once(env: Env) -> None:
+def test_timeout_without_delivery_is_uncertain_too(env: Env) -> None:
+    """The client cannot tell the two timeouts apart: this one is lost, and said to be
+    uncertain (the digest jobs carry its reminders into the chat's next digest)."""
     env.api.fail_next("sendMessage", "timeout", delay=0.75)
     outcome = env.send(msg("remind:5:a"), read_timeout=0.25)
 
-    assert (outcome.status, outcome.attempts) == (SENT, 2)
-    env.api.wait_for(lambda: len(env.send_calls(PRIVATE)) == 2, timeout=3)
-    assert len(env.api.messages_to(PRIVATE)) == 1
+    assert (outcome.status, outcome.attempts) == (UNCERTAIN, 1)
+    env.api.wait_for(lambda: env.send_calls(PRIVATE), timeout=3)
+    assert len(env.send_calls(PRIVATE)) == 1 and env.api.messages_to(PRIVATE) == []
+
+
+@pytest.mark.parametrize(("cause", "error", "status"), [
+    (httpx.ConnectTimeout("connect"), TimedOut, SENT),      # never left: retried
+    (httpx.PoolTimeout("pool"), TimedOut, SENT),
+    (httpx.ConnectError("refused"), NetworkError, SENT),
+    (httpx.ReadTimeout("read"), TimedOut, UNCERTAIN),       # left, answer lost: not repeated
+    (httpx.RemoteProtocolError("closed"), NetworkError, UNCERTAIN),
+    (None, TimedOut, UNCERTAIN),                            # unknown timeout: assume it left
+])
+def test_transport_errors_are_retried_only_when_nothing_left(env: Env, cause, error,
+                                                             status) -> None:
+    async def scenario(dispatcher: Dispatcher):
+        real = dispatcher.bot.send_message
+        calls = []
+
+        async def flaky(*args, **kwargs):
+            calls.append(1)
+            if len(calls) == 1:
+                if cause is None:
+                    raise error("Timed out")
+                raise error(f"httpx.{type(cause).__name__}") from cause
+            return await real(*args, **kwargs)
+
+        dispatcher.bot = SimpleNamespace(send_message=flaky, token=dispatcher.bot.token)
+        return await dispatcher.send(msg("remind:11:a")), len(calls)
+
+    outcome, calls = env.run(scenario)
+    assert outcome.status == status
+    assert calls == (2 if status == SENT else 1)
+    assert env.store.delivery_status("remind:11:a") == status
 
 
 def test_blocked_chat_becomes_inactive_without_retry_storm(env: Env) -> None:
@@ -388,6 +428,10 @@ def test_summarize_counts_and_lists_failed_chats_once() -> None:
                 Outcome("e", -4, UNDELIVERABLE, "z")]
     assert summarize(outcomes) == Report(1, 1, 2, 1, (2, -4))
     assert summarize([]) == Report(0, 0, 0, 0, ())
+    mixed = summarize([Outcome("a", 1, UNCERTAIN, "lost"), Outcome("b", 2, UNCERTAIN),
+                       Outcome("c", 2, FAILED), Outcome("d", 3, SENT)])
+    assert mixed == Report(1, 0, 0, 1, (2,), 2, (1,))  # a chat counts once, failed first
+    assert mixed.delivered == 1
 
 
 # ----------------------------------------------------------------------------- library facts

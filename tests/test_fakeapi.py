@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import datetime as dt
 import json
@@ -543,3 +544,29 @@ def test_check_html_rejects_what_telegram_rejects(text, reason):
     with pytest.raises(FakeApiError, match=reason) as caught:
         check_html(text)
     assert caught.value.status == 400
+
+
+def test_storm_is_the_same_call_for_call_whatever_the_order():
+    """Two versions of the bot meet the same storm: the n-th call to a chat decides."""
+    chats = list(range(3001, 3041))
+    rates = {"429": 0.2, "500": 0.2, "timeout": 0.1, "timeout_delivered": 0.1}
+    logs = []
+    for order in (chats, chats[::-1]):
+        with FakeBotApi() as server:
+            for chat in chats:
+                server.add_chat(chat)
+            server.storm(42, rates, down={3001}, delay=0.0)
+            for _ in range(3):
+                for chat in order:
+                    server.handle_call(server.token, "sendMessage",
+                                       {"chat_id": chat, "text": "Nhắc việc"}, {})
+            logs.append(sorted((e["chat_id"], e["n"], e["kind"]) for e in server.storm_log))
+            delivered = {r["chat_id"] for r in server.sent if r["ok"]}
+            server.calm()
+            server.handle_call(server.token, "sendMessage", {"chat_id": 3001, "text": "x"}, {})
+            assert server.messages_to(3001)  # the storm is over
+    assert logs[0] == logs[1]
+    kinds = collections.Counter(kind for _, _, kind in logs[0])
+    assert set(kinds) == {"429", "500", "timeout", "timeout_delivered"}
+    assert kinds["500"] >= 3  # chat 3001 is down for the whole storm
+    assert 3001 not in delivered
