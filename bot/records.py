@@ -422,3 +422,36 @@ class ScheduledAnnouncement:
                    at=datetime.fromisoformat(row["at"]), actor=row.get("actor"),
                    created_at=datetime.fromisoformat(row["created_at"]),
                    sent_at=_dt(row.get("sent_at")), cancelled_at=_dt(row.get("cancelled_at")))
+
+
+@dataclass(frozen=True, slots=True)
+class OwedDigest:
+    """A chat whose digest did not surely arrive: its reminders are owed from ``since``.
+
+    Kept until a digest of the chat goes out in full; until then every digest of the chat
+    folds in the reminders of ``since`` onwards (whatever the chat's earlier history).
+    """
+
+    chat_id: int
+    since: date
+    """First day whose reminders the chat may not have."""
+    day: date
+    """The digest day last tried."""
+    reason: str
+    """Outcome of the last try: "failed", "uncertain" or "undeliverable"."""
+    tries: int
+    """Tries of ``day``'s digest so far."""
+    retry_at: datetime | None
+    """When ``day``'s digest is tried again (only after "failed"); None: the next digest."""
+    at: datetime
+
+    def to_row(self) -> dict[str, Any]:
+        return {"since": _iso(self.since), "day": _iso(self.day), "reason": self.reason,
+                "tries": self.tries, "retry_at": _iso(self.retry_at), "at": _iso(self.at)}
+
+    @classmethod
+    def from_row(cls, chat_id: int, row: Mapping[str, Any]) -> OwedDigest:
+        return cls(chat_id=chat_id, since=date.fromisoformat(row["since"]),
+                   day=date.fromisoformat(row["day"]), reason=str(row["reason"]),
+                   tries=int(row.get("tries") or 1), retry_at=_dt(row.get("retry_at")),
+                   at=datetime.fromisoformat(row["at"]))

@@ -1904,6 +1904,8 @@ class Store:
     # ==========================================================================================
     _SNOOZES = "snoozes"
     _DIGEST_RUNS = "digest_runs"
+    _DIGEST_OWED = "digest_owed"
+    """Chats whose digest did not surely arrive (issue 12): one row per chat, see OwedDigest."""
     _SCHEDULED = "scheduled"
     _RUN_ROW = "0"
     """Row of "digest_runs" holding the last day the digest job ran at all (chat ids != 0)."""
@@ -1918,10 +1920,13 @@ class Store:
             return state
         from bot.records import ScheduledAnnouncement
 
+        from bot.records import OwedDigest
+
         raw = self._raw
         table = row_id = None
         snoozes: dict[int, tuple[date, dict[str, Any]]] = {}
         runs: dict[int, date] = {}
+        owed: dict[int, OwedDigest] = {}
         scheduled: dict[int, ScheduledAnnouncement] = {}
         try:
             table = self._SNOOZES
@@ -1930,6 +1935,9 @@ class Store:
             table = self._DIGEST_RUNS
             for row_id, row in (raw.get(table) or {}).items():
                 runs[int(row_id)] = date.fromisoformat(row["day"])
+            table = self._DIGEST_OWED
+            for row_id, row in (raw.get(table) or {}).items():
+                owed[int(row_id)] = OwedDigest.from_row(int(row_id), row)
             table = self._SCHEDULED
             for row_id, row in (raw.get(table) or {}).items():
                 scheduled[int(row_id)] = ScheduledAnnouncement.from_row(int(row_id), row)
@@ -1942,7 +1950,7 @@ class Store:
         top = max(scheduled, default=0)
         if self._seq.get(self._SCHEDULED, 0) < top:  # ids are never reused
             self._seq[self._SCHEDULED] = top
-        state = {"snoozes": snoozes, "runs": runs, "scheduled": scheduled}
+        state = {"snoozes": snoozes, "runs": runs, "scheduled": scheduled, "owed": owed}
         self.__dict__["_sched"] = state
         return state
 
@@ -1992,31 +2000,77 @@ class Store:
                 if task_id in self._tasks}
 
     # -------------------------------------------------------------- digest runs
-    def record_digest_run(self, day: date, chat_ids: Iterable[int], *,
-                          now: datetime) -> None:
+    def record_digest_run(self, day: date, chat_ids: Iterable[int], *, now: datetime,
+                          undelivered: Mapping[int, tuple[str, int, datetime | None]]
+                          | None = None) -> None:
         """Remember that ``day``'s digest went out (for ``chat_ids``); one write.
 
         The per-chat day is what missed reminders are counted from after downtime; the
         run row answers "was today's digest sent?" for the catch-up at start.
+        ``undelivered`` maps each chat whose digest did not surely arrive to (reason, tries,
+        retry_at): the chat owes its reminders from the first day it may lack (kept from an
+        earlier miss, else the day after its last digest, else ``day``) until a digest of it
+        goes out in full; a chat in ``chat_ids`` owes nothing any more.
         """
+        from bot.records import OwedDigest
+
         _require_aware(now)
-        runs = self._sched_state()["runs"]
+        state = self._sched_state()
+        runs, owed = state["runs"], state["owed"]
         changed = {0: day} if runs.get(0) is None or runs[0] < day else {}
+        delivered = set()
         for chat_id in chat_ids:
-            if chat_id != 0 and (runs.get(chat_id) is None or runs[chat_id] < day):
+            if chat_id == 0:
+                continue
+            delivered.add(chat_id)
+            if runs.get(chat_id) is None or runs[chat_id] < day:
                 changed[chat_id] = day
-        if not changed:
+        cleared = [c for c in delivered if c in owed]
+        new_owed: dict[int, OwedDigest] = {}
+        for chat_id, (reason, tries, retry_at) in (undelivered or {}).items():
+            if chat_id == 0 or chat_id in delivered:
+                continue
+            before = owed.get(chat_id)
+            last = runs.get(chat_id)
+            since = (before.since if before is not None
+                     else last + timedelta(days=1) if last is not None and last < day else day)
+            new_owed[chat_id] = OwedDigest(chat_id, min(since, day), day, reason, tries,
+                                           retry_at, now)
+        if not changed and not cleared and not new_owed:
             return
         batch = _Batch(self._seq)
         for chat_id, value in changed.items():
             batch.put(self._DIGEST_RUNS, chat_id, {"day": value.isoformat(),
                                                    "at": now.isoformat()})
+        for chat_id in cleared:
+            batch.delete(self._DIGEST_OWED, chat_id)
+        for chat_id, item in new_owed.items():
+            batch.put(self._DIGEST_OWED, chat_id, item.to_row())
         self._commit(batch)
         runs.update(changed)
+        for chat_id in cleared:
+            del owed[chat_id]
+        owed.update(new_owed)
 
     def digest_days(self) -> dict[int, date]:
         """Chat id -> the last day a digest was delivered (or found empty) for it."""
         return {c: d for c, d in self._sched_state()["runs"].items() if c != 0}
+
+    def digest_owed(self) -> dict[int, Any]:
+        """Chat id -> :class:`bot.records.OwedDigest` for chats whose digest did not surely
+        arrive (failed, uncertain or undeliverable) and has not gone out since."""
+        return dict(self._sched_state()["owed"])
+
+    def digest_missed_since(self) -> dict[int, date]:
+        """Chat id -> the day after which its reminders are still owed, for the next digest:
+        the last day its digest went out, or the day before its first owed day (also for a
+        chat that never had a digest)."""
+        state = self._sched_state()
+        out = {c: d for c, d in state["runs"].items() if c != 0}
+        for chat_id, item in state["owed"].items():
+            before = item.since - timedelta(days=1)
+            out[chat_id] = min(before, out.get(chat_id, before))
+        return out
 
     def last_digest_run(self) -> date | None:
         """The last day the digest job completed, or None if it never ran."""

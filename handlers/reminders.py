@@ -181,13 +181,20 @@ def render_report(store, names: str, chats: int, report) -> str:  # type: ignore
     lines = [f"📢 Đã gửi thông báo tới {report.delivered}/{chats} nhóm của "
              f"{html.escape(names, quote=False)}."]
     if report.failed_chats:
-        titles = []
-        for chat_id in report.failed_chats:
-            chat = store.chat(chat_id)
-            titles.append(html.escape(chat.title if chat and chat.title else str(chat_id),
-                                      quote=False))
-        lines.append("Không gửi được tới: " + ", ".join(titles) + ".")
+        lines.append("Không gửi được tới: " + _titles(store, report.failed_chats) + ".")
+    if getattr(report, "uncertain_chats", ()):
+        lines.append("Chưa chắc đã tới (mạng chập chờn, Telegram không trả lời; bot không gửi "
+                     "lại để tránh trùng): " + _titles(store, report.uncertain_chats) + ".")
     return "\n".join(lines)
+
+
+def _titles(store, chat_ids) -> str:  # type: ignore[no-untyped-def]
+    titles = []
+    for chat_id in chat_ids:
+        chat = store.chat(chat_id)
+        titles.append(html.escape(chat.title if chat and chat.title else str(chat_id),
+                                  quote=False))
+    return ", ".join(titles)
 
 
 def register(app: Application) -> None:

@@ -178,15 +178,20 @@ class ChatDigest:
 def chat_digests(store: Store, today: date, *, offsets: Iterable[int] = DEFAULT_OFFSETS,
                  overdue_every: int = DEFAULT_OVERDUE_EVERY,
                  missed_since: Mapping[int, date] | None = None,
-                 snoozed: Mapping[int, date] | None = None) -> list[ChatDigest]:
-    """The digest content of every active chat with something to say on ``today``."""
+                 snoozed: Mapping[int, date] | None = None,
+                 chat_ids: Iterable[int] | None = None) -> list[ChatDigest]:
+    """The digest content of every active chat (or of ``chat_ids``) with something to say
+    on ``today``."""
     offs = normalize_offsets(offsets)
     order = {b: i for i, b in enumerate(bucket_order(offs))}
     snoozed = store.snoozes() if snoozed is None else snoozed
     # Before-deadline reminders move at most a few weeks earlier (Tết plus weekends).
     last_day = today + timedelta(days=max(offs) + 31)
     out: list[ChatDigest] = []
+    only = None if chat_ids is None else set(chat_ids)
     for chat in store.chats(active_only=True):
+        if only is not None and chat.id not in only:
+            continue
         keys = chat.unit_keys
         if not keys:
             continue
@@ -337,8 +342,10 @@ def _pack(digest: ChatDigest, pieces: list[_Piece], headings: Mapping[str, _Piec
 def build_digests(store: Store, today: date, *, offsets: Iterable[int] = DEFAULT_OFFSETS,
                   overdue_every: int = DEFAULT_OVERDUE_EVERY,
                   missed_since: Mapping[int, date] | None = None,
-                  snoozed: Mapping[int, date] | None = None) -> list[Outgoing]:
-    """One digest (one or more parts) per active chat whose units have reminders ``today``.
+                  snoozed: Mapping[int, date] | None = None,
+                  chat_ids: Iterable[int] | None = None) -> list[Outgoing]:
+    """One digest (one or more parts) per active chat whose units have reminders ``today``
+    (only the chats of ``chat_ids`` when given: a retry).
 
     ``missed_since`` maps chat id -> the last day its digest went out: reminders that fell
     between that day and ``today`` (bot down) are folded in, marked "nhắc bù". ``snoozed``
@@ -347,7 +354,7 @@ def build_digests(store: Store, today: date, *, offsets: Iterable[int] = DEFAULT
     """
     out: list[Outgoing] = []
     for digest in chat_digests(store, today, offsets=offsets, overdue_every=overdue_every,
-                               missed_since=missed_since, snoozed=snoozed):
+                               missed_since=missed_since, snoozed=snoozed, chat_ids=chat_ids):
         out.extend(render_digest(digest))
     return out
 

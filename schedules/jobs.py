@@ -12,7 +12,19 @@ JobQueue keeps jobs in memory only):
   reminder that fell due while the bot was down goes out at the first sweep;
 * at start, :func:`catch_up` sends today's digest if its time passed less than
   ``catch_up_grace`` ago and it was not sent; older misses are folded into the next digest
-  (``missed_since``, from :meth:`bot.store.Store.digest_days`).
+  (``missed_since``, from :meth:`bot.store.Store.digest_missed_since`).
+
+A chat whose digest does not surely arrive is never dropped silently (issue 12). The store
+keeps it as "owed" (:class:`bot.records.OwedDigest`) from the first day it may lack, also
+when it never had a digest, and every digest of it folds those reminders in ("nhắc bù")
+until one goes out in full. Besides:
+
+* "failed" (5xx or flood waits beyond the dispatcher's own retries): the sweep tries that
+  chat's digest again the same day, 5 min, 15 min, 30 min, 1 h, then every 2 h after
+  (:func:`schedules.policy.digest_retry_at`), until 20:00; a restart does too;
+* "uncertain" (the answer to a send was lost; it most likely arrived): not sent again, so no
+  duplicate; if it was in fact lost its reminders come in the next digest;
+* "undeliverable" (blocked, chat not found): the delivery log says why; nothing is retried.
 
 Deliveries are idempotent (keys in the delivery log, see :mod:`schedules.digest`): running a
 digest or sweep twice sends nothing twice. The only repeat possible is a message sent just
@@ -34,10 +46,20 @@ from schedules.digest import (
     build_digests,
     build_reminder,
 )
-from schedules.dispatch import FAILED, SENT, SKIPPED, UNDELIVERABLE, Dispatcher, Outcome
+from schedules.dispatch import (
+    FAILED,
+    SENT,
+    SKIPPED,
+    UNCERTAIN,
+    UNDELIVERABLE,
+    Dispatcher,
+    Outcome,
+    Outgoing,
+)
 from schedules.policy import (
     DEFAULT_OVERDUE_EVERY,
     digest_instant,
+    digest_retry_at,
     next_digest_instant,
 )
 from schedules.workdays import is_working_day
@@ -55,8 +77,11 @@ SWEEP_INTERVAL = timedelta(minutes=1)
 SWEEP_MISFIRE_GRACE = timedelta(seconds=50)
 GIVE_UP_AFTER = timedelta(days=1)
 """A reminder or announcement still failing this long after its time is not retried."""
-FINAL = (SENT, SKIPPED, UNDELIVERABLE)
-"""Outcomes after which a message is settled (FAILED may be retried at the next sweep)."""
+FINAL = (SENT, SKIPPED, UNDELIVERABLE, UNCERTAIN)
+"""Outcomes after which a message is settled (FAILED may be retried at the next sweep; an
+UNCERTAIN one most likely arrived and is never repeated)."""
+_SEVERITY = {SENT: 0, SKIPPED: 0, UNCERTAIN: 1, UNDELIVERABLE: 2, FAILED: 3}
+"""A chat's digest is as bad as its worst part: one failed part makes the chat "failed"."""
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -97,8 +122,8 @@ async def run_digest(app_or_services: Any, dispatcher: Dispatcher, now: datetime
     """Send today's digests (nothing on non-working days) and record the run.
 
     A chat whose digest fully went out (sent or already sent) gets ``today`` as its last
-    digest day; a chat whose delivery failed keeps its older day, so its reminders are folded
-    into the next digest instead of being lost.
+    digest day; any other chat stays owed (see the module docstring): a failed one is tried
+    again later today, and its reminders are folded into its next digest, never lost.
     """
     services = _services(app_or_services)
     store, settings = services.store, services.settings
@@ -108,25 +133,71 @@ async def run_digest(app_or_services: Any, dispatcher: Dispatcher, now: datetime
         return []
     chats = [c.id for c in store.chats(active_only=True) if c.unit_keys]
     msgs = build_digests(store, today, offsets=settings.reminder_offsets,
-                         overdue_every=overdue_every, missed_since=store.digest_days())
+                         overdue_every=overdue_every, missed_since=store.digest_missed_since())
     logger.info("digest %s: %d message(s) for %d chat(s)", today, len(msgs),
                 len({m.chat_id for m in msgs}))
     outcomes = await dispatcher.send_many(msgs, concurrency=concurrency)
-    bad = {m.chat_id for m, o in zip(msgs, outcomes, strict=True) if o.status not in (SENT,
-                                                                                      SKIPPED)}
-    moved = {m.chat_id: o.chat_id for m, o in zip(msgs, outcomes, strict=True)
-             if o.chat_id != m.chat_id}
-    done = [moved.get(c, c) for c in chats if c not in bad]
-    store.record_digest_run(today, done, now=now)
-    if bad:
-        logger.warning("digest %s not delivered to %d chat(s): %s", today, len(bad),
-                       sorted(bad))
+    _record_digests(store, today, chats, msgs, outcomes, now, settings.tz)
     return outcomes
+
+
+async def run_digest_retries(app_or_services: Any, dispatcher: Dispatcher, now: datetime, *,
+                             concurrency: int = 30,
+                             overdue_every: int = DEFAULT_OVERDUE_EVERY) -> list[Outcome]:
+    """Try again today's failed digests whose retry time has come (parts already sent or
+    uncertain are skipped by their keys); called by every sweep and so at start."""
+    services = _services(app_or_services)
+    store, settings = services.store, services.settings
+    today = _local_day(services, now)
+    due = [item.chat_id for item in store.digest_owed().values()
+           if item.day == today and item.retry_at is not None and item.retry_at <= now]
+    if not due:
+        return []
+    msgs = build_digests(store, today, offsets=settings.reminder_offsets,
+                         overdue_every=overdue_every, missed_since=store.digest_missed_since(),
+                         chat_ids=due)
+    logger.info("digest %s: retrying %d chat(s), %d message(s)", today, len(due), len(msgs))
+    outcomes = await dispatcher.send_many(msgs, concurrency=concurrency)
+    _record_digests(store, today, due, msgs, outcomes, now, settings.tz)
+    return outcomes
+
+
+def _record_digests(store: Any, today: date, chats: Iterable[int], msgs: list[Outgoing],
+                    outcomes: list[Outcome], now: datetime, tz: Any) -> None:
+    """One store write: delivered chats get ``today``, the others stay owed (with a retry
+    time when they failed); a chat that had nothing to send owes nothing."""
+    worst: dict[int, str] = {}
+    moved: dict[int, int] = {}
+    for msg, outcome in zip(msgs, outcomes, strict=True):
+        if outcome.chat_id != msg.chat_id:
+            moved[msg.chat_id] = outcome.chat_id
+        chat = outcome.chat_id
+        if _SEVERITY[outcome.status] >= _SEVERITY[worst.get(chat, SENT)]:
+            worst[chat] = outcome.status
+    owed_before = store.digest_owed()
+    done: list[int] = []
+    undelivered: dict[int, tuple[str, int, datetime | None]] = {}
+    for chat in dict.fromkeys(moved.get(c, c) for c in chats):
+        status = worst.get(chat, SENT)
+        if status in (SENT, SKIPPED):
+            done.append(chat)
+            continue
+        before = owed_before.get(chat)
+        tries = before.tries + 1 if before is not None and before.day == today else 1
+        retry_at = digest_retry_at(now, tries, tz) if status == FAILED else None
+        undelivered[chat] = (status, tries, retry_at)
+    store.record_digest_run(today, done, now=now, undelivered=undelivered)
+    if undelivered:
+        retried = sum(1 for _, _, at in undelivered.values() if at is not None)
+        logger.warning("digest %s not surely delivered to %d chat(s) (%d to retry today): %s",
+                       today, len(undelivered), retried,
+                       ", ".join(f"{c} {r}" for c, (r, _, _) in sorted(undelivered.items())))
 
 
 async def run_sweep(app_or_services: Any, dispatcher: Dispatcher, now: datetime, *,
                     concurrency: int = 30) -> list[Outcome]:
-    """Send the one-off reminders and scheduled announcements due at ``now``.
+    """Retry today's failed digests that are due, then send the one-off reminders and
+    scheduled announcements due at ``now``.
 
     A reminder or announcement is marked sent once every message of it is settled (sent,
     already sent, or undeliverable); a "failed" one is retried at the next sweep until
@@ -134,10 +205,11 @@ async def run_sweep(app_or_services: Any, dispatcher: Dispatcher, now: datetime,
     """
     services = _services(app_or_services)
     store, settings = services.store, services.settings
+    retried = await run_digest_retries(services, dispatcher, now, concurrency=concurrency)
     reminders = store.due_reminders(now)
     announcements = store.due_announcements(now)
     if not reminders and not announcements:
-        return []
+        return retried
     msgs = []
     owners: list[tuple[str, int]] = []
     for reminder in reminders:
@@ -170,7 +242,7 @@ async def run_sweep(app_or_services: Any, dispatcher: Dispatcher, now: datetime,
             store.log_announcement(item.text, actor=item.actor, now=now,
                                    chat_ids=[o.chat_id for o in results],
                                    unit_keys=item.unit_keys, failed=failed)
-    return outcomes
+    return retried + outcomes
 
 
 def _settled(outcomes: Iterable[Outcome], at: datetime, now: datetime) -> bool:

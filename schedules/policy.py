@@ -42,6 +42,11 @@ MAX_OFFSET = 366
 MAX_MISSED_DAYS = 366
 """Longest downtime whose reminders are replayed; older overdue work still shows as overdue."""
 MIN_YEAR, MAX_YEAR = 1900, 2999
+DIGEST_RETRY_DELAYS: tuple[timedelta, ...] = tuple(
+    timedelta(minutes=m) for m in (5, 15, 30, 60, 120))
+"""Waits before trying a failed digest again, after the 1st, 2nd... failed run; then the last."""
+DIGEST_RETRY_UNTIL = time(20, 0)
+"""No digest retry after this local time: the reminders go into the next digest instead."""
 
 OVERDUE = "overdue"
 TODAY = "today"
@@ -602,3 +607,23 @@ def next_digest_instant(
     if instant <= now:
         instant = digest_instant(local.date() + _ONE_DAY, at, tz)
     return instant
+
+
+def digest_retry_at(
+    now: datetime,
+    tries: int,
+    tz: tzinfo = TZ,
+    until: time = DIGEST_RETRY_UNTIL,
+    delays: Sequence[timedelta] = DIGEST_RETRY_DELAYS,
+) -> datetime | None:
+    """When to try again a digest that failed ``tries`` times today (5 min, 15 min, 30 min,
+    1 h, then every 2 h); None when that would be after ``until`` (local) or on another day:
+    its reminders then go into the chat's next digest."""
+    if not isinstance(now, datetime) or now.tzinfo is None or now.utcoffset() is None:
+        raise PolicyError("Thời điểm hiện tại phải kèm múi giờ.")
+    if tries < 1 or not delays:
+        raise PolicyError("Số lần gửi bản tin phải từ 1 trở lên.")
+    at = now + delays[min(tries, len(delays)) - 1]
+    local = now.astimezone(tz)
+    cutoff = datetime.combine(local.date(), until.replace(tzinfo=None), tzinfo=tz)
+    return at if at <= cutoff else None

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from telegram.ext import ApplicationBuilder, Defaults, ExtBot
+from telegram.request import HTTPXRequest
 
 from bot.clock import FixedClock
 from bot.config import Settings
@@ -23,7 +24,7 @@ from bot.fakeapi import FakeBotApi, check_html
 from bot.models import DocumentInfo, ParsedPlan, Task
 from bot.store import Store
 from handlers.common import Services
-from schedules.dispatch import FAILED, SENT, SKIPPED, UNDELIVERABLE, Dispatcher
+from schedules.dispatch import FAILED, SENT, SKIPPED, UNCERTAIN, UNDELIVERABLE, Dispatcher
 from schedules.jobs import (
     DIGEST_JOB_ID,
     GIVE_UP_AFTER,
@@ -68,6 +69,7 @@ class Env:
         self.clock = FixedClock(at(TUE, 7, 30))
         self.settings = Settings(admin_ids=frozenset({ADMIN}))
         self.store = Store(path)
+        self.read_timeout: float | None = None
 
     @property
     def services(self) -> Services:
@@ -94,7 +96,9 @@ class Env:
 
     def run(self, scenario, bot_wrapper=None):
         async def main():
-            async with ExtBot(self.api.token, base_url=self.api.base_url) as bot:
+            request = HTTPXRequest(read_timeout=self.read_timeout) if self.read_timeout else None
+            async with ExtBot(self.api.token, base_url=self.api.base_url,
+                              request=request) as bot:
                 target = bot_wrapper(bot) if bot_wrapper else bot
                 dispatcher = Dispatcher(target, self.store, self.clock, sleep=no_sleep,
                                         jitter=lambda: 0.0)
@@ -176,6 +180,89 @@ def test_undelivered_chat_keeps_its_old_day_and_gets_the_reminders_later(loaded:
     assert by_chat[CHATS[0]] == UNDELIVERABLE and by_chat[CHATS[1]] == SENT
     assert CHATS[0] not in loaded.store.digest_days()
     assert not loaded.store.chat(CHATS[0]).active  # 403: chat marked inactive
+
+
+def test_failed_digest_is_retried_later_the_same_day(loaded: Env) -> None:
+    chat = CHATS[2]
+    loaded.api.fail_next("sendMessage", "500", n=5, chat_id=chat)  # the dispatcher's 5 tries
+    outcomes = loaded.digest(at(TUE, 7, 30))
+    assert {o.chat_id: o.status for o in outcomes}[chat] == FAILED
+    owed = loaded.store.digest_owed()[chat]
+    assert (owed.reason, owed.tries, owed.retry_at) == (FAILED, 1, at(TUE, 7, 35))
+    assert loaded.store.last_digest_run() == TUE  # the run itself is recorded...
+    assert loaded.sweep(at(TUE, 7, 34)) == []     # ...and the retry waits its time
+    retried = loaded.sweep(at(TUE, 7, 35))
+    assert [(o.chat_id, o.status) for o in retried] == [(chat, SENT)]
+    (text,) = loaded.texts(chat)
+    assert "Bản tin nhắc việc ngày 20/12/2022" in text and "• 1 · 20/12/2022" in text
+    assert chat not in loaded.store.digest_owed()
+    assert loaded.store.digest_days()[chat] == TUE
+    assert all(len(loaded.api.messages_to(c)) == 1 for c in CHATS)  # nobody got it twice
+    assert loaded.sweep(at(TUE, 9, 0)) == []
+
+
+def test_a_restart_sends_the_failed_digest(loaded: Env) -> None:
+    """Before issue 12 the day's run was recorded and a restart sent nothing."""
+    chat = CHATS[0]
+    loaded.api.fail_next("sendMessage", "500", n=5, chat_id=chat)
+    loaded.digest(at(TUE, 7, 30))
+    loaded.restart()
+    outcomes = loaded.catch_up(at(TUE, 8, 0))
+    assert [(o.chat_id, o.status) for o in outcomes] == [(chat, SENT)]
+    assert len(loaded.texts(chat)) == 1 and chat not in loaded.store.digest_owed()
+
+
+def test_retries_back_off_then_stop_for_the_day(loaded: Env) -> None:
+    chat = CHATS[1]
+    loaded.api.fail_next("sendMessage", "500", n=1000, chat_id=chat)
+    loaded.digest(at(TUE, 7, 30))
+    seen = []
+    now = at(TUE, 7, 30)
+    while (owed := loaded.store.digest_owed()[chat]).retry_at is not None:
+        seen.append(owed.retry_at - now)
+        now = owed.retry_at
+        loaded.sweep(now)
+    assert [int(d.total_seconds() // 60) for d in seen[:6]] == [5, 15, 30, 60, 120, 120]
+    assert now <= at(TUE, 20, 0) and owed.reason == FAILED  # then: the next digest
+    loaded.api.calm()
+    loaded.api._faults.clear()  # the outage is over by Wednesday
+    loaded.digest(at(date(2022, 12, 21), 7, 30))
+    (text,) = loaded.texts(chat)
+    assert "• 2 · 23/12/2022 · còn 2 ngày · nhắc bù" in text  # Tuesday's "còn 3 ngày"
+    assert chat not in loaded.store.digest_owed()
+
+
+def test_a_chat_that_never_had_a_digest_gets_its_reminders_in_the_next(loaded: Env) -> None:
+    """missed_since used to be None for such a chat: Tuesday's reminders were gone."""
+    chat = CHATS[0]
+    assert chat not in loaded.store.digest_days()
+    loaded.api.fail_next("sendMessage", "500", n=5, chat_id=chat)
+    loaded.digest(at(TUE, 7, 30))  # and the bot is down for the rest of the day
+    assert loaded.store.digest_owed()[chat].since == TUE
+    loaded.digest(at(date(2022, 12, 21), 7, 30))
+    (text,) = loaded.texts(chat)
+    assert "Bản tin nhắc việc ngày 21/12/2022" in text
+    assert "• 2 · 23/12/2022 · còn 2 ngày · nhắc bù" in text  # Tuesday's "còn 3 ngày"
+    assert chat not in loaded.store.digest_owed()
+
+
+def test_uncertain_digest_is_neither_failed_nor_repeated(loaded: Env) -> None:
+    """The answer is lost but the digest arrived: no duplicate, no "failed" chat."""
+    chat = CHATS[2]
+    loaded.read_timeout = 0.3
+    loaded.api.fail_next("sendMessage", "timeout", delay=0.8, deliver=True, chat_id=chat)
+    outcomes = loaded.digest(at(TUE, 7, 30))
+    assert {o.chat_id: o.status for o in outcomes}[chat] == UNCERTAIN
+    owed = loaded.store.digest_owed()[chat]
+    assert (owed.reason, owed.retry_at) == (UNCERTAIN, None)
+    assert loaded.sweep(at(TUE, 9, 0)) == []
+    loaded.restart()
+    assert loaded.catch_up(at(TUE, 9, 5)) == []
+    assert len(loaded.texts(chat)) == 1  # delivered once, never repeated
+    # Had it been lost, its reminders would not be: the next digest carries them.
+    loaded.digest(at(date(2022, 12, 21), 7, 30))
+    assert "• 2 · 23/12/2022 · còn 2 ngày · nhắc bù" in loaded.texts(chat)[1]
+    assert chat not in loaded.store.digest_owed()
 
 
 def test_older_miss_is_folded_into_the_next_digest(loaded: Env) -> None:

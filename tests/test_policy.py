@@ -24,6 +24,7 @@ from schedules.policy import (
     bucket_order,
     digest_instant,
     digest_items,
+    digest_retry_at,
     missed_items,
     next_digest_instant,
     normalize_offsets,
@@ -539,3 +540,29 @@ def test_naive_now_is_refused() -> None:
     with pytest.raises(PolicyError) as err:
         next_digest_instant(datetime(2023, 3, 10, 7, 0))
     assert "múi giờ" in err.value.message
+
+
+@pytest.mark.parametrize(("hour", "minute", "tries", "expected"), [
+    (7, 30, 1, (7, 35)),
+    (7, 35, 2, (7, 50)),
+    (7, 50, 3, (8, 20)),
+    (8, 20, 4, (9, 20)),
+    (9, 20, 5, (11, 20)),
+    (11, 20, 9, (13, 20)),   # then every 2 hours
+    (19, 55, 1, (20, 0)),
+    (19, 56, 1, None),       # past 20:00: the next digest carries the reminders
+    (23, 0, 1, None),
+])
+def test_digest_retry_at_backs_off_until_evening(hour, minute, tries, expected) -> None:
+    now = datetime(2022, 12, 20, hour, minute, tzinfo=TZ)
+    got = digest_retry_at(now, tries)
+    assert (None if got is None else (got.hour, got.minute)) == expected
+    if got is not None:
+        assert got.date() == now.date()
+
+
+def test_digest_retry_at_needs_aware_time_and_a_try() -> None:
+    with pytest.raises(PolicyError):
+        digest_retry_at(datetime(2022, 12, 20, 8, 0), 1)  # noqa: DTZ001 - the point
+    with pytest.raises(PolicyError):
+        digest_retry_at(datetime(2022, 12, 20, 8, 0, tzinfo=TZ), 0)

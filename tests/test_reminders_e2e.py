@@ -172,3 +172,18 @@ def test_thongbao_too_long_for_one_message_is_refused_before_sending(bot_env) ->
     bot_env.run(scenario)
     assert bot_env.api.messages_to(GROUP_TC) == []
     assert [r for r in bot_env.api.sent if not r["ok"]] == []
+
+
+def test_announcement_report_names_uncertain_chats_apart(bot_env) -> None:
+    from handlers.reminders import render_report
+    from schedules.dispatch import Report
+
+    bot_env.load_samples()
+    _bind(bot_env, GROUP_TC, "tai chinh")
+    _bind(bot_env, GROUP_YT, "y te")
+    report = Report(sent=1, skipped=0, undeliverable=0, failed=0, failed_chats=(),
+                    uncertain=1, uncertain_chats=(GROUP_YT,))
+    text = render_report(bot_env.store, "tất cả đơn vị", 2, report)
+    assert "Đã gửi thông báo tới 1/2 nhóm" in text
+    assert "Chưa chắc đã tới" in text and "Nhóm Phòng Y tế" in text
+    assert "Không gửi được" not in text

@@ -150,6 +150,33 @@ def test_digest_run_without_chats_still_counts_as_a_run(store: Store) -> None:
     assert store.digest_days() == {}
 
 
+def test_undelivered_chats_stay_owed_from_their_first_missing_day(store: Store,
+                                                                  path: Path) -> None:
+    """Issue 12: owed reminders are kept per chat, also for a chat that never had a digest."""
+    mon, tue, wed = date(2024, 3, 4), date(2024, 3, 5), date(2024, 3, 6)
+    retry = NOW + timedelta(minutes=5)
+    store.record_digest_run(mon, [5], now=NOW)
+    store.record_digest_run(tue, [], now=NOW, undelivered={5: ("failed", 1, retry),
+                                                          7: ("uncertain", 1, None)})
+    owed = store.digest_owed()
+    assert (owed[5].since, owed[5].day, owed[5].reason, owed[5].tries, owed[5].retry_at) == (
+        tue, tue, "failed", 1, retry)
+    assert (owed[7].since, owed[7].reason, owed[7].retry_at) == (tue, "uncertain", None)
+    # Chat 7 never had a digest: it still owes Tuesday's reminders (missed since Monday).
+    assert store.digest_missed_since() == {5: mon, 7: mon}
+    store.record_digest_run(wed, [7], now=NOW, undelivered={5: ("undeliverable", 1, None)})
+    again = reopen(store, path)
+    try:
+        owed = again.digest_owed()
+        assert list(owed) == [5] and (owed[5].since, owed[5].day) == (tue, wed)  # first miss
+        assert again.digest_missed_since() == {5: mon, 7: wed}
+        assert again.digest_days() == {5: mon, 7: wed}
+        again.record_digest_run(wed, [5], now=NOW)
+        assert again.digest_owed() == {} and again.digest_missed_since() == {5: wed, 7: wed}
+    finally:
+        again.close()
+
+
 # ----------------------------------------------------------------------------- announcements
 def test_scheduled_announcement_lifecycle(store: Store, path: Path) -> None:
     key = unit(store, "Phòng Y tế")
