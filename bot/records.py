@@ -438,7 +438,8 @@ class OwedDigest:
     day: date
     """The digest day last tried."""
     reason: str
-    """Outcome of the last try: "failed", "uncertain" or "undeliverable"."""
+    """Outcome of the last try: "failed", "uncertain" or "undeliverable"; "missed" when the
+    bot was down on the digest's day."""
     tries: int
     """Tries of ``day``'s digest so far."""
     retry_at: datetime | None

@@ -2052,6 +2052,24 @@ class Store:
             del owed[chat_id]
         owed.update(new_owed)
 
+    def owe_digests(self, chat_ids: Iterable[int], since: date, *, reason: str,
+                    now: datetime) -> None:
+        """Chats that had no digest from ``since`` on (the bot was down) owe its reminders;
+        a chat already owing keeps its earlier day. One write (none when nothing changes)."""
+        from bot.records import OwedDigest
+
+        _require_aware(now)
+        owed = self._sched_state()["owed"]
+        new = {c: OwedDigest(c, since, since, reason, 1, None, now) for c in chat_ids
+               if c != 0 and (c not in owed or owed[c].since > since)}
+        if not new:
+            return
+        batch = _Batch(self._seq)
+        for chat_id, item in new.items():
+            batch.put(self._DIGEST_OWED, chat_id, item.to_row())
+        self._commit(batch)
+        owed.update(new)
+
     def digest_days(self) -> dict[int, date]:
         """Chat id -> the last day a digest was delivered (or found empty) for it."""
         return {c: d for c, d in self._sched_state()["runs"].items() if c != 0}

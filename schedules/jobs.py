@@ -24,7 +24,9 @@ until one goes out in full. Besides:
   (:func:`schedules.policy.digest_retry_at`), until 20:00; a restart does too;
 * "uncertain" (the answer to a send was lost; it most likely arrived): not sent again, so no
   duplicate; if it was in fact lost its reminders come in the next digest;
-* "undeliverable" (blocked, chat not found): the delivery log says why; nothing is retried.
+* "undeliverable" (blocked, chat not found): the delivery log says why; nothing is retried;
+* "missed" (the bot was down on a digest day, see :func:`catch_up`): a chat that never had a
+  digest owes those days too; the others count from their last digest anyway.
 
 Deliveries are idempotent (keys in the delivery log, see :mod:`schedules.digest`): running a
 digest or sweep twice sends nothing twice. The only repeat possible is a message sent just
@@ -260,6 +262,11 @@ async def catch_up(app_or_services: Any, dispatcher: Dispatcher, now: datetime, 
     instant = digest_instant(today, settings.digest_time, settings.tz)
     outcomes: list[Outcome] = []
     last = store.last_digest_run()
+    if last is not None and last < today:
+        # Digest days lost to downtime are owed by every chat, also by a chat that never had
+        # a digest (its own last day would otherwise say nothing was missed).
+        past_grace = is_working_day(today) and now - instant > grace
+        _owe_missed_days(store, last, today, now, include_today=past_grace)
     if not is_working_day(today):
         logger.info("catch-up: %s is not a working day", today)
     elif now < instant:
@@ -274,6 +281,26 @@ async def catch_up(app_or_services: Any, dispatcher: Dispatcher, now: datetime, 
         outcomes += await run_digest(services, dispatcher, now, concurrency=concurrency)
     outcomes += await run_sweep(services, dispatcher, now, concurrency=concurrency)
     return outcomes
+
+
+def _owe_missed_days(store: Any, last: date, today: date, now: datetime, *,
+                     include_today: bool) -> None:
+    """Chats with no digest day of their own owe the working days after ``last`` (the last
+    run) that had no digest; chats with one already count from it."""
+    day, first = last + timedelta(days=1), None
+    while day < today or (include_today and day == today):
+        if is_working_day(day):
+            first = day
+            break
+        day += timedelta(days=1)
+    if first is None:
+        return
+    known = set(store.digest_days()) | set(store.digest_owed())
+    chats = [c.id for c in store.chats(active_only=True) if c.unit_keys and c.id not in known]
+    if chats:
+        logger.warning("catch-up: no digest since %s; %d chat(s) without one owe its reminders",
+                       last, len(chats))
+        store.owe_digests(chats, first, reason="missed", now=now)
 
 
 # ------------------------------------------------------------------------------ wiring

@@ -265,6 +265,22 @@ def test_uncertain_digest_is_neither_failed_nor_repeated(loaded: Env) -> None:
     assert chat not in loaded.store.digest_owed()
 
 
+@pytest.mark.parametrize("restart", [at(date(2022, 12, 21), 7, 0), at(TUE, 14, 0)],
+                         ids=["down-all-tuesday", "back-past-the-grace"])
+def test_downtime_is_owed_by_chats_that_never_had_a_digest(loaded: Env,
+                                                          restart: datetime) -> None:
+    loaded.store.record_digest_run(date(2022, 12, 19), [], now=at(date(2022, 12, 19), 7, 30))
+    assert loaded.store.digest_days() == {}  # the chats followed, but had nothing on Monday
+    loaded.restart()
+    assert loaded.catch_up(restart) == []
+    owed = loaded.store.digest_owed()
+    assert set(owed) == set(CHATS) and {o.since for o in owed.values()} == {TUE}
+    loaded.digest(at(date(2022, 12, 21), 7, 30))
+    (text,) = loaded.texts(CHATS[0])
+    assert "• 2 · 23/12/2022 · còn 2 ngày · nhắc bù" in text  # Tuesday's "còn 3 ngày"
+    assert loaded.store.digest_owed() == {}
+
+
 def test_older_miss_is_folded_into_the_next_digest(loaded: Env) -> None:
     loaded.store.record_digest_run(date(2022, 12, 19), CHATS, now=at(date(2022, 12, 19), 7))
     # Down on Tuesday and Wednesday morning: the catch-up at 14:00 is past its grace.

@@ -173,6 +173,12 @@ def test_undelivered_chats_stay_owed_from_their_first_missing_day(store: Store,
         assert again.digest_days() == {5: mon, 7: wed}
         again.record_digest_run(wed, [5], now=NOW)
         assert again.digest_owed() == {} and again.digest_missed_since() == {5: wed, 7: wed}
+        again.owe_digests([8], wed, reason="missed", now=NOW)  # bot down: chat 8 had none
+        writes = again.db.storage.writes
+        again.owe_digests([8], date(2024, 3, 7), reason="missed", now=NOW)  # later: kept
+        assert again.db.storage.writes == writes
+        assert again.digest_owed()[8].since == wed
+        assert again.digest_missed_since()[8] == tue
     finally:
         again.close()
 
