@@ -231,6 +231,7 @@ READ = [
         "Trường phổ thông Dân tộc nội trú tỉnh"]),
     ("các trường THPT công lập hoàn tất công tác tuyển sinh", ["các trường THPT công lập"]),
     ("Tỉnh ủy, thành ủy kiện toàn tổ chức", ["Tỉnh ủy", "thành ủy"]),
+    ("UBND các quận huyện và TP.Thủ Đức rà soát", ["UBND các quận huyện", "TP.Thủ Đức"]),
     ("Liên hiệp các Hội Khoa học và Kỹ thuật tỉnh chủ trì", [
         "Liên hiệp các Hội Khoa học và Kỹ thuật tỉnh"]),
     ("các huyện ủy, thị ủy, thành ủy, đảng ủy trực thuộc xây dựng kế hoạch", [

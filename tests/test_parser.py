@@ -612,3 +612,11 @@ def test_a_back_reference_names_those_asked_not_whoever_acted_last() -> None:
     assert [t.lead for t in plan.tasks] == [
         ("các trường",), ("các đơn vị",), ("thủ trưởng các đơn vị trường học",),
         ("thủ trưởng các đơn vị trường học",)]
+
+
+def test_a_generic_request_in_the_sentence_that_tells_of_the_letter() -> None:
+    plan = parse_text(
+        "Ngày 19.7, ông Lê Minh Tấn, Giám đốc Sở LĐ-TB-XH TP.HCM cho biết Sở này vừa có công "
+        "văn khẩn đến UBND các quận huyện và TP.Thủ Đức đề nghị các địa phương rà soát, thống "
+        "kê số liệu lao động tự do.")
+    assert [t.lead for t in plan.tasks] == [("UBND các quận huyện", "TP.Thủ Đức")]

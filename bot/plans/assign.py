@@ -426,6 +426,9 @@ def read_units(text: str, pos: int = 0, *, low: str | None = None, first: bool =
                     continue
             end = names_end
             break
+        if word == "." and low[:j].endswith("tp") and text[k:k + 1].isupper():
+            i = k  # "TP.Thủ Đức", "UBND TP.Hạ Long"
+            continue
         if word in ("-", "–") or word == "/" and _LEVEL_RE.match(low, _skip_space(low, k)):
             i = k  # "Tài chính - Kế hoạch", "UBND các tỉnh/thành phố"
             continue

@@ -416,7 +416,7 @@ def _request_in(text: str, low: str, folded: str, pos: int, end: int,
 
 _SENT_TO = re.compile(
     r"(?:công văn|văn bản|công điện|thông báo|kế hoạch|hướng dẫn)(?:\s+số)?[^.;:]{0,40}?"
-    r"\s(?:gửi|gởi)\s+(?:đến\s+|tới\s+|cho\s+)?")
+    r"\s(?:(?:gửi|gởi)\s+(?:đến\s+|tới\s+|cho\s+)?|(?:khẩn\s+)?(?:đến|tới)\s+)")
 """A letter and the units it was sent to: "… vừa có văn bản số 497/SXD-PQH gửi các Sở, ngành
 liên quan về việc …"."""
 

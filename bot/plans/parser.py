@@ -34,9 +34,7 @@ from bot.plans.assign import (
 from bot.plans.clauses import (
     ASSIGN,
     OPENER,
-    PAST,
     PLAIN,
-    SPEECH,
     Clause,
     analyse,
     letter_addressees,
@@ -372,6 +370,9 @@ def _segments(block: Block, state: _State, inherited: list[_Context], low: str,
     for n, (a, b) in enumerate(spans):
         if a < segs[-1].body_start:
             continue  # "…, Ủy viên Ban Chấp hành; Thủ trưởng các cơ quan …": one list of units
+        if not state.addressees and not state.path and _LETTER_CUE.search(low, a, b):
+            # "… vừa có công văn khẩn đến UBND các quận huyện, đề nghị các địa phương …"
+            state.addressees = letter_addressees(text, a, b, low=low)
         for clause in analyse(text, a, b, state.is_speaker, low=low, folded=folded):
             if clause.kind == ASSIGN and not clause.request and state.preamble_requests_only \
                     and not state.path:
@@ -381,9 +382,6 @@ def _segments(block: Block, state: _State, inherited: list[_Context], low: str,
                     and not low.startswith("cấp ", a):
                 # "Tham mưu …; yêu cầu nhà đầu tư cam kết …": the item's units go on.
                 clause = Clause(PLAIN, clause.start, body_start=clause.start)
-            if clause.kind in (SPEECH, PAST) and not state.addressees and not state.path:
-                # "Sở Xây dựng vừa có văn bản gửi các Sở, ngành liên quan …": whom it asks
-                state.addressees = letter_addressees(text, a, b, low=low)
             seg = _segment_of(clause, state, base_lead, base_support)
             last = segs[-1]
             if clause.kind == PLAIN:
@@ -454,6 +452,10 @@ def _tier_of(units: tuple[str, ...], named: tuple[str, ...]) -> tuple[str, ...]:
     found = [u for u in named
              if re.search(rf"(?:các|những)\s+{level}(?!\w)", lower_same_length(u))]
     return tuple(dict.fromkeys(found))[:1]
+
+
+_LETTER_CUE = re.compile(r"(?:công văn|văn bản|công điện)[^.;:]{0,60}?\s(?:gửi|gởi|đến|tới)\s")
+"""A sentence that tells of a letter sent to units: those units are whom the text asks."""
 
 
 def _same_kind(generic: tuple[str, ...], units: tuple[str, ...]) -> bool:
