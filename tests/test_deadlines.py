@@ -275,6 +275,7 @@ CORPUS: list[tuple[Context, Due | Impossible, list[str]]] = [
     (LETTER, Due(date(2024, 11, 30), "month"), [
         "[Thời gian hoàn thành: tháng 11/2024].",
         "Trình UBND tỉnh [trước tháng mười hai năm 2024].",
+        "Các đơn vị lưu ý [hạn chót nộp hồ sơ là tháng 11/2024].",
     ]),
     (LETTER, Due(date(2024, 12, 31), "month"), [
         "Tổng kết sản xuất nông nghiệp năm 2024 [trong tháng 12].",
@@ -401,6 +402,7 @@ NEGATIVE: dict[str, list[tuple[Context, str]]] = {
         (LETTER, "Thời gian: 14 giờ 00 phút, thứ Năm, ngày 26/9/2024."),
         (LETTER, "4. Thời gian tổ chức: ngày 14/9/2024."),
         (LETTER, "Hạn chế: năm 2024 chưa hoàn thành chỉ tiêu."),
+        (LETTER, "Hạn chế lớn nhất là năm 2024 thiếu vốn."),
     ],
     "thời hạn|hạn chót <time>": [
         (LETTER, "Triển khai trong giới hạn năm 2024 của dự toán."),

@@ -325,11 +325,12 @@ AT_LATEST = re.compile(_words("chậm nhất", "muộn nhất") + _THEN + "|"
 # A bare "hạn" only with "là" or a colon: "giới hạn năm 2024", "gia hạn" are no cues.
 DEADLINE_WORD = re.compile(_words("thời hạn", "hạn chót", "hạn cuối") + _THEN
                            + r"|hạn(?:\s*:|\s+là)" + _THEN)
-# "Thời hạn nộp hồ sơ: …", "Hạn nộp báo cáo: …", "Thời gian hoàn thành: …" (never a bare
-# "Thời gian:", which announces a meeting).
+# "Thời hạn nộp hồ sơ: …", "Hạn nộp báo cáo: …", "Thời gian hoàn thành: …", "hạn chót nộp hồ
+# sơ là ngày …" (never a bare "Thời gian:", which announces a meeting).
 LABEL = re.compile(
     r"(?:thời\s+hạn|hạn\s+" + _words("nộp", "chót", "cuối", "gửi", "hoàn thành", "báo cáo")
-    + r"|thời\s+gian\s+hoàn\s+thành)[^\n.;:()\d]{0,40}:(?:\s*là)?"
+    + r"|thời\s+gian\s+hoàn\s+thành)(?:[^\n.;:()\d]{0,40}:(?:\s*là)?"
+    r"|\s+[^\n.;:()\d\s][^\n.;:()\d]{0,39}?\s+là(?=\s))"
 )
 UNTIL_END = re.compile(r"(?:(?:từ\s+nay\s+)?(?:đến|tới)\s+hết|hết)")
 UNTIL = re.compile(r"(?:từ\s+nay\s+)?(?:đến|tới)")
