@@ -232,6 +232,10 @@ READ = [
     ("các trường THPT công lập hoàn tất công tác tuyển sinh", ["các trường THPT công lập"]),
     ("Tỉnh ủy, thành ủy kiện toàn tổ chức", ["Tỉnh ủy", "thành ủy"]),
     ("UBND các quận huyện và TP.Thủ Đức rà soát", ["UBND các quận huyện", "TP.Thủ Đức"]),
+    ("Trung tâm Kiểm soát bệnh tật (CDC) tỉnh giám sát dịch", [
+        "Trung tâm Kiểm soát bệnh tật (CDC) tỉnh"]),
+    ("Đài Phát thanh và Truyền hình tỉnh, Báo Quảng Ninh tăng cường tuyên truyền", [
+        "Đài Phát thanh và Truyền hình tỉnh", "Báo Quảng Ninh"]),
     ("Liên hiệp các Hội Khoa học và Kỹ thuật tỉnh chủ trì", [
         "Liên hiệp các Hội Khoa học và Kỹ thuật tỉnh"]),
     ("các huyện ủy, thị ủy, thành ủy, đảng ủy trực thuộc xây dựng kế hoạch", [

@@ -62,7 +62,8 @@ HEADS = frozenset({
     "thủ tướng", "phó thủ tướng", "bộ trưởng", "thứ trưởng", "tổng cục trưởng", "cục trưởng",
     "quyền chủ tịch", "quyền giám đốc", "quyền trưởng", "quyền bộ trưởng",
     "chi cục trưởng", "hiệu phó", "chỉ huy trưởng", "chính ủy", "ban chấp hành", "chi đoàn",
-    "liên chi đoàn", "liên chi hội", "liên hiệp",
+    "liên chi đoàn", "liên chi hội", "liên hiệp", "đài phát thanh và truyền hình",
+    "đài phát thanh - truyền hình",
 })
 PERSONS = ("ủy viên", "bí thư", "phó bí thư", "chủ tịch", "phó chủ tịch", "giám đốc", "quyền ",
            "chỉ huy trưởng", "chính ủy",
@@ -432,6 +433,12 @@ def read_units(text: str, pos: int = 0, *, low: str | None = None, first: bool =
         if word in ("-", "–") or word == "/" and _LEVEL_RE.match(low, _skip_space(low, k)):
             i = k  # "Tài chính - Kế hoạch", "UBND các tỉnh/thành phố"
             continue
+        if word == "(":
+            abbr = _ABBREVIATION.match(text, j)
+            after = _skip_space(low, abbr.end()) if abbr else j
+            if abbr and (_LEVEL_RE.match(low, after) or text[after:after + 1].isupper()):
+                i = abbr.end()  # "Trung tâm Kiểm soát bệnh tật (CDC) tỉnh": the name goes on
+                continue
         if not word[0].isalnum():
             end = j
             break
@@ -474,6 +481,9 @@ def read_units(text: str, pos: int = 0, *, low: str | None = None, first: bool =
     if not units or any(len(u) > MAX_UNIT for u in units):
         return None
     return UnitList(_distribute_levels(units), pos, end)
+
+
+_ABBREVIATION = re.compile(r"\(\s*[A-ZĐ][A-ZĐ0-9&.\-]{1,11}\s*\)")
 
 
 def _after_levels(low: str, piece_start: int, nxt: int) -> bool:
