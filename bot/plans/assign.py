@@ -274,7 +274,7 @@ def _head_match(text: str, low: str, pos: int, *, first: bool) -> int | None:
     if school:
         return m.end()  # "Trường phổ thông Dân tộc nội trú tỉnh", "Trường mầm non Hoa Sen"
     if head == "cấp" and not plural and first and (
-            text[pos:pos + 1].isupper() or low[:pos].rstrip().endswith(";")):
+            text[pos:pos + 1].isupper() or low[max(0, pos - 40):pos].rstrip().endswith(";")):
         level = _LEVEL_RE.match(low, _skip_space(low, m.end()))
         if level:
             return level.end()  # "- Cấp xã hoàn thành …": the communes, as a tier
@@ -427,7 +427,7 @@ def read_units(text: str, pos: int = 0, *, low: str | None = None, first: bool =
                     continue
             end = names_end
             break
-        if word == "." and low[:j].endswith("tp") and text[k:k + 1].isupper():
+        if word == "." and low[max(0, j - 2):j] == "tp" and text[k:k + 1].isupper():
             i = k  # "TP.Thủ Đức", "UBND TP.Hạ Long"
             continue
         if word in ("-", "–") or word == "/" and _LEVEL_RE.match(low, _skip_space(low, k)):
@@ -457,7 +457,7 @@ def read_units(text: str, pos: int = 0, *, low: str | None = None, first: bool =
             named, after_level, i = True, False, k
             continue
         level = _LEVEL_RE.match(low, j) or (
-            _SHORT_LEVEL.match(low, j) if low[:j].rstrip().endswith(",") else None)
+            _SHORT_LEVEL.match(low, j) if low[max(0, j - 40):j].rstrip().endswith(",") else None)
         if level:
             i, after_level = level.end(), True
             continue
@@ -519,7 +519,7 @@ def _list_goes_on(text: str, low: str, piece_start: int, nxt: int, sep: str, nam
     """Whether the word after a comma or "và" goes on with the same unit: a list of levels
     ("UBND các huyện, thị xã, thành phố") or of categories ("các phòng, ban, ngành", "các cấp
     ủy, tổ chức đảng", "Chính quyền các cấp, các ngành, các địa phương")."""
-    if low.startswith("chống", nxt) and low[:nxt].rstrip(" ,").endswith("phòng"):
+    if low.startswith("chống", nxt) and low[max(0, nxt - 40):nxt].rstrip(" ,").endswith("phòng"):
         return True  # "Ban Chỉ đạo phòng, chống dịch", "Phòng, chống thiên tai"
     if low.startswith(PERSONS, nxt) or low.startswith(ACTOR_TYPES, nxt):
         return False

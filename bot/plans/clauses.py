@@ -229,7 +229,8 @@ def _analyse_one(text: str, low: str, folded: str, start: int, end: int,
         for m in _REQUEST.finditer(low, start, end):
             speaker_at = _SPEAKER_BEFORE.search(low, max(start, m.start() - 60), m.start())
             if m.group(0) in ("yêu cầu", "đề nghị", "kính đề nghị", "giao") and speaker_at \
-                    and not low[:speaker_at.start()].endswith(("của ", "theo ", "về ")):
+                    and not low[max(0, speaker_at.start() - 8):speaker_at.start()].endswith(
+                        ("của ", "theo ", "về ")):
                 request = _addressed(text, low, folded, m.end(), m.start(), end, is_speaker,
                                      m.group(0))
                 if request.lead:
