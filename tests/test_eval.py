@@ -4,8 +4,8 @@
 - the five sample plans (data/samples, gold in tests/gold): the plan issue's thresholds;
 - the thirty correspondence-style probes (tests/probes, copied from ../shared/eval/probes);
 - the real passages collected from public pages (tests/real; tests/holdout, tests/final,
-  tests/blind, tests/blind2 and tests/blind3, each first scored blind): a floor just under the figures the
-  parser reached on them, so that a change that reads them worse fails.
+  tests/blind, tests/blind2 and tests/blind3, each first scored blind): a floor just under the
+  figures the parser reached on them, so that a change that reads them worse fails.
 
 A failure prints the scorer's error lists for the metric that fell.
 """
