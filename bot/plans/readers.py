@@ -19,6 +19,7 @@ when the result reads as Vietnamese; anything else is refused rather than guesse
 
 from __future__ import annotations
 
+import bisect
 import io
 import logging
 import os
@@ -424,17 +425,80 @@ def _repair_mojibake(text: str, filename: str) -> tuple[str, str]:
 
 _HR_RE = re.compile(r"\s{0,3}(?:(?:-\s*){3,}|(?:\*\s*){3,}|(?:_\s*){3,}|(?:=\s*){3,})")
 _HEADING_RE = re.compile(r"^\s{0,3}#{1,6}(?:\s+|$)")
-_HEADING_CLOSE_RE = re.compile(r"\s+#+\s*$")
-_QUOTE_RE = re.compile(r"^\s{0,3}>\s?")
+_QUOTES_RE = re.compile(r"^(?:\s{0,3}>\s?)+")  # "> > quoted twice", all levels at once
 _BULLET_RE = re.compile(r"^(\s*)[*+](?=\s+\S)")
 _TABLE_SEP_RE = re.compile(r"\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*")
 _EMPHASIS_RE = re.compile(r"(?<![\w*\\])(\*{1,3}|_{2,3})(?=[^\s*_])(.*?[^\s*_\\])\1(?![\w*])")
+"""What :func:`_strip_emphasis` removes (kept as its specification: searched with ``re``, the
+lazy ``.*?`` scans to the end of the line from every opening star, which is quadratic)."""
+_DELIMITER_RUN_RE = re.compile(r"\*+|_+")
 _LEADING_EMPHASIS_RE = re.compile(r"^(\s*(?:-\s+)?)(?:\*{1,3}|_{2,3})(?=[^\s*_])")
 _TRAILING_EMPHASIS_RE = re.compile(  # an italic paragraph may close on a later line: "(...).*"
     r"(?<=[^\s*_\\])(?:\*{2,3}|_{2,3}|(?<=[.,;:!?)”\"’])\*)\s*$"  # noqa: RUF001
 )
 _ESCAPE_RE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>])")
 _MARKUP_RE = re.compile(r"[*_#>|\\+]")  # a line without any of these has no markup to strip
+
+
+def _close_heading(text: str) -> str:
+    """Drop a heading's closing hashes ("## Title ##" -> "## Title"): ``\\s+#+\\s*$`` removed,
+    without the regex's quadratic retries along a long run of spaces."""
+    body = text.rstrip()
+    before = body.rstrip("#")
+    if before != body and before != before.rstrip():
+        return before.rstrip()
+    return text
+
+
+def _is_word(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def _strip_emphasis(text: str) -> str:
+    """``_EMPHASIS_RE.sub(r"\\2", text)`` in linear time.
+
+    Openers and closers are whole runs of one delimiter ("*", "**", "***", "__", "___"): an
+    opener follows no word character, star or backslash and comes before a character that is
+    neither space, star nor underscore; a closer of the same run comes after such a character
+    and before no word character or star. Each opener is paired with the first closer after
+    it, as the lazy regex does, found by bisection in the closers of its run.
+    """
+    if "*" not in text and "__" not in text:
+        return text
+    if "\n" in text:  # "." stops at a line break; lines never hold one
+        return _EMPHASIS_RE.sub(r"\2", text)
+    n = len(text)
+    openers: list[tuple[int, str]] = []
+    closers: dict[str, list[int]] = {}
+    for m in _DELIMITER_RUN_RE.finditer(text):
+        start, end, run = m.start(), m.end(), m.group(0)
+        if len(run) > 3 or run == "_":
+            continue
+        before = text[start - 1] if start else ""
+        after = text[end] if end < n else ""
+        if (not before or not (_is_word(before) or before in "*\\")) and after and \
+                not after.isspace() and after not in "*_":
+            openers.append((start, run))
+        if before and not before.isspace() and before not in "*_\\" and \
+                (not after or not (_is_word(after) or after == "*")):
+            closers.setdefault(run, []).append(start)
+    out: list[str] = []
+    pos = 0
+    for start, run in openers:
+        if start < pos:
+            continue
+        inner = start + len(run)
+        found = closers.get(run, [])
+        i = bisect.bisect_left(found, inner + 1)
+        if i == len(found):
+            continue
+        close = found[i]
+        out += (text[pos:start], text[inner:close])
+        pos = close + len(run)
+    if not out:
+        return text
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def strip_markdown(line: str) -> str:
@@ -450,17 +514,15 @@ def strip_markdown(line: str) -> str:
         return ""
     if not _MARKUP_RE.search(line):
         return line  # most lines of a plan: nothing to remove
-    text = line
-    while _QUOTE_RE.match(text):
-        text = _QUOTE_RE.sub("", text, count=1)
+    text = _QUOTES_RE.sub("", line, count=1)
     if _HEADING_RE.match(text):
-        text = _HEADING_CLOSE_RE.sub("", _HEADING_RE.sub("", text, count=1))
+        text = _close_heading(_HEADING_RE.sub("", text, count=1))
     text = _BULLET_RE.sub(r"\1-", text)
     stripped = text.strip()
     if len(stripped) > 1 and stripped.startswith("|") and stripped.endswith("|"):
         text = " | ".join(cell.strip() for cell in stripped[1:-1].split("|"))
     for _ in range(4):  # nested emphasis: ***a*** or **x *y* z**
-        new = _EMPHASIS_RE.sub(r"\2", text)
+        new = _strip_emphasis(text)
         if new == text:
             break
         text = new

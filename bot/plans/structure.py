@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass, field
 
 from bot.plans.ocr import is_page_number
 from bot.plans.source import SourceLine
@@ -46,22 +45,49 @@ NOISE_TAIL_RE = re.compile(r"(?:\s*[•·]\s*(?:\w{1,2}\s*)?)+$")
 END_RE = re.compile(r"^\s*(?:Nơi nhận|NƠI NHẬN|Nơi nhân)\s*:?", re.IGNORECASE)
 
 LEVEL_ROMAN, LEVEL_PAREN, LEVEL_LETTER, LEVEL_BULLET, LEVEL_PARA = 1, 5, 6, 7, 9
+TAIL = 80
+"""Characters at the end of a block that decide how the next line joins it (every test on
+the block so far is anchored at its end and shorter than this)."""
 
 
-@dataclass(slots=True)
 class Block:
-    """A paragraph or list item of the plan."""
+    """A paragraph or list item of the plan.
 
-    marker: str
-    level: int
-    text: str = ""
-    starts: list[int] = field(default_factory=list)
-    """Offsets in ``text`` where each source line begins."""
-    lines: list[int] = field(default_factory=list)
-    """The source line numbers matching ``starts``."""
-    continued: bool = False
-    """Started by a sentence end inside running text (no blank line, no marker): it goes on
-    with the item before it."""
+    Its text is kept as the pieces appended to it and joined once, when first read: a
+    paragraph of 50,000 hard-wrapped lines is built in linear time (it was rebuilt at every
+    line). While blocks are being built only :meth:`tail` looks at the text.
+    """
+
+    __slots__ = ("_parts", "_size", "continued", "level", "lines", "marker", "starts")
+
+    def __init__(self, marker: str, level: int, text: str = "", *,
+                 continued: bool = False) -> None:
+        self.marker = marker
+        self.level = level
+        self._parts: list[str] = [text] if text else []
+        self._size = len(text)
+        self.starts: list[int] = []
+        """Offsets in ``text`` where each source line begins."""
+        self.lines: list[int] = []
+        """The source line numbers matching ``starts``."""
+        self.continued = continued
+        """Started by a sentence end inside running text (no blank line, no marker): it goes
+        on with the item before it."""
+
+    def __repr__(self) -> str:
+        return (f"Block(marker={self.marker!r}, level={self.level}, text={self.text!r}, "
+                f"lines={self.lines!r}, continued={self.continued})")
+
+    @property
+    def text(self) -> str:
+        if len(self._parts) > 1:
+            self._parts = ["".join(self._parts)]
+        return self._parts[0] if self._parts else ""
+
+    @text.setter
+    def text(self, value: str) -> None:
+        self._parts = [value] if value else []
+        self._size = len(value)
 
     @property
     def line(self) -> int:
@@ -76,20 +102,52 @@ class Block:
         i = bisect.bisect_right(self.starts, offset) - 1
         return self.lines[max(0, i)]
 
+    def tail(self, size: int) -> str:
+        """The last ``size`` characters of ``text.rstrip()`` (all of it when shorter)."""
+        pieces: list[str] = []
+        need = size
+        for part in reversed(self._parts):
+            if not pieces:
+                part = part.rstrip()
+                if not part:
+                    continue
+            piece = part[-need:]
+            pieces.append(piece)
+            need -= len(piece)
+            if need <= 0:
+                break
+        return "".join(reversed(pieces))
+
+    def _rstrip(self) -> None:
+        while self._parts:
+            last = self._parts[-1]
+            kept = last.rstrip()
+            self._size -= len(last) - len(kept)
+            if kept:
+                self._parts[-1] = kept
+                return
+            self._parts.pop()
+
     def append(self, text: str, line: int) -> None:
-        if not self.text:
+        if not self._size:
             self.starts.append(0)
             self.lines.append(line)
             self.text = text
             return
-        if self.text.endswith("-") and text[:1].isalnum() and not self.text.endswith(" -"):
-            # "16-\nNQ/TU": a word split at the line end.
-            joined = self.text
+        last = self._parts[-1]
+        ends_with_space_dash = last.endswith(" -") or last == "-" and len(self._parts) > 1 \
+            and self._parts[-2].endswith(" ")
+        if last.endswith("-") and text[:1].isalnum() and not ends_with_space_dash:
+            pass  # "16-\nNQ/TU": a word split at the line end.
         else:
-            joined = self.text.rstrip() + " "
-        self.starts.append(len(joined))
+            self._rstrip()
+            self._parts.append(" ")
+            self._size += 1
+        self.starts.append(self._size)
         self.lines.append(line)
-        self.text = joined + text
+        if text:
+            self._parts.append(text)
+            self._size += len(text)
 
 
 def parse_marker(text: str) -> tuple[str, int, str]:
@@ -117,10 +175,41 @@ def parse_marker(text: str) -> tuple[str, int, str]:
     return "", LEVEL_PARA, text
 
 
+def _noise_tail_start(text: str) -> int | None:
+    """Where :data:`NOISE_TAIL_RE` would match in ``text`` (None: nowhere), found from the end.
+
+    The same answer as ``NOISE_TAIL_RE.search`` in one backward pass: the regex tries every
+    position and scans to the end from each, which costs a 1 MB line of bullets hours.
+    A noise tail is ``(\\s* [•·] \\s* (\\w{1,2} \\s*)?)+`` up to the end of the text.
+    """
+    start = None
+    i = len(text)
+    while True:
+        j = i
+        while j > 0 and text[j - 1].isspace():
+            j -= 1
+        k = j
+        while k > 0 and j - k < 3 and (text[k - 1].isalnum() or text[k - 1] == "_"):
+            k -= 1
+        if j - k > 2:
+            return start  # three word characters: not a stray letter after a bullet
+        m = k
+        if k < j:
+            while m > 0 and text[m - 1].isspace():
+                m -= 1
+        if m == 0 or text[m - 1] not in "•·":
+            return start
+        i = m - 1
+        start = i
+        while start > 0 and text[start - 1].isspace():
+            start -= 1
+
+
 def clean_line(text: str) -> str:
     text = text.strip()
     if "•" in text or "·" in text:
-        text = NOISE_TAIL_RE.sub("", text)
+        cut = _noise_tail_start(text)
+        text = text if cut is None else text[:cut]
     if text[:1] in "“\"" and parse_marker(text[1:].lstrip())[1] != LEVEL_PARA:
         text = text[1:].lstrip()  # a quoted list item: "“- Giao Ủy ban nhân dân …"
     return text.strip()
@@ -168,12 +257,12 @@ def build_blocks(lines: list[SourceLine]) -> list[Block]:
             continue
         marker, level, rest = parse_marker(text)
         if current is not None and marker in ("-", "–") and re.match(r"\d{4}\b", rest) and \
-                re.search(r"\b(?:19|20)\d{2}$", current.text.rstrip()):
+                re.search(r"\b(?:19|20)\d{2}$", current.tail(TAIL)):
             # "giai đoạn 2021\n- 2025": a range wrapped by a PDF, not a bullet
             marker, level, rest = "", LEVEL_PARA, text
         starts_new = current is None or level != LEVEL_PARA
         if current is not None and level == LEVEL_PARA:
-            prev = current.text.rstrip()
+            prev = current.tail(TAIL)  # the end of the block decides, not all of it
             ended = prev.endswith((".", ":", "!", "?", ";", "./.")) or prev.endswith(".”")
             if blank_run and not double:
                 # A blank line ends a block, unless the block stopped mid-sentence and the
