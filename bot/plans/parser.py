@@ -44,7 +44,7 @@ from bot.plans.clauses import (
 from bot.plans.deadlines import find_deadlines, fold_same_length, read_deadline_cell
 from bot.plans.header import guess_period_from_text, parse_header
 from bot.plans.recurrence import cell_recurrence, find_recurrence
-from bot.plans.source import SourceLine
+from bot.plans.source import Budget, SourceLine, parse_budget
 from bot.plans.structure import LEVEL_PARA, Block, body_end, build_blocks
 from bot.plans.tables import CONTENT, DEADLINE, LEAD, SUPPORT, Row, split_runs, table_rows
 from bot.text import lower_same_length
@@ -135,6 +135,12 @@ class _State:
 
     speaker_names: dict[str, bool] = field(default_factory=dict)
     """is_speaker's answers so far: a document names the same few units again and again."""
+    budget: Budget | None = None
+    """The time the parse may take, checked at every block, row and sentence."""
+
+    def check_time(self) -> None:
+        if self.budget is not None:
+            self.budget.check()
 
     def is_speaker(self, units: tuple[str, ...]) -> bool:
         """Whether ``units`` is the body the document speaks for (never an assignee)."""
@@ -189,8 +195,15 @@ def _is_heading(block: Block, assignment: Assignment | None) -> bool:
     return len(body) < HEADING_MAX and not re.search(r"[.!?]\s+\S", body)
 
 
-def parse_lines(lines: list[SourceLine], *, source: str = "") -> ParsedPlan:
-    """Parse the lines of one document (already decoded) into a :class:`ParsedPlan`."""
+def parse_lines(lines: list[SourceLine], *, source: str = "",
+                budget: Budget | None = None) -> ParsedPlan:
+    """Parse the lines of one document (already decoded) into a :class:`ParsedPlan`.
+
+    Every stage is linear in the text; ``budget`` (by default
+    :data:`~bot.plans.source.MAX_PARSE_SECONDS`) bounds the time all the same and raises
+    :class:`~bot.errors.FileTooLarge` with a Vietnamese message when it runs out.
+    """
+    budget = parse_budget(source) if budget is None else budget
     info, body_start = parse_header(lines)
     end = body_end(lines)
     runs: list[tuple[bool, list[Block] | list[Row]]] = []
@@ -215,8 +228,10 @@ def parse_lines(lines: list[SourceLine], *, source: str = "") -> ParsedPlan:
         default_year = info.issued.year
     else:
         default_year, reference = _context_year(blocks)
+    budget.check()
     state = _State(info=info, period=period, default_year=default_year, reference=reference,
-                   report=info.kind == "bao_cao", speakers=_speakers(info, blocks))
+                   report=info.kind == "bao_cao", speakers=_speakers(info, blocks),
+                   budget=budget)
     # (a heading with nothing after it is a byline or a signature: "TRIỆU TÙNG")
     state.preamble_requests_only = any(
         _is_heading(b, None) and (b.level == 1 or b.level == LEVEL_PARA)
@@ -233,6 +248,7 @@ def parse_lines(lines: list[SourceLine], *, source: str = "") -> ParsedPlan:
         state.next_item = _next_items(text_blocks)
         index = 0
         while index < len(text_blocks):
+            state.check_time()
             block = text_blocks[index]
             if _KINH_GUI.match(fold_same_length(block.text[:12])):
                 index = _read_addressees(text_blocks, index, state)
@@ -368,6 +384,7 @@ def _segments(block: Block, state: _State, inherited: list[_Context], low: str,
     spans = sentences(text)
     ends_with_colon = text.rstrip().endswith(":")
     for n, (a, b) in enumerate(spans):
+        state.check_time()
         if a < segs[-1].body_start:
             continue  # "…, Ủy viên Ban Chấp hành; Thủ trưởng các cơ quan …": one list of units
         if not state.addressees and not state.path and _LETTER_CUE.search(low, a, b):
@@ -563,6 +580,7 @@ def _table_tasks(rows: list[Row], state: _State) -> list[Task]:
     section = ".".join(m for _, m, _ in state.path if m != "*")
     out: list[Task] = []
     for row in rows:
+        state.check_time()
         content = row.cells.get(CONTENT, "")
         if len(content) < 3:
             continue

@@ -39,7 +39,7 @@ from bot.errors import BotError, BrokenFile, EmptyPlan, FileTooLarge
 from bot.plans import scan, source
 from bot.plans.cells import MIN_COLUMNS, format_row, join_cell_lines
 from bot.plans.scan import PageOcr
-from bot.plans.source import OCR, WAIT, Progress, ProgressCallback, no_progress
+from bot.plans.source import OCR, WAIT, Budget, Progress, ProgressCallback, no_progress
 
 logger = logging.getLogger(__name__)
 
@@ -117,29 +117,13 @@ class PdfText:
     pages: int = 0
 
 
-@dataclass(slots=True)
-class _Budget:
-    seconds: float
-    clock: Callable[[], float]
-    start: float = 0.0
-
-    def __post_init__(self) -> None:
-        self.start = self.clock()
-
-    def left(self) -> float:
-        return self.seconds - (self.clock() - self.start)
-
-    def check(self) -> None:
-        if self.left() <= 0:
-            raise FileTooLarge(MSG_TOO_SLOW.format(seconds=round(self.seconds)))
-
-
 def read_pdf(data: bytes, *, progress: ProgressCallback = no_progress,
              clock: Callable[[], float] = time.monotonic) -> PdfText:
     """Read a PDF (see the module docstring). Raises a PlanError with a Vietnamese message."""
     import pypdfium2 as pdfium
 
-    budget = _Budget(source.MAX_READ_SECONDS, clock)
+    budget = Budget(source.MAX_READ_SECONDS,
+                    MSG_TOO_SLOW.format(seconds=round(source.MAX_READ_SECONDS)), clock)
     with PDFIUM:
         try:
             document = pdfium.PdfDocument(data)
@@ -171,7 +155,7 @@ def _page(document: Any, index: int) -> Iterator[Any]:
 
 
 def _read_document(document: Any, data: bytes, progress: ProgressCallback,
-                   budget: _Budget) -> PdfText:
+                   budget: Budget) -> PdfText:
     with PDFIUM:
         count = len(document)
         if count > source.MAX_PDF_PAGES:
@@ -218,7 +202,7 @@ def _read_document(document: Any, data: bytes, progress: ProgressCallback,
 
 
 def _recognise(document: Any, scans: list[int], progress: ProgressCallback,
-               budget: _Budget) -> dict[int, PageOcr]:
+               budget: Budget) -> dict[int, PageOcr]:
     """OCR of the scanned pages, in order, one file at a time. PDFium renders under its lock;
     Tesseract, a separate process, runs outside it."""
     if not scans:

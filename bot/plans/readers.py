@@ -25,6 +25,8 @@ import logging
 import os
 import re
 import unicodedata
+import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +44,7 @@ from bot.errors import (
 from bot.plans.cells import MIN_COLUMNS, format_row, join_cell_lines
 from bot.plans.convert import doc_to_docx, input_filter
 from bot.plans.ocr import fix_ocr, is_page_number, is_vietnamese_syllable, looks_ocr
+from bot.plans import source
 from bot.plans.pdf import read_pdf
 from bot.plans.scan import PageOcr
 from bot.plans.source import (
@@ -51,7 +54,9 @@ from bot.plans.source import (
     Progress,
     ProgressCallback,
     SourceLine,
+    docx_too_big,
     no_progress,
+    text_too_long,
 )
 from bot.text import nfc
 
@@ -383,27 +388,39 @@ def _refuse_binary(data: bytes, filename: str) -> None:
         )
 
 
+def _check_text_size(chars: int, filename: str) -> None:
+    if chars > source.MAX_TEXT_CHARS:
+        raise text_too_long(_display_name(filename))
+
+
 def decode_text(data: bytes, filename: str = "tệp.txt") -> tuple[str, str]:
     """Decode a text file: BOM, UTF-8, then a reliably detected legacy Vietnamese encoding.
 
-    Returns (text, encoding name). Raises UnsupportedFile for binary data and
-    EncodingUnknown when no encoding gives Vietnamese text.
+    Returns (text, encoding name). Raises UnsupportedFile for binary data,
+    EncodingUnknown when no encoding gives Vietnamese text and FileTooLarge for text over
+    :data:`~bot.plans.source.MAX_TEXT_CHARS` characters (checked before any conversion).
     """
     for bom, codec in _BOMS:
         if data.startswith(bom):
             try:
-                return data.decode(codec), codec
+                text = data.decode(codec)
             except UnicodeDecodeError as exc:
                 raise EncodingUnknown(MSG_ENCODING) from exc
+            _check_text_size(len(text), filename)
+            return text, codec
     _refuse_binary(data, filename)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
+        # Legacy encodings take at most two bytes a character (VNI "aù" is "á").
+        _check_text_size(len(data) // 2, filename)
         detected = _detect_legacy(data)
         if detected is None:
             raise EncodingUnknown(MSG_ENCODING) from None
+        _check_text_size(len(detected[0]), filename)
         logger.info("%s: converted from legacy encoding %s", filename, detected[1])
         return detected
+    _check_text_size(len(text), filename)
     return _repair_mojibake(text, filename)
 
 
@@ -544,11 +561,28 @@ def _w_val(element: Any, tag: str) -> str | None:
 _MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 
 
-def _paragraph_text(p: Any) -> str:
-    """Text of a w:p: runs, hyperlinks, fields and insertions; tabs and breaks become spaces."""
+_TEXT_TAGS = (_W + "t", _W + "tab", _W + "br", _W + "cr", _W + "noBreakHyphen")
+
+
+def _fallback_nodes(root: Any) -> set[Any]:
+    """Text nodes under an mc:Fallback (the same text box again, for old readers), found in
+    one pass: looking up every node's ancestors cost nodes × depth (256 levels allowed)."""
+    hidden: set[Any] = set()
+    covered: set[Any] = set()
+    for fallback in root.iter(_MC_FALLBACK):
+        if fallback in covered:
+            continue  # inside an outer fallback, already counted
+        covered.update(fallback.iter(_MC_FALLBACK))
+        hidden.update(fallback.iter(*_TEXT_TAGS))
+    return hidden
+
+
+def _paragraph_text(p: Any, hidden: set[Any]) -> str:
+    """Text of a w:p: runs, hyperlinks, fields and insertions; tabs and breaks become spaces.
+    Nodes in ``hidden`` (see :func:`_fallback_nodes`) are left out."""
     parts: list[str] = []
-    for node in p.iter(_W + "t", _W + "tab", _W + "br", _W + "cr", _W + "noBreakHyphen"):
-        if any(a.tag == _MC_FALLBACK for a in node.iterancestors()):
+    for node in p.iter(*_TEXT_TAGS):
+        if hidden and node in hidden:
             continue  # the same text box again, for old readers
         tag = node.tag
         if tag == _W + "t":
@@ -562,19 +596,35 @@ def _paragraph_text(p: Any) -> str:
     return "".join(parts)
 
 
+MAX_LIST_NUMBER = 32767
+"""Largest list number Word shows; a list that starts or counts beyond it stays there (a
+"start" of 99999999999999999999 in Roman numerals took 8.8 GB to write out)."""
+MAX_LIST_LEVEL = 8
+"""Word's list levels are 0-8."""
+MAX_LEVEL_TEXT = 64
+"""Characters of a level's label pattern ("%1.%2.", "Điều %1.") that are rendered."""
+_ROMAN = ((900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"), (50, "l"), (40, "xl"),
+          (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i"))
+
+
+def _clamp(number: int) -> int:
+    return max(0, min(number, MAX_LIST_NUMBER))
+
+
 def _roman(number: int) -> str:
-    values = ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
-              (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i"))
-    out = []
-    for value, letters in values:
-        while number >= value:
-            out.append(letters)
-            number -= value
+    """Lower-case Roman numeral; thousands are repeated "m" as Word writes them (4000 ->
+    "mmmm"). Work is bounded by the digits of the clamped number, not by its value."""
+    thousands, number = divmod(_clamp(number), 1000)
+    out = ["m" * thousands]
+    for value, letters in _ROMAN:
+        count, number = divmod(number, value)
+        out.append(letters * count)
     return "".join(out)
 
 
 def _letters(number: int) -> str:
     # Word repeats the letter: 27 -> "aa".
+    number = max(1, _clamp(number))
     return chr(ord("a") + (number - 1) % 26) * ((number - 1) // 26 + 1)
 
 
@@ -588,10 +638,24 @@ def _format_number(number: int, fmt: str) -> str:
     if fmt == "upperRoman":
         return _roman(number).upper()
     if fmt == "decimalZero":
-        return f"{number:02d}"
+        return f"{_clamp(number):02d}"
     if fmt == "none":
         return ""
-    return str(number)
+    return str(_clamp(number))
+
+
+_INT_RE = re.compile(r"\s*[+-]?\d+\s*")
+
+
+def _number(value: str | None, *, low: int = 0, high: int = MAX_LIST_NUMBER) -> int | None:
+    """A numeric attribute of the numbering part, clamped to [low, high]; None when absent or
+    not a number ("abc", "x"): a broken definition is ignored, never a reason to refuse."""
+    if value is None or not _INT_RE.fullmatch(value):
+        return None
+    digits = value.strip().lstrip("+-").lstrip("0")
+    if len(digits) > 9:  # int() of a thousand digits is slow, and the value is clamped anyway
+        return low if value.strip().startswith("-") else high
+    return max(low, min(int(value), high))
 
 
 @dataclass(frozen=True, slots=True)
@@ -602,7 +666,11 @@ class _Level:
 
 
 class _Numbering:
-    """Render Word's automatic list numbers ("1.", "a)", bullets) that python-docx does not."""
+    """Render Word's automatic list numbers ("1.", "a)", bullets) that python-docx does not.
+
+    Damaged definitions (a level "abc", a start "x", a level 10^12) are left out: their
+    paragraphs are read without a number. Numbers are clamped to :data:`MAX_LIST_NUMBER`.
+    """
 
     def __init__(self, document: Any) -> None:
         self._levels: dict[str, dict[int, _Level]] = {}
@@ -611,6 +679,7 @@ class _Numbering:
         self._counters: dict[str, list[int | None]] = {}
         self._started: set[str] = set()
         self._style_num: dict[str, tuple[str | None, str | None, str | None]] = {}
+        self._style_cache: dict[str, tuple[str | None, str | None]] = {}
         try:
             numbering = document.part.numbering_part.element
         except (KeyError, NotImplementedError, AttributeError):
@@ -627,10 +696,14 @@ class _Numbering:
         for abstract in numbering.findall(_W + "abstractNum"):
             levels: dict[int, _Level] = {}
             for lvl in abstract.findall(_W + "lvl"):
-                levels[int(lvl.get(_W + "ilvl", "0"))] = _Level(
-                    start=int(_w_val(lvl, "start") or 1),
+                ilvl = _number(lvl.get(_W + "ilvl", "0"), high=MAX_LIST_LEVEL + 1)
+                if ilvl is None or ilvl > MAX_LIST_LEVEL:
+                    continue
+                start = _number(_w_val(lvl, "start"))
+                levels[ilvl] = _Level(
+                    start=1 if start is None else start,
                     fmt=_w_val(lvl, "numFmt") or "decimal",
-                    text=_w_val(lvl, "lvlText") or "",
+                    text=(_w_val(lvl, "lvlText") or "")[:MAX_LEVEL_TEXT],
                 )
             self._levels[abstract.get(_W + "abstractNumId") or ""] = levels
         for num in numbering.findall(_W + "num"):
@@ -638,29 +711,49 @@ class _Numbering:
             self._num_to_abstract[num_id] = _w_val(num, "abstractNumId") or ""
             overrides = {}
             for override in num.findall(_W + "lvlOverride"):
-                start = _w_val(override, "startOverride")
-                if start is not None:
-                    overrides[int(override.get(_W + "ilvl", "0"))] = int(start)
+                level = _number(override.get(_W + "ilvl", "0"), high=MAX_LIST_LEVEL + 1)
+                start = _number(_w_val(override, "startOverride"))
+                if level is not None and level <= MAX_LIST_LEVEL and start is not None:
+                    overrides[level] = start
             self._overrides[num_id] = overrides
 
-    def _num_pr(self, p: Any) -> tuple[str | None, int]:
+    def _style_numbering(self, style_id: str) -> tuple[str | None, str | None]:
+        """The numId and ilvl a paragraph style gives, from it or the styles it is based on.
+
+        Resolved once per style (a chain of 100,000 "basedOn" styles is walked once, not at
+        every paragraph); a cycle ends the chain where it closes.
+        """
+        path: list[str] = []
+        seen: set[str] = set()
+        current: str | None = style_id
+        tail: tuple[str | None, str | None] = (None, None)
+        while current and current not in seen:
+            if current in self._style_cache:
+                tail = self._style_cache[current]
+                break
+            seen.add(current)
+            path.append(current)
+            current = self._style_num.get(current, (None, None, None))[2]
+        for name in reversed(path):
+            s_num, s_lvl, _ = self._style_num.get(name, (None, None, None))
+            tail = (s_num or tail[0], s_lvl or tail[1])
+            self._style_cache[name] = tail
+        return tail
+
+    def _num_pr(self, p: Any) -> tuple[str | None, int | None]:
         ppr = p.find(_W + "pPr")
         num_pr = ppr.find(_W + "numPr") if ppr is not None else None
         num_id, ilvl = _w_val(num_pr, "numId"), _w_val(num_pr, "ilvl")
         style_id = _w_val(ppr, "pStyle")
-        seen = set()
-        while style_id and style_id not in seen and (num_id is None or ilvl is None):
-            seen.add(style_id)
-            s_num, s_lvl, based_on = self._style_num.get(style_id, (None, None, None))
-            num_id = num_id or s_num
-            ilvl = ilvl or s_lvl
-            style_id = based_on
-        return num_id, int(ilvl or 0)
+        if style_id and (num_id is None or ilvl is None):
+            s_num, s_lvl = self._style_numbering(style_id)
+            num_id, ilvl = num_id or s_num, ilvl or s_lvl
+        return num_id, _number(ilvl or "0", high=MAX_LIST_LEVEL + 1)
 
     def label(self, p: Any) -> str:
         """The label Word would show before paragraph ``p`` ("" when it is not numbered)."""
         num_id, ilvl = self._num_pr(p)
-        if not num_id or num_id == "0":
+        if not num_id or num_id == "0" or ilvl is None or ilvl > MAX_LIST_LEVEL:
             return ""
         abstract_id = self._num_to_abstract.get(num_id)
         levels = self._levels.get(abstract_id or "")
@@ -680,7 +773,7 @@ class _Numbering:
             if counters[upper] is None and upper in levels:
                 counters[upper] = levels[upper].start
         current = counters[ilvl]
-        counters[ilvl] = level.start if current is None else current + 1
+        counters[ilvl] = level.start if current is None else _clamp(current + 1)
         for deeper in range(ilvl + 1, len(counters)):
             counters[deeper] = None
 
@@ -716,9 +809,9 @@ def _children(parent: Any, tag: str) -> Iterator[Any]:
                 yield from _children(content, tag)
 
 
-def _cell_paragraphs(tc: Any) -> list[str]:
+def _cell_paragraphs(tc: Any, hidden: set[Any]) -> list[str]:
     """The paragraphs of a cell, those of nested tables included (they flatten into it)."""
-    return [_paragraph_text(p) for p in tc.iter(_W + "p")]
+    return [_paragraph_text(p, hidden) for p in tc.iter(_W + "p")]
 
 
 def _v_merge(tc: Any) -> str | None:
@@ -731,26 +824,43 @@ def _v_merge(tc: Any) -> str | None:
 
 
 def _int_val(parent: Any, tag: str, default: int) -> int:
-    value = _w_val(parent, tag)
-    try:
-        return max(0, int(value)) if value is not None else default
-    except ValueError:
-        return default
+    """A table attribute (gridSpan, gridBefore, gridAfter), at most a table's width."""
+    value = _number(_w_val(parent, tag), high=source.MAX_TABLE_COLUMNS)
+    return default if value is None else value
 
 
-def _table_rows(tbl: Any) -> Iterator[str]:
+class _TextCount:
+    """Characters read from a file so far; refuses it once past :data:`MAX_TEXT_CHARS`, so a
+    bomb stops while it is being read, not after."""
+
+    __slots__ = ("name", "total")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.total = 0
+
+    def add(self, size: int) -> None:
+        self.total += size
+        if self.total > source.MAX_TEXT_CHARS:
+            raise text_too_long(self.name)
+
+
+def _table_rows(tbl: Any, count: _TextCount, hidden: set[Any]) -> Iterator[str]:
     """One line per row (see :mod:`bot.plans.cells`).
 
     Every grid column gives a cell: a cell spanning columns (w:gridSpan) is followed by empty
     cells, a cell continuing a vertical merge (w:vMerge) repeats the text of the cell above
     it, as Word shows it, and skipped grid columns (w:gridBefore/w:gridAfter) are empty.
     Tables narrower than three columns are layout (a công văn's header, the signature block):
-    their filled cells are joined as text, paragraphs by spaces.
+    their filled cells are joined as text, paragraphs by spaces. Spans and the width are cut
+    at :data:`MAX_TABLE_COLUMNS`; every cell is counted in ``count`` before it is joined (a
+    merged cell repeated down 100,000 rows is text the file never wrote).
     """
     grid = tbl.find(_W + "tblGrid")
     columns = len(grid.findall(_W + "gridCol")) if grid is not None else 0
     rows: list[list[list[str]]] = []
     above: dict[int, list[str]] = {}  # grid column -> paragraphs of the cell started there
+    sizes: dict[int, int] = {}  # grid column -> characters of that cell
     for tr in _children(tbl, _W + "tr"):
         tr_pr = tr.find(_W + "trPr")
         cells: list[list[str]] = [[] for _ in range(_int_val(tr_pr, "gridBefore", 0))]
@@ -759,16 +869,19 @@ def _table_rows(tbl: Any) -> Iterator[str]:
             span = max(1, _int_val(tc_pr, "gridSpan", 1))
             column = len(cells)
             if _v_merge(tc) == "continue":
-                paragraphs = above.get(column, [])
+                paragraphs, size = above.get(column, []), sizes.get(column, 0)
             elif _w_val(tc_pr, "hMerge") == "continue":
-                paragraphs = []  # Word 2003's horizontal merge: the first cell holds the text
+                paragraphs, size = [], 0  # Word 2003's horizontal merge: the first cell has it
             else:
-                paragraphs = _cell_paragraphs(tc)
-            above[column] = paragraphs
+                paragraphs = _cell_paragraphs(tc, hidden)
+                size = sum(len(text) + 1 for text in paragraphs)
+            count.add(size + 3 * span)  # " | " between cells
+            above[column], sizes[column] = paragraphs, size
             cells += [paragraphs] + [[] for _ in range(span - 1)]
         cells += [[] for _ in range(_int_val(tr_pr, "gridAfter", 0))]
+        count.add(3 * len(cells))
         rows.append(cells)
-    columns = max([columns, *(len(r) for r in rows)])
+    columns = min(max([columns, *(len(r) for r in rows)]), source.MAX_TABLE_COLUMNS)
     for cells in rows:
         if columns < MIN_COLUMNS:
             texts = (" ".join(paragraphs).strip() for paragraphs in cells)
@@ -778,24 +891,129 @@ def _table_rows(tbl: Any) -> Iterator[str]:
             yield format_row(texts + [""] * (columns - len(texts)))
 
 
-def _read_docx(data: bytes) -> list[str]:
+_EOCD = b"PK\x05\x06"
+"""A zip's end-of-central-directory record: its last 22 bytes, before a comment of up to 64 KB."""
+
+
+def _zip_entry_count(data: bytes) -> int | None:
+    """Entries a zip declares at its end (None: not found, or a zip64 count), read without
+    building a ZipInfo per entry."""
+    at = data.rfind(_EOCD, max(0, len(data) - 22 - 65535))
+    if at < 0 or at + 22 > len(data):
+        return None
+    count = int.from_bytes(data[at + 10:at + 12], "little")
+    return None if count == 0xFFFF else count
+
+
+_INFLATE_CHUNK = 1 << 20
+_XML_START = b" \t\r\n\x00\xef\xbb\xbf\xfe\xff"  # whitespace, BOMs, UTF-16/32 zero bytes
+
+
+def _inflate_checked(data: bytes, info: zipfile.ZipInfo) -> bytes:
+    """Inflate one part in bounded steps and check it is what the zip directory declares: its
+    size exactly (a deflate stream may go on past the declared size, and zipfile's ``read()``
+    inflates all of it before cutting it: 1 GB for a part declared as 2 KB), and its CRC.
+    Returns the first bytes, to tell XML from images. Raises zipfile.BadZipFile."""
+    start = info.header_offset
+    if data[start:start + 4] != b"PK\x03\x04" or info.flag_bits & 0x1:
+        raise zipfile.BadZipFile(f"{info.filename}: no local header, or encrypted")
+    name_length = int.from_bytes(data[start + 26:start + 28], "little")
+    extra_length = int.from_bytes(data[start + 28:start + 30], "little")
+    begin = start + 30 + name_length + extra_length
+    raw = memoryview(data)[begin:begin + info.compress_size]
+    if len(raw) != info.compress_size:
+        raise zipfile.BadZipFile(f"{info.filename}: truncated")
+    if info.compress_type == zipfile.ZIP_STORED:
+        size, crc, head = len(raw), zlib.crc32(raw), bytes(raw[:64])
+    elif info.compress_type == zipfile.ZIP_DEFLATED:
+        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+        size = crc = 0
+        head = b""
+        for offset in range(0, len(raw), _INFLATE_CHUNK):
+            pending: bytes | memoryview = raw[offset:offset + _INFLATE_CHUNK]
+            while pending:
+                out = inflater.decompress(pending, _INFLATE_CHUNK)
+                size += len(out)
+                if size > info.file_size:
+                    raise zipfile.BadZipFile(f"{info.filename}: larger than declared")
+                crc = zlib.crc32(out, crc)
+                head = head or out[:64]
+                pending = inflater.unconsumed_tail
+            if inflater.eof:
+                break
+        if not inflater.eof:
+            raise zipfile.BadZipFile(f"{info.filename}: deflate stream cut short")
+    else:  # Word writes stored or deflated parts only
+        raise zipfile.BadZipFile(f"{info.filename}: compression {info.compress_type}")
+    if size != info.file_size or crc != info.CRC:
+        raise zipfile.BadZipFile(f"{info.filename}: size or CRC differs from the directory")
+    return head
+
+
+def _check_docx_package(data: bytes, name: str) -> None:
+    """Refuse a zip bomb before python-docx reads it: too many parts, too much data or XML once
+    unzipped. The declared sizes are checked first, then every part is inflated in bounded
+    steps to prove them (about 0.3 s for the 64 MB allowed): python-docx then reads no part
+    beyond its declared size. XML is told by the name or the first bytes, since the content
+    type, not the name, decides what python-docx parses (an "image.png" can be the document).
+    """
+    count = _zip_entry_count(data)
+    if count is not None and count > source.MAX_DOCX_PARTS:
+        raise docx_too_big(name, parts=count)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        infos = archive.infolist()
+    if len(infos) > source.MAX_DOCX_PARTS:
+        raise docx_too_big(name, parts=len(infos))
+    total = sum(info.file_size for info in infos)
+    if total > source.MAX_DOCX_UNZIPPED_BYTES:
+        raise docx_too_big(name, size=total)
+    xml = 0
+    for info in infos:
+        head = _inflate_checked(data, info)
+        if info.filename.lower().endswith((".xml", ".rels")) or \
+                head.lstrip(_XML_START).startswith(b"<"):
+            xml += info.file_size
+    if xml > source.MAX_DOCX_XML_BYTES:
+        raise docx_too_big(name, xml=xml)
+
+
+def _read_docx(data: bytes, filename: str = "tệp.docx") -> list[str]:
+    """Paragraphs (with their list numbers) and table rows of a .docx, in document order.
+
+    The package is checked first (:func:`_check_docx_package`). python-docx parses the XML
+    parts itself, with ``resolve_entities=False``: no entity is expanded (billion laughs) or
+    fetched (XXE), no DTD is loaded, nothing is read from the network, and libxml2 keeps its
+    default limits (no ``huge_tree``; recent versions refuse entity amplification outright):
+    nesting deeper than :data:`~bot.plans.source.MAX_XML_DEPTH` gets its own message. The
+    text read is counted as it grows (:data:`~bot.plans.source.MAX_TEXT_CHARS`).
+    """
     import docx  # python-docx; imported here so text-only use does not pay for lxml
 
+    name = _display_name(filename)
     try:
+        _check_docx_package(data, name)
         document = docx.Document(io.BytesIO(data))
         numbering = _Numbering(document)
+        count = _TextCount(name)
+        hidden = _fallback_nodes(document.element)
         texts: list[str] = []
         for block in _docx_blocks(document.element.body):
             if block.tag == _W + "p":
-                text = _paragraph_text(block)
-                label = numbering.label(block)
-                texts.append(label + text if text.strip() else text)
+                text = _paragraph_text(block, hidden)
+                label = numbering.label(block)  # an empty item still counts
+                if text.strip():
+                    text = label + text
+                count.add(len(text) + 1)
+                texts.append(text)
             else:
-                texts.extend(_table_rows(block))
+                texts.extend(_table_rows(block, count, hidden))
     except BotError:
         raise
     except Exception as exc:  # python-docx/lxml/zipfile raise many types on damaged packages
         logger.warning("cannot read .docx: %r", exc)
+        if "Excessive depth" in str(exc):  # lxml.etree.XMLSyntaxError past MAX_XML_DEPTH
+            raise FileTooLarge(source.MSG_DOCX_TOO_DEEP.format(
+                name=name, depth=source.MAX_XML_DEPTH)) from exc
         raise BrokenFile(MSG_DOCX_BROKEN) from exc
     return texts
 
@@ -823,7 +1041,9 @@ def _finish(raw: Iterable[str], encoding: str, *, markdown: bool, ocr: bool,
             ocr_pages: tuple[PageOcr, ...] = ()) -> PlanText:
     texts: list[str] = []
     non_nfc = 0
+    count = _TextCount(_display_name(filename))
     for line in raw:
+        count.add(len(line) + 1)
         if not unicodedata.is_normalized("NFC", line):
             non_nfc += 1
         text = nfc(line.translate(_INVISIBLE) if _INVISIBLE_RE.search(line) else line)
@@ -867,7 +1087,7 @@ def load_plan_bytes(data: bytes, filename: str, *, drop_page_numbers: bool = Tru
         if not data.startswith(b"PK") and (ext == ".doc" or input_filter(data)):
             progress(Progress(CONVERT))
             data, encoding = doc_to_docx(data), "doc"
-        return _finish(_read_docx(data), encoding, markdown=False, ocr=False,
+        return _finish(_read_docx(data, filename), encoding, markdown=False, ocr=False,
                        drop_page_numbers=False, filename=filename)
     if ext == ".pdf":
         pdf = read_pdf(data, progress=progress)
