@@ -257,3 +257,43 @@ def test_summary_escapes_and_limits_warnings_and_units() -> None:
     assert f"Phòng số {MAX_UNITS_SHOWN:02d}" not in visible
     for line in text.split("\n"):  # each line balanced: split_html may cut between lines
         check_html(line)
+
+
+# --- limits on the work of one upload --------------------------------------------------------
+
+
+def test_parse_stops_at_its_time_budget_with_a_vietnamese_message() -> None:
+    from bot.plans.parser import parse_lines
+    from bot.plans.readers import read_plan_file
+    from bot.plans.source import parse_budget
+
+    ticks = iter(range(0, 10**6, 7))  # seven seconds pass at every look at the clock
+    budget = parse_budget("ke_hoach.txt", clock=lambda: float(next(ticks)))
+    with pytest.raises(FileTooLarge) as info:
+        parse_lines(read_plan_file(next(SAMPLES.glob("004_*.txt"))), source="ke_hoach.txt",
+                    budget=budget)
+    assert info.value.message.startswith("Phân tích tệp “ke_hoach.txt” quá thời gian cho phép "
+                                         "(60 giây)")
+
+
+def test_upload_over_the_parse_time_is_refused_and_nothing_stored(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.plans import source
+
+    monkeypatch.setattr(source, "MAX_PARSE_SECONDS", 0.0)
+    with pytest.raises(FileTooLarge) as info:
+        import_document(store, next(SAMPLES.glob("004_*.txt")).read_bytes(), "kh.txt",
+                        actor=1, now=NOW)
+    assert "quá thời gian cho phép (0 giây)" in info.value.message
+    assert store.documents() == []
+
+
+def test_upload_over_the_text_limit_is_refused_before_parsing(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.plans import parser, source
+
+    monkeypatch.setattr(source, "MAX_TEXT_CHARS", 10_000)
+    monkeypatch.setattr(parser, "parse_header", lambda *_: pytest.fail("parsed"))
+    with pytest.raises(FileTooLarge) as info:
+        prepare_document(next(SAMPLES.glob("004_*.txt")).read_bytes(), "kh.txt")
+    assert "“kh.txt” có hơn 10.000 ký tự văn bản" in info.value.message

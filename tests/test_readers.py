@@ -601,3 +601,235 @@ def test_truncated_pdf_is_broken() -> None:
     with pytest.raises((BrokenFile, EmptyPlan)) as info:
         read_plan_bytes(data[:40], "cut.pdf")
     assert_vietnamese_error(info.value)
+
+
+# --- hostile .docx: numbering, tables, the package ------------------------------------------
+
+
+@pytest.mark.parametrize(("number", "roman"), [
+    (1, "i"), (4, "iv"), (9, "ix"), (14, "xiv"), (40, "xl"), (90, "xc"), (400, "cd"),
+    (1994, "mcmxciv"), (3999, "mmmcmxcix"), (4000, "mmmm"),
+    (32767, "m" * 32 + "dcclxvii"), (10**20, "m" * 32 + "dcclxvii"), (0, ""),
+])
+def test_roman_numbers_are_clamped_to_words_largest(number: int, roman: str) -> None:
+    assert readers._roman(number) == roman
+
+
+@pytest.mark.parametrize(("number", "letters"), [
+    (1, "a"), (26, "z"), (27, "aa"), (53, "aaa"), (32767, "g" * 1261), (5_000_000, "g" * 1261),
+])
+def test_list_letters_are_clamped_to_words_largest(number: int, letters: str) -> None:
+    assert readers._letters(number) == letters
+
+
+@pytest.mark.parametrize(("value", "number"), [
+    ("7", 7), (" 12 ", 12), ("0007", 7), ("-3", 0), ("99999999999999999999", 32767),
+    ("1" + "0" * 5000, 32767), ("-" + "9" * 50, 0), ("abc", None), ("x", None), ("", None),
+    ("1.5", None), (None, None),
+])
+def test_numbering_attributes_are_read_defensively(value: str | None, number: int | None) -> None:
+    assert readers._number(value) == number
+
+
+def _docx_lines(data: bytes) -> list[str]:
+    return [line for line in texts(read_plan_bytes(data, "k.docx")) if line]
+
+
+def test_numbering_that_starts_at_ten_to_the_twenty_is_read_at_32767() -> None:
+    from tests.hostile_files import TASK, roman_start_bomb
+
+    roman = "M" * 32 + "DCCLXVII"
+    assert _docx_lines(roman_start_bomb()) == [f"{roman}. {TASK}"] * 3
+
+
+def test_broken_numbering_definitions_are_ignored_and_the_text_read() -> None:
+    from tests.hostile_files import TASK, broken_numbering
+
+    assert _docx_lines(broken_numbering()) == [
+        f"1. Mục một: {TASK}",  # start "x" -> 1; the level "abc" left out
+        "Mục hai: Phòng Nội vụ báo cáo.",  # paragraph level "abc": no number
+        "Mục ba: Phòng Tư pháp báo cáo.",  # level 10^11: no number
+        "- Mục bốn: Phòng Văn hóa báo cáo.",  # a list that is not defined: a bullet
+    ]
+
+
+def test_numbering_from_a_chain_of_based_on_styles() -> None:
+    from tests.hostile_files import (
+        W_NS, docx_package, document_xml, level, numbering_xml, paragraph)
+
+    styles = (f'<w:styles xmlns:w="{W_NS}">'
+              '<w:style w:styleId="a"><w:pPr><w:numPr><w:numId w:val="1"/></w:numPr></w:pPr>'
+              '</w:style><w:style w:styleId="b"><w:basedOn w:val="a"/><w:pPr><w:numPr>'
+              '<w:ilvl w:val="1"/></w:numPr></w:pPr></w:style>'
+              '<w:style w:styleId="c"><w:basedOn w:val="b"/></w:style>'
+              '<w:style w:styleId="x"><w:basedOn w:val="y"/></w:style>'
+              '<w:style w:styleId="y"><w:basedOn w:val="x"/></w:style></w:styles>')
+    numbering = numbering_xml(level("0", "1", "decimal", "%1.")
+                              + level("1", "1", "lowerLetter", "%2)"))
+    body = (paragraph("Mục", style="a") + paragraph("Việc một", style="c")
+            + paragraph("Việc hai", style="c") + paragraph("Vòng", style="x")
+            + paragraph("Mục hai", style="c", ilvl="0"))
+    assert _docx_lines(docx_package(document_xml(body), numbering=numbering,
+                                    styles=styles)) == [
+        "1. Mục", "a) Việc một", "b) Việc hai", "Vòng", "2. Mục hai"]
+
+
+def test_table_spans_and_grids_are_cut_at_words_widest_table() -> None:
+    from tests.hostile_files import grid_span_bomb
+
+    rows = [line for line in _docx_lines(grid_span_bomb()) if "Phòng Y tế" in line]
+    assert len(rows) == 3
+    # 63 skipped columns, the cell and its 62 spanned columns, two cells (the 63 skipped after
+    # them are empty and the row line drops empty cells at its end)
+    before, after = rows[0].split("Phòng Y tế")
+    spanned, last = after.split("Báo cáo kết quả")
+    assert before.count("|") == 63 and spanned.count("|") == 63
+    assert last == " | trước ngày 15/12/2023"
+
+
+def test_text_in_a_text_box_fallback_is_read_once() -> None:
+    from tests.hostile_files import deep_runs
+
+    lines = _docx_lines(deep_runs())
+    assert lines[0].startswith("ab ab ") and lines[0].count("hộp") == 2000
+    assert "HIDDEN" not in lines[0]
+
+
+@pytest.mark.parametrize(("builder", "limit", "value", "fragment"), [
+    ("many_parts", "MAX_DOCX_PARTS", 100, "20.007 tệp con"),
+    ("image_bomb", "MAX_DOCX_UNZIPPED_BYTES", 64 * 1024 * 1024, "100 MB dữ liệu"),
+    ("xml_in_png", "MAX_DOCX_XML_BYTES", 16 * 1024 * 1024, "30 MB nội dung XML"),
+])
+def test_docx_over_a_package_limit_is_refused_before_python_docx_reads_it(
+        builder: str, limit: str, value: int, fragment: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import docx
+
+    from bot.plans import source
+    from tests import hostile_files
+
+    monkeypatch.setattr(source, limit, value)
+    monkeypatch.setattr(docx, "Document", lambda *_: pytest.fail("python-docx was called"))
+    with pytest.raises(FileTooLarge) as info:
+        read_plan_bytes(getattr(hostile_files, builder)(), "bom.docx")
+    assert fragment in info.value.message and "khi giải nén" in info.value.message
+    assert_vietnamese_error(info.value)
+
+
+def _zip_with_document(document: bytes, *, declared: int | None = None) -> bytes:
+    """The package of :func:`_docx_bytes` with its document.xml replaced, its declared size
+    set to ``declared`` in the zip directory."""
+    source_zip = zipfile.ZipFile(io.BytesIO(_docx_bytes()))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in source_zip.infolist():
+            if info.filename != "word/document.xml":
+                out.writestr(info.filename, source_zip.read(info.filename))
+        out.writestr("word/document.xml", document)
+        if declared is not None:
+            out.filelist[-1].file_size = declared
+    return buffer.getvalue()
+
+
+def test_docx_part_inflating_past_its_declared_size_is_refused_unread(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """zipfile's read() would inflate the whole stream before cutting it at the declared size."""
+    import docx
+
+    document = zipfile.ZipFile(io.BytesIO(_docx_bytes())).read("word/document.xml")
+    lying = _zip_with_document(document + b" " * 5_000_000, declared=len(document))
+    monkeypatch.setattr(docx, "Document", lambda *_: pytest.fail("python-docx was called"))
+    with pytest.raises(BrokenFile) as info:
+        read_plan_bytes(lying, "lying.docx")
+    assert_vietnamese_error(info.value)
+
+
+def test_docx_part_shorter_than_declared_is_refused() -> None:
+    document = zipfile.ZipFile(io.BytesIO(_docx_bytes())).read("word/document.xml")
+    with pytest.raises(BrokenFile):
+        read_plan_bytes(_zip_with_document(document, declared=len(document) + 1), "short.docx")
+
+
+def test_docx_package_within_the_limits_reads_as_before() -> None:
+    document = zipfile.ZipFile(io.BytesIO(_docx_bytes())).read("word/document.xml")
+    assert read_plan_bytes(_zip_with_document(document), "a.docx") == \
+        read_plan_bytes(_docx_bytes(), "a.docx")
+
+
+def test_docx_nested_past_libxml2s_depth_gets_its_own_message() -> None:
+    from tests.hostile_files import deep_tables
+
+    with pytest.raises(FileTooLarge) as info:
+        read_plan_bytes(deep_tables(300), "sau.docx")
+    assert "lồng nhau quá sâu" in info.value.message and "256 tầng" in info.value.message
+    assert_vietnamese_error(info.value)
+
+
+# --- the text limit ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("filename", "build"), [
+    ("a.txt", lambda n: ("Phòng Y tế báo cáo.\n" * n).encode()),
+    ("a.md", lambda n: ("# Mục\n" + "Phòng Y tế báo cáo.\n" * n).encode()),
+    ("a.txt", lambda n: encode_tcvn3("Phòng Y tế báo cáo.\n" * n)),
+    ("a.txt", lambda n: "Phòng Y tế báo cáo.\n".encode("utf-16") * n),
+    ("a.docx", lambda n: _docx_with_paragraphs(["Phòng Y tế báo cáo."] * n)),
+])
+def test_text_over_the_limit_is_refused_in_vietnamese(
+        filename: str, build: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.plans import source
+
+    monkeypatch.setattr(source, "MAX_TEXT_CHARS", 1000)
+    assert read_plan_bytes(build(40), filename)  # type: ignore[operator]  # 800 characters
+    with pytest.raises(FileTooLarge) as info:
+        read_plan_bytes(build(60), filename)  # type: ignore[operator]
+    assert "hơn 1.000 ký tự văn bản" in info.value.message
+    assert_vietnamese_error(info.value)
+
+
+def _docx_with_paragraphs(paragraphs: list[str]) -> bytes:
+    import docx
+
+    document = docx.Document()
+    for text in paragraphs:
+        document.add_paragraph(text)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def test_a_merged_cell_repeated_down_a_table_counts_towards_the_limit(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.plans import source
+    from tests.hostile_files import merged_cell_bomb
+
+    monkeypatch.setattr(source, "MAX_TEXT_CHARS", 1_000_000)
+    with pytest.raises(FileTooLarge) as info:
+        read_plan_bytes(merged_cell_bomb(), "gop.docx")
+    assert "ký tự văn bản" in info.value.message
+
+
+# --- linear markdown ----------------------------------------------------------------------------
+
+
+def test_emphasis_is_stripped_as_the_regex_specifies() -> None:
+    """:func:`readers._strip_emphasis` is ``_EMPHASIS_RE.sub`` without its quadratic search."""
+    rng = random.Random(12)
+    pieces = ["*", "**", "***", "_", "__", "___", " ", "a", "Ắ", "1", "\\", ".", "-", "\t", "(",
+              "*a*", "**b c**", "__d__"]
+    for _ in range(20_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 16)))
+        assert readers._strip_emphasis(text) == readers._EMPHASIS_RE.sub(r"\2", text), text
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("> > > Trích dẫn", "Trích dẫn"),
+    (">    > bốn dấu cách", "bốn dấu cách"),
+    (">     > năm dấu cách", "    > năm dấu cách"),
+    ("## Tiêu đề ##", "Tiêu đề"),
+    ("## Tiêu đề#", "Tiêu đề#"),
+    ("# " + " " * 1000 + "x", "x"),
+    ("*a " * 3 + "b*", "a *a *a b"),
+])
+def test_markdown_quotes_headings_and_emphasis(line: str, expected: str) -> None:
+    assert strip_markdown(line) == expected
