@@ -13,7 +13,8 @@ Hierarchy::
     ├── DateInputError        a date the user typed cannot be understood or does not exist
     ├── UsageError            a command with missing or wrong arguments
     ├── NotAllowed            the user lacks the right to act
-    └── ConfigError           a missing or malformed setting at start-up
+    ├── ConfigError           a missing or malformed setting at start-up
+    └── StartupError          the Bot API refused the token or could not be reached at start-up
 """
 
 from __future__ import annotations
@@ -73,3 +74,7 @@ class NotAllowed(BotError):
 
 class ConfigError(BotError):
     """A setting is missing or malformed."""
+
+
+class StartupError(BotError):
+    """The Bot API refused the token, or could not be reached, when the bot started."""

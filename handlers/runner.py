@@ -15,10 +15,12 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import TextIO
+from urllib.parse import urlsplit
 
 from bot.clock import Clock, ShiftedClock, SystemClock
 from bot.config import Settings
-from bot.errors import BotError
+from bot.errors import BotError, StartupError
+from bot.logmask import install_token_filter, log_uncaught_exceptions
 from bot.store import Store
 
 logger = logging.getLogger(__name__)
@@ -30,11 +32,51 @@ DEMO_TODAY = date(2022, 12, 20)
 """Default "today" of the demo: inside the period of the sample plans."""
 PLAN_SUFFIXES = (".txt", ".md", ".docx", ".pdf")
 
+TOKEN_REJECTED = (
+    "Telegram từ chối BOT_TOKEN: token sai, đã bị thu hồi, hoặc bot đã bị xóa. Hãy lấy lại "
+    "token từ @BotFather (lệnh /token), sửa BOT_TOKEN trong biến môi trường hoặc tệp .env rồi "
+    "chạy lại."
+)
+TOKEN_REJECTED_AT = (
+    "Máy chủ Bot API {host} từ chối BOT_TOKEN (hoặc địa chỉ BOT_API_URL không phải một máy chủ "
+    "Bot API). Hãy kiểm tra BOT_TOKEN và BOT_API_URL trong biến môi trường hoặc tệp .env rồi "
+    "chạy lại."
+)
+API_UNREACHABLE = (
+    "Không kết nối được tới máy chủ Telegram ({host}) khi khởi động ({reason}). Hãy kiểm tra "
+    "kết nối mạng, tường lửa, proxy hoặc BOT_API_URL rồi chạy lại."
+)
 
-def configure_logging(level: int = logging.INFO, stream: TextIO = sys.stderr) -> None:
+
+class FatalStartupTraceback(logging.Filter):
+    """Drop the traceback python-telegram-bot logs for the error that ends its start-up (a
+    refused token, an unreachable API) just before raising it: :func:`run_telegram` turns that
+    error into a Vietnamese message, and the log keeps PTB's one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from telegram.error import BadRequest, InvalidToken, NetworkError
+
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, InvalidToken | NetworkError) and not isinstance(error, BadRequest):
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+def configure_logging(level: int = logging.INFO, stream: TextIO = sys.stderr,
+                      secrets: tuple[str | None, ...] = ()) -> None:
+    """One basicConfig, then the token filter on its handlers before any library logs (see
+    :mod:`bot.logmask`), uncaught tracebacks through logging, and no traceback for the error
+    that ends PTB's start-up (:class:`FatalStartupTraceback`)."""
     logging.basicConfig(level=level, stream=stream,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # httpx logs every request URL at INFO, and Bot API URLs contain the token.
+    install_token_filter(secrets)
+    log_uncaught_exceptions()
+    # PTB's retry loop (logger "telegram.ext") logs the error that aborts it, then raises it.
+    ptb = logging.getLogger("telegram.ext")
+    if not any(isinstance(f, FatalStartupTraceback) for f in ptb.filters):
+        ptb.addFilter(FatalStartupTraceback())
+    # httpx logs every request URL at INFO, and Bot API URLs contain the token (masked by the
+    # filter all the same; one line per request is noise).
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     # With max_retries=0 the limiter logs a traceback for each 429 it hands to the
@@ -97,17 +139,35 @@ def run_local(settings: Settings, *, today: date | None, samples: Path,
 
 
 def run_telegram(settings: Settings, *, today: date | None) -> int:
-    """Poll Telegram until interrupted (Ctrl+C); jobs are rebuilt from the database."""
+    """Poll Telegram until interrupted (Ctrl+C); jobs are rebuilt from the database.
+
+    A token the Bot API refuses (401/404) or an API that cannot be reached when the bot starts
+    raises :class:`~bot.errors.StartupError` with a Vietnamese message (the command line prints
+    it and exits with status 2), not python-telegram-bot's traceback, which names the token.
+    """
+    from telegram.error import BadRequest, InvalidToken, NetworkError, TimedOut
+
     from handlers.app import build_application
 
-    configure_logging()
+    configure_logging(secrets=(settings.bot_token,))
     clock: Clock = ShiftedClock(today, settings.tz) if today else SystemClock(settings.tz)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = Store(settings.db_path)
+    host = urlsplit(settings.bot_api_url or "https://api.telegram.org").netloc
     try:
         app = build_application(settings, store, clock)
         logger.info("bot starting with %s (database %s)", settings, settings.db_path)
         app.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])
+    except InvalidToken:
+        logger.error("the Bot API at %s refused the token", host)
+        raise StartupError(TOKEN_REJECTED_AT.format(host=host) if settings.bot_api_url
+                           else TOKEN_REJECTED) from None
+    except BadRequest:
+        raise  # a request the bot got wrong, not the network: keep its traceback
+    except NetworkError as exc:
+        logger.error("cannot reach the Bot API at %s: %s", host, exc)
+        reason = "hết thời gian chờ" if isinstance(exc, TimedOut) else "mất kết nối"
+        raise StartupError(API_UNREACHABLE.format(host=host, reason=reason)) from None
     finally:
         store.close()
     return 0
