@@ -456,3 +456,186 @@ class OwedDigest:
                    day=date.fromisoformat(row["day"]), reason=str(row["reason"]),
                    tries=int(row.get("tries") or 1), retry_at=_dt(row.get("retry_at")),
                    at=datetime.fromisoformat(row["at"]))
+
+
+# ------------------------------------------------------------------------------------------
+# Membership (issue 12): who belongs to a unit, invitations, requests
+# ------------------------------------------------------------------------------------------
+VIA_ADMIN = "admin"
+"""A bot admin made the chat a member (/dangky by an admin)."""
+VIA_INVITE = "invite"
+"""The chat opened an invitation link."""
+VIA_REQUEST = "request"
+"""An admin approved the chat's request."""
+VIA_LEGACY_ADMIN = "legacy_admin"
+"""Made before memberships existed, by a bot admin: kept at the upgrade."""
+VIA_LEGACY_GROUP = "legacy_group"
+"""Made before memberships existed, in a group (by a group administrator): kept."""
+VIAS = (VIA_ADMIN, VIA_INVITE, VIA_REQUEST, VIA_LEGACY_ADMIN, VIA_LEGACY_GROUP)
+
+PENDING = "pending"
+APPROVED = "approved"
+REFUSED = "refused"
+CANCELLED = "cancelled"
+"""The chat became a member another way (an invitation, an admin) while it waited."""
+REQUEST_STATES = (PENDING, APPROVED, REFUSED, CANCELLED)
+ORIGIN_DANGKY = "dangky"
+ORIGIN_UPGRADE = "upgrade"
+"""A self-made private subscription of an older version, turned into a request."""
+
+
+def _put(row: dict[str, Any], key: str, value: Any) -> None:
+    """Lean rows: only the fields that are set."""
+    if value not in (None, "", ()):
+        row[key] = value
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    """A chat that belongs to a unit: one row of the "subscriptions" table.
+
+    Rows written before memberships existed have no ``via``; the upgrade
+    (:meth:`bot.store.Store.upgrade_memberships`) gives every kept row one.
+    """
+
+    id: int
+    chat_id: int
+    unit_key: str
+    since: datetime
+    by: int | None = None
+    """The user who joined (opened the link, asked) or the admin who added the chat."""
+    by_name: str = ""
+    via: str | None = None
+    """One of :data:`VIAS`; None on a row of an older version, not upgraded yet."""
+    granted_by: int | None = None
+    """The admin who invited or approved (None when the admin added the chat directly)."""
+    granted_by_name: str = ""
+    ref: int | None = None
+    """The invitation or request id."""
+
+    def to_row(self) -> dict[str, Any]:
+        row: dict[str, Any] = {"chat": self.chat_id, "unit": self.unit_key,
+                               "since": self.since.isoformat(), "by": self.by}
+        _put(row, "by_name", self.by_name)
+        _put(row, "via", self.via)
+        _put(row, "granted_by", self.granted_by)
+        _put(row, "granted_by_name", self.granted_by_name)
+        _put(row, "ref", self.ref)
+        return row
+
+    @classmethod
+    def from_row(cls, row_id: int, row: Mapping[str, Any]) -> Membership:
+        return cls(id=row_id, chat_id=row["chat"], unit_key=row["unit"],
+                   since=datetime.fromisoformat(row["since"]), by=row.get("by"),
+                   by_name=row.get("by_name") or "", via=row.get("via"),
+                   granted_by=row.get("granted_by"),
+                   granted_by_name=row.get("granted_by_name") or "", ref=row.get("ref"))
+
+
+@dataclass(frozen=True, slots=True)
+class Invitation:
+    """An admin's invitation to a unit: one chat may join with it, until it expires.
+
+    ``nonce`` is random and never leaves the database: the link's signature covers it, so a
+    link stays tied to this very row (a database rebuilt with the same ids does not revive it).
+    """
+
+    id: int
+    unit_key: str
+    created_by: int | None
+    created_by_name: str
+    created_at: datetime
+    expires_at: datetime
+    nonce: str
+    revoked_at: datetime | None = None
+    revoked_by: int | None = None
+    used_at: datetime | None = None
+    used_by: int | None = None
+    used_by_name: str = ""
+    used_chat: int | None = None
+
+    def status(self, now: datetime) -> str:
+        """"revoked", "used", "expired" or "open"."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.used_at is not None:
+            return "used"
+        if now >= self.expires_at:
+            return "expired"
+        return "open"
+
+    def to_row(self) -> dict[str, Any]:
+        row: dict[str, Any] = {"unit": self.unit_key, "created_by": self.created_by,
+                               "created_at": self.created_at.isoformat(),
+                               "expires_at": self.expires_at.isoformat(), "nonce": self.nonce}
+        _put(row, "created_by_name", self.created_by_name)
+        _put(row, "revoked_at", _iso(self.revoked_at))
+        _put(row, "revoked_by", self.revoked_by)
+        _put(row, "used_at", _iso(self.used_at))
+        _put(row, "used_by", self.used_by)
+        _put(row, "used_by_name", self.used_by_name)
+        _put(row, "used_chat", self.used_chat)
+        return row
+
+    @classmethod
+    def from_row(cls, row_id: int, row: Mapping[str, Any]) -> Invitation:
+        return cls(id=row_id, unit_key=row["unit"], created_by=row.get("created_by"),
+                   created_by_name=row.get("created_by_name") or "",
+                   created_at=datetime.fromisoformat(row["created_at"]),
+                   expires_at=datetime.fromisoformat(row["expires_at"]), nonce=row["nonce"],
+                   revoked_at=_dt(row.get("revoked_at")), revoked_by=row.get("revoked_by"),
+                   used_at=_dt(row.get("used_at")), used_by=row.get("used_by"),
+                   used_by_name=row.get("used_by_name") or "", used_chat=row.get("used_chat"))
+
+
+@dataclass(frozen=True, slots=True)
+class JoinRequest:
+    """A chat asking to belong to a unit; an admin approves or refuses it."""
+
+    id: int
+    chat_id: int
+    unit_key: str
+    chat_title: str
+    chat_type: str
+    user_id: int | None
+    """Who asked (in a group: the group administrator who typed /dangky)."""
+    user_name: str
+    created_at: datetime
+    status: str = PENDING
+    origin: str = ORIGIN_DANGKY
+    decided_at: datetime | None = None
+    decided_by: int | None = None
+    decided_by_name: str = ""
+
+    @property
+    def pending(self) -> bool:
+        return self.status == PENDING
+
+    @property
+    def in_group(self) -> bool:
+        return self.chat_type in ("group", "supergroup") or self.chat_id < 0
+
+    def to_row(self) -> dict[str, Any]:
+        row: dict[str, Any] = {"chat": self.chat_id, "unit": self.unit_key,
+                               "user": self.user_id, "created_at": self.created_at.isoformat(),
+                               "status": self.status, "origin": self.origin}
+        _put(row, "chat_title", self.chat_title)
+        _put(row, "chat_type", self.chat_type)
+        _put(row, "user_name", self.user_name)
+        _put(row, "decided_at", _iso(self.decided_at))
+        _put(row, "decided_by", self.decided_by)
+        _put(row, "decided_by_name", self.decided_by_name)
+        return row
+
+    @classmethod
+    def from_row(cls, row_id: int, row: Mapping[str, Any]) -> JoinRequest:
+        status = row.get("status") or PENDING
+        if status not in REQUEST_STATES:
+            raise ValueError(f"unknown request status {status!r}")
+        return cls(id=row_id, chat_id=row["chat"], unit_key=row["unit"],
+                   chat_title=row.get("chat_title") or "", chat_type=row.get("chat_type") or "",
+                   user_id=row.get("user"), user_name=row.get("user_name") or "",
+                   created_at=datetime.fromisoformat(row["created_at"]), status=status,
+                   origin=row.get("origin") or ORIGIN_DANGKY,
+                   decided_at=_dt(row.get("decided_at")), decided_by=row.get("decided_by"),
+                   decided_by_name=row.get("decided_by_name") or "")

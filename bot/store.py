@@ -49,13 +49,26 @@ from tinydb import Storage, TinyDB
 from bot.errors import BotError, ConfigError, EmptyPlan, UnitNotFound, UsageError
 from bot.models import DocumentInfo, ParsedPlan
 from bot.records import (
+    APPROVED,
+    CANCELLED,
     DONE,
     OPEN,
+    ORIGIN_DANGKY,
+    ORIGIN_UPGRADE,
+    REFUSED,
+    VIA_ADMIN,
+    VIA_INVITE,
+    VIA_LEGACY_ADMIN,
+    VIA_LEGACY_GROUP,
+    VIA_REQUEST,
     Announcement,
     Chat,
     Delivery,
     Event,
     ImportResult,
+    Invitation,
+    JoinRequest,
+    Membership,
     Reminder,
     StoredDocument,
     StoredTask,
@@ -1671,13 +1684,42 @@ class Store:
         return [c for c in chats if c.active]
 
     def subscribe(self, chat_id: int, unit_key: str, *, title: str, chat_type: str,
-                  actor: int | None, now: datetime) -> Chat:
-        """Make a chat follow a unit (and reactivate it); no write when nothing changes."""
+                  actor: int | None, now: datetime, via: str = VIA_ADMIN, by_name: str = "",
+                  granted_by: int | None = None, granted_by_name: str = "",
+                  ref: int | None = None) -> Chat:
+        """Make a chat a member of a unit (and reactivate it); no write when nothing changes.
+
+        ``via`` says how (:data:`bot.records.VIAS`); ``actor``/``by_name`` who made it happen,
+        ``granted_by`` the admin who invited or approved, ``ref`` the invitation or request.
+        A pending request of the chat for the unit is settled (cancelled) in the same write.
+        Rights are the caller's business (:mod:`bot.membership`).
+        """
         _require_aware(now)
+        self._require_unit(unit_key)
+        batch = _Batch(self._seq)
+        member = Membership(0, chat_id, unit_key, now, actor, by_name, via, granted_by,
+                            granted_by_name, ref)
+        apply = self._stage_membership(batch, member, title=title, chat_type=chat_type)
+        if apply is None:
+            return self._chats[chat_id]
+        self._commit(batch)
+        return apply()
+
+    def _require_unit(self, unit_key: str) -> StoredUnit:
         unit = self._units.get(unit_key)
         if unit is None:
             raise UsageError("Đơn vị này chưa có trong danh bạ; hãy nhập kế hoạch có giao việc "
                              "cho đơn vị trước.")
+        return unit
+
+    def _stage_membership(self, batch: _Batch, member: Membership, *, title: str,
+                          chat_type: str) -> Any:
+        """Put a membership (``member.id`` is assigned here) and its chat row into ``batch``.
+
+        Returns a function that updates memory once the batch is committed (and returns the
+        chat), or None when the chat is already an active member with the same title/type.
+        """
+        chat_id, unit_key, now = member.chat_id, member.unit_key, member.since
         old = self._chats.get(chat_id)
         subscribed = (chat_id, unit_key) in self._subs
         keys = old.unit_keys if old else ()
@@ -1685,25 +1727,40 @@ class Store:
                    chat_type or (old.type if old else ""), True,
                    keys if subscribed else keys + (unit_key,))
         if new == old:
-            return old
-        batch = _Batch(self._seq)
+            return None
         batch.put("chats", chat_id, new.to_row())
         sub_id = None
+        settled: list[JoinRequest] = []
         if not subscribed:
             sub_id = batch.next_id("subscriptions")
-            batch.put("subscriptions", sub_id, {"chat": chat_id, "unit": unit_key,
-                                                "since": now.isoformat(), "by": actor})
-            batch.event(now, actor, "subscribe", chat_id=chat_id, unit=unit_key)
-        self._commit(batch)
-        self._chats[chat_id] = new
-        if sub_id is not None:
-            self._subs[(chat_id, unit_key)] = sub_id
-            self._unit_chats[unit_key].add(chat_id)
-        return new
+            member = replace(member, id=sub_id)
+            batch.put("subscriptions", sub_id, member.to_row())
+            batch.event(now, member.by, "subscribe", chat_id=chat_id, unit=unit_key,
+                        via=member.via)
+            state = self._member_state()
+            for request in state["requests"].values():
+                if (request.pending and request.chat_id == chat_id
+                        and request.unit_key == unit_key
+                        and not (member.via == VIA_REQUEST and request.id == member.ref)):
+                    done = replace(request, status=CANCELLED, decided_at=now)
+                    batch.put(self._REQUESTS, done.id, done.to_row())
+                    settled.append(done)
+
+        def apply() -> Chat:
+            self._chats[chat_id] = new
+            if sub_id is not None:
+                self._subs[(chat_id, unit_key)] = sub_id
+                self._unit_chats[unit_key].add(chat_id)
+            for request in settled:
+                self._member_state()["requests"][request.id] = request
+            return new
+
+        return apply
 
     def unsubscribe(self, chat_id: int, unit_key: str, *, actor: int | None,
-                    now: datetime) -> Chat:
-        """Stop a chat following a unit."""
+                    now: datetime, kind: str = "unsubscribe") -> Chat:
+        """Take a chat out of a unit; the event is ``kind`` ("remove_member" for an admin's
+        removal)."""
         _require_aware(now)
         sub_id = self._subs.get((chat_id, unit_key))
         if sub_id is None:
@@ -1714,7 +1771,7 @@ class Store:
         new = replace(chat, unit_keys=tuple(k for k in chat.unit_keys if k != unit_key))
         batch = _Batch(self._seq)
         batch.delete("subscriptions", sub_id)
-        batch.event(now, actor, "unsubscribe", chat_id=chat_id, unit=unit_key)
+        batch.event(now, actor, kind, chat_id=chat_id, unit=unit_key)
         self._commit(batch)
         self._chats[chat_id] = new
         del self._subs[(chat_id, unit_key)]
@@ -1763,6 +1820,11 @@ class Store:
                      if r.chat_id == old_id and r.sent_at is None]
         for reminder in reminders:
             batch.put("reminders", reminder.id, reminder.to_row())
+        requests = [replace(r, chat_id=new_id, chat_type="supergroup")
+                    for r in self._member_state()["requests"].values()
+                    if r.chat_id == old_id and r.pending]
+        for request in requests:
+            batch.put(self._REQUESTS, request.id, request.to_row())
         batch.event(now, None, "chat_migrate", chat_id=new_id, old_chat_id=old_id)
         self._commit(batch)
         del self._chats[old_id]
@@ -1774,6 +1836,8 @@ class Store:
         self._subs.update(moved)
         for reminder in reminders:
             self._reminders[reminder.id] = reminder
+        for request in requests:
+            self._member_state()["requests"][request.id] = request
         logger.info("chat %s migrated to %s", old_id, new_id)
         return new
 
@@ -2169,3 +2233,266 @@ class Store:
         """Cancel a pending scheduled announcement."""
         return self._finish_announcement(announcement_id, now, actor=actor, cancel=True)
     # ==================================== end of scheduling additions (issue 4) ===============
+
+    # ==========================================================================================
+    # Memberships (issue 12): who belongs to a unit, invitations, join requests.
+    # A membership is a row of "subscriptions" (loaded with the chats above); its fields are in
+    # bot.records.Membership. Invitations and requests live in two tables outside TABLES, read
+    # lazily from the raw data like the scheduling tables, so an older file simply has none.
+    # Rights (who may invite, approve, join) are decided in bot.membership, not here.
+    # ==========================================================================================
+    _INVITATIONS = "invitations"
+    _REQUESTS = "requests"
+    _DECIDED = {APPROVED: "được duyệt", REFUSED: "bị từ chối",
+                CANCELLED: "không còn cần duyệt (đơn vị đã nhận cuộc trò chuyện này)"}
+    _INVITE_STATES = {"used": "đã được dùng", "revoked": "đã bị thu hồi", "expired": "đã hết hạn"}
+
+    def _member_state(self) -> dict[str, Any]:
+        """Lazily parsed invitations and requests (memory mirrors the file after commits)."""
+        state = self.__dict__.get("_members")
+        if state is not None:
+            return state
+        raw = self._raw
+        invites: dict[int, Invitation] = {}
+        requests: dict[int, JoinRequest] = {}
+        table = row_id = None
+        try:
+            table = self._INVITATIONS
+            for row_id, row in (raw.get(table) or {}).items():
+                invites[int(row_id)] = Invitation.from_row(int(row_id), row)
+            table = self._REQUESTS
+            for row_id, row in (raw.get(table) or {}).items():
+                requests[int(row_id)] = JoinRequest.from_row(int(row_id), row)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            logger.error("bad record in %s: table %s, id %s: %r", self.path, table, row_id, exc)
+            raise ConfigError(
+                f"Tệp dữ liệu {self.path} có bản ghi hỏng (bảng {table}, mã {row_id}). "
+                "Hãy khôi phục từ bản sao lưu."
+            ) from exc
+        for name, items in ((self._INVITATIONS, invites), (self._REQUESTS, requests)):
+            top = max(items, default=0)
+            if self._seq.get(name, 0) < top:  # ids are never reused
+                self._seq[name] = top
+        state = {"invites": invites, "requests": requests}
+        self.__dict__["_members"] = state
+        return state
+
+    # -------------------------------------------------------------- memberships
+    def membership(self, chat_id: int, unit_key: str) -> Membership | None:
+        """How ``chat_id`` belongs to ``unit_key``, or None."""
+        sub_id = self._subs.get((chat_id, unit_key))
+        return None if sub_id is None else self.membership_by_id(sub_id)
+
+    def membership_by_id(self, membership_id: int) -> Membership | None:
+        row = self._raw.get("subscriptions", {}).get(str(membership_id))
+        return None if row is None else Membership.from_row(int(membership_id), row)
+
+    def members(self, unit_key: str) -> list[Membership]:
+        """Every chat that belongs to ``unit_key`` (inactive ones too), oldest first."""
+        found = [self.membership_by_id(self._subs[(chat_id, unit_key)])
+                 for chat_id in self._unit_chats.get(unit_key, ())]
+        return sorted((m for m in found if m is not None), key=lambda m: (m.since, m.id))
+
+    def remove_member(self, membership_id: int, *, actor: int | None,
+                      now: datetime) -> Membership:
+        """Take a chat out of a unit (an admin's decision); logged as "remove_member"."""
+        member = self.membership_by_id(membership_id)
+        if member is None:
+            raise UsageError("Thành viên này đã được đưa ra khỏi đơn vị trước đó.")
+        self.unsubscribe(member.chat_id, member.unit_key, actor=actor, now=now,
+                         kind="remove_member")
+        return member
+
+    def upgrade_memberships(self, admin_ids: Iterable[int], now: datetime) -> tuple[int, int]:
+        """Give the subscriptions of an older version their place; returns (kept, demoted).
+
+        Before memberships, any private chat could follow any unit and "following" was the
+        right to act. Kept: subscriptions made by a bot admin (``admin_ids``) and those of
+        groups (only group administrators and bot admins could bind a group). Self-made
+        private subscriptions become pending requests (origin "upgrade", dated when they were
+        made): the chat no longer belongs to the unit until an admin approves. Idempotent:
+        upgraded rows carry ``via``; one write, none when there is nothing to upgrade.
+        """
+        _require_aware(now)
+        admins = set(admin_ids)
+        legacy = sorted((int(i), row) for i, row in self._raw.get("subscriptions", {}).items()
+                        if not row.get("via"))
+        if not legacy:
+            return 0, 0
+        state = self._member_state()
+        batch = _Batch(self._seq)
+        demoted: list[tuple[int, JoinRequest]] = []
+        kept = 0
+        for sub_id, row in legacy:
+            chat = self._chats[row["chat"]]
+            group = chat.type in ("group", "supergroup") or chat.id < 0
+            if row.get("by") in admins or group:
+                via = VIA_LEGACY_ADMIN if row.get("by") in admins else VIA_LEGACY_GROUP
+                batch.put("subscriptions", sub_id, {**row, "via": via})
+                kept += 1
+                continue
+            batch.delete("subscriptions", sub_id)
+            request = JoinRequest(batch.next_id(self._REQUESTS), chat.id, row["unit"],
+                                  chat.title, chat.type or "private", row.get("by"),
+                                  chat.title, datetime.fromisoformat(row["since"]),
+                                  origin=ORIGIN_UPGRADE)
+            batch.put(self._REQUESTS, request.id, request.to_row())
+            demoted.append((sub_id, request))
+        batch.event(now, None, "membership_upgrade", kept=kept, demoted=len(demoted))
+        self._commit(batch)
+        for _, request in demoted:
+            key = (request.chat_id, request.unit_key)
+            del self._subs[key]
+            self._unit_chats[request.unit_key].discard(request.chat_id)
+            chat = self._chats[request.chat_id]
+            self._chats[chat.id] = replace(
+                chat, unit_keys=tuple(k for k in chat.unit_keys if k != request.unit_key))
+            state["requests"][request.id] = request
+        logger.info("memberships upgraded: %d kept, %d became requests", kept, len(demoted))
+        return kept, len(demoted)
+
+    # -------------------------------------------------------------- invitations
+    def create_invitation(self, unit_key: str, *, actor: int | None, actor_name: str,
+                          now: datetime, ttl: timedelta) -> Invitation:
+        """A new open invitation to ``unit_key``, valid for ``ttl``."""
+        _require_aware(now)
+        self._require_unit(unit_key)
+        if ttl <= timedelta(0):
+            raise ValueError("an invitation needs a positive lifetime")
+        state = self._member_state()
+        batch = _Batch(self._seq)
+        item = Invitation(batch.next_id(self._INVITATIONS), unit_key, actor, actor_name, now,
+                          now + ttl, secrets.token_hex(8))
+        batch.put(self._INVITATIONS, item.id, item.to_row())
+        batch.event(now, actor, "invite", unit=unit_key, invitation=item.id,
+                    expires_at=item.expires_at.isoformat())
+        self._commit(batch)
+        state["invites"][item.id] = item
+        return item
+
+    def invitation(self, invite_id: int) -> Invitation | None:
+        return self._member_state()["invites"].get(invite_id)
+
+    def invitations(self, *, now: datetime, open_only: bool = True,
+                    unit_key: str | None = None) -> list[Invitation]:
+        """Invitations (open ones only by default), oldest first."""
+        items = self._member_state()["invites"].values()
+        return sorted((i for i in items
+                       if (not open_only or i.status(now) == "open")
+                       and (unit_key is None or i.unit_key == unit_key)), key=lambda i: i.id)
+
+    def _open_invitation(self, invite_id: int, now: datetime) -> Invitation:
+        item = self.invitation(invite_id)
+        if item is None:
+            raise UsageError(f"Không có lời mời mã {invite_id}.")
+        status = item.status(now)
+        if status != "open":
+            raise UsageError(f"Lời mời mã {invite_id} {self._INVITE_STATES[status]}.")
+        return item
+
+    def revoke_invitation(self, invite_id: int, *, actor: int | None,
+                          now: datetime) -> Invitation:
+        """Make an open invitation unusable."""
+        _require_aware(now)
+        item = self._open_invitation(invite_id, now)
+        revoked = replace(item, revoked_at=now, revoked_by=actor)
+        batch = _Batch(self._seq)
+        batch.put(self._INVITATIONS, revoked.id, revoked.to_row())
+        batch.event(now, actor, "invite_revoke", unit=item.unit_key, invitation=item.id)
+        self._commit(batch)
+        self._member_state()["invites"][revoked.id] = revoked
+        return revoked
+
+    def accept_invitation(self, invite_id: int, *, chat_id: int, title: str, chat_type: str,
+                          user_id: int | None, user_name: str, now: datetime) -> Membership:
+        """Use an open invitation: the chat becomes a member; one write.
+
+        The link's signature is checked before (:func:`bot.membership.verify_invitation`);
+        here only the row's own state (open, chat not yet a member) is enforced.
+        """
+        _require_aware(now)
+        item = self._open_invitation(invite_id, now)
+        self._require_unit(item.unit_key)
+        if (chat_id, item.unit_key) in self._subs:
+            raise UsageError(f"Cuộc trò chuyện này đã là thành viên của "
+                             f"{self.unit_name(item.unit_key)}.")
+        used = replace(item, used_at=now, used_by=user_id, used_by_name=user_name,
+                       used_chat=chat_id)
+        batch = _Batch(self._seq)
+        batch.put(self._INVITATIONS, used.id, used.to_row())
+        member = Membership(0, chat_id, item.unit_key, now, user_id, user_name, VIA_INVITE,
+                            item.created_by, item.created_by_name, item.id)
+        apply = self._stage_membership(batch, member, title=title, chat_type=chat_type)
+        self._commit(batch)
+        apply()
+        self._member_state()["invites"][used.id] = used
+        found = self.membership(chat_id, item.unit_key)
+        assert found is not None
+        return found
+
+    # -------------------------------------------------------------- requests
+    def request_membership(self, chat_id: int, unit_key: str, *, title: str, chat_type: str,
+                           user_id: int | None, user_name: str,
+                           now: datetime) -> tuple[JoinRequest, bool]:
+        """File a pending request; ``(request, False)`` when one is pending already."""
+        _require_aware(now)
+        self._require_unit(unit_key)
+        if (chat_id, unit_key) in self._subs:
+            raise UsageError(f"Cuộc trò chuyện này đã là thành viên của "
+                             f"{self.unit_name(unit_key)}.")
+        state = self._member_state()
+        for request in state["requests"].values():
+            if request.pending and request.chat_id == chat_id and request.unit_key == unit_key:
+                return request, False
+        batch = _Batch(self._seq)
+        request = JoinRequest(batch.next_id(self._REQUESTS), chat_id, unit_key, title,
+                              chat_type, user_id, user_name, now, origin=ORIGIN_DANGKY)
+        batch.put(self._REQUESTS, request.id, request.to_row())
+        batch.event(now, user_id, "request", chat_id=chat_id, unit=unit_key,
+                    request=request.id)
+        self._commit(batch)
+        state["requests"][request.id] = request
+        return request, True
+
+    def join_request(self, request_id: int) -> JoinRequest | None:
+        return self._member_state()["requests"].get(request_id)
+
+    def join_requests(self, *, pending_only: bool = True, unit_key: str | None = None,
+                      chat_id: int | None = None) -> list[JoinRequest]:
+        """Requests (pending ones only by default), oldest first."""
+        items = self._member_state()["requests"].values()
+        return sorted((r for r in items
+                       if (not pending_only or r.pending)
+                       and (unit_key is None or r.unit_key == unit_key)
+                       and (chat_id is None or r.chat_id == chat_id)), key=lambda r: r.id)
+
+    def decide_request(self, request_id: int, *, approve: bool, actor: int | None,
+                       actor_name: str, now: datetime) -> JoinRequest:
+        """Approve (the chat becomes a member, same write) or refuse a pending request."""
+        _require_aware(now)
+        request = self.join_request(request_id)
+        if request is None:
+            raise UsageError(f"Không có yêu cầu mã {request_id}.")
+        if not request.pending:
+            by = f" bởi {request.decided_by_name}" if request.decided_by_name else ""
+            raise UsageError(f"Yêu cầu mã {request_id} đã {self._DECIDED[request.status]}"
+                             f"{by} trước đó.")
+        decided = replace(request, status=APPROVED if approve else REFUSED, decided_at=now,
+                          decided_by=actor, decided_by_name=actor_name)
+        batch = _Batch(self._seq)
+        batch.put(self._REQUESTS, decided.id, decided.to_row())
+        batch.event(now, actor, "request_approve" if approve else "request_refuse",
+                    chat_id=request.chat_id, unit=request.unit_key, request=request.id)
+        apply = None
+        if approve:
+            self._require_unit(request.unit_key)
+            member = Membership(0, request.chat_id, request.unit_key, now, request.user_id,
+                                request.user_name, VIA_REQUEST, actor, actor_name, request.id)
+            apply = self._stage_membership(batch, member, title=request.chat_title,
+                                           chat_type=request.chat_type)
+        self._commit(batch)
+        if apply is not None:
+            apply()
+        self._member_state()["requests"][decided.id] = decided
+        return decided
+    # ==================================== end of membership additions (issue 12) ==============
