@@ -2,8 +2,8 @@
 
 Every problem is reported as :class:`bot.errors.ConfigError` with a Vietnamese message that
 names the variable and the bad value, so an operator can fix it without reading a traceback.
-The bot token is a secret: it never appears in ``repr``/``str`` of :class:`Settings` nor in
-any error message.
+The bot token and the invitation secret are secrets: they never appear in ``repr``/``str``
+of :class:`Settings`, in any error message or in the log.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import time
@@ -29,6 +30,11 @@ DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 DEFAULT_DIGEST_TIME = "07:30"
 DEFAULT_REMINDER_OFFSETS = "7,3,1,0"
 DB_FILENAME = "bot.json"
+INVITE_KEY_FILENAME = "invite.secret"
+"""Under DATA_DIR: the invitation key the bot made itself when INVITE_SECRET is not set."""
+MIN_SECRET_CHARS = 16
+_TRUE = frozenset({"1", "true", "yes", "on", "co", "có"})
+_FALSE = frozenset({"0", "false", "no", "off", "khong", "không"})
 MAX_REMINDER_OFFSET = 366
 
 _MASK = "***"
@@ -49,6 +55,11 @@ class Settings:
     digest_time: time = time(7, 30)
     reminder_offsets: tuple[int, ...] = (7, 3, 1, 0)
     """Days before a deadline at which reminders go out, largest first."""
+    invite_secret: str | None = None
+    """Key that signs invitation links (INVITE_SECRET); None: made once and kept in DATA_DIR
+    (see :func:`load_invite_key`)."""
+    open_read: bool = False
+    """OPEN_READ: any chat may read any unit's tasks (acting still needs membership)."""
 
     @property
     def tz(self) -> ZoneInfo:
@@ -73,7 +84,9 @@ class Settings:
             f"data_dir={str(self.data_dir)!r}, timezone={self.timezone!r}, "
             f"bot_api_url={self.bot_api_url!r}, "
             f"digest_time={self.digest_time.strftime('%H:%M')!r}, "
-            f"reminder_offsets={self.reminder_offsets!r})"
+            f"reminder_offsets={self.reminder_offsets!r}, "
+            f"invite_secret={_MASK if self.invite_secret else None!r}, "
+            f"open_read={self.open_read!r})"
         )
 
     __str__ = __repr__
@@ -100,8 +113,12 @@ def load_settings(
     try:
         return _build(merged, token)
     except ConfigError as exc:
-        if token and token in exc.message:  # a secret pasted into the wrong variable
-            raise ConfigError(exc.message.replace(token, _MASK)) from None
+        message = exc.message
+        for secret in (token, _optional(merged, "INVITE_SECRET")):
+            if secret and secret in message:  # a secret pasted into the wrong variable
+                message = message.replace(secret, _MASK)
+        if message != exc.message:
+            raise ConfigError(message) from None
         raise
 
 
@@ -121,6 +138,8 @@ def _build(values: Mapping[str, str], token: str | None) -> Settings:
         reminder_offsets=_offsets(
             _optional(values, "REMINDER_OFFSETS") or DEFAULT_REMINDER_OFFSETS
         ),
+        invite_secret=_invite_secret(_optional(values, "INVITE_SECRET")),
+        open_read=_flag("OPEN_READ", _optional(values, "OPEN_READ"), default=False),
     )
     if not settings.admin_ids:
         logger.warning("ADMIN_IDS is empty: nobody can import plans or change settings")
@@ -209,3 +228,57 @@ def _offsets(raw: str) -> tuple[int, ...]:
     if not days:
         raise ConfigError("REMINDER_OFFSETS không có số ngày nào, ví dụ đúng: «7,3,1,0».")
     return tuple(sorted(days, reverse=True))
+
+
+def _invite_secret(raw: str | None) -> str | None:
+    if raw is not None and len(raw) < MIN_SECRET_CHARS:
+        raise ConfigError(  # never the value itself: it is a secret
+            f"INVITE_SECRET quá ngắn ({len(raw)} ký tự): cần ít nhất {MIN_SECRET_CHARS} ký tự "
+            "ngẫu nhiên. Hoặc bỏ trống để bot tự tạo khóa và lưu trong DATA_DIR."
+        )
+    return raw
+
+
+def _flag(name: str, raw: str | None, *, default: bool) -> bool:
+    if raw is None:
+        return default
+    word = raw.strip().lower()
+    if word in _TRUE:
+        return True
+    if word in _FALSE:
+        return False
+    raise ConfigError(f"{name} không hợp lệ: «{raw}». Dùng true hoặc false.")
+
+
+def load_invite_key(settings: Settings) -> bytes:
+    """The key that signs invitation links: INVITE_SECRET, else the bot's own key.
+
+    The bot's own key is made at the first start (random, 48 bytes) and kept in
+    ``DATA_DIR/invite.secret`` (readable by its owner only), so links stay valid across
+    restarts. Deleting that file makes every link given so far invalid. The key is never
+    logged. A damaged file is a ConfigError rather than a silent new key.
+    """
+    if settings.invite_secret:
+        return settings.invite_secret.encode("utf-8")
+    path = settings.data_dir / INVITE_KEY_FILENAME
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise ConfigError(f"Không tạo được tệp khóa lời mời {path}: {exc.strerror}.") from None
+    else:
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(secrets.token_urlsafe(48) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        logger.info("made a new invitation key in %s", path)
+    try:
+        key = path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"Không đọc được tệp khóa lời mời {path}: {exc}.") from None
+    if len(key) < MIN_SECRET_CHARS * 2:
+        raise ConfigError(f"Tệp khóa lời mời {path} bị hỏng. Xóa tệp để bot tạo khóa mới "
+                          "(các liên kết mời đã gửi sẽ hết hiệu lực), hoặc đặt INVITE_SECRET.")
+    return key.encode("ascii")

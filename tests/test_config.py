@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.clock import Clock, FixedClock, SystemClock
-from bot.config import Settings, load_settings
+from bot.config import INVITE_KEY_FILENAME, Settings, load_invite_key, load_settings
 from bot.errors import ConfigError
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ"
@@ -118,6 +118,53 @@ def test_settings_are_frozen(tmp_path: Path) -> None:
     settings = load(tmp_path)
     with pytest.raises(AttributeError):
         settings.data_dir = Path("x")  # type: ignore[misc]
+
+
+# ----------------------------------------------------------------------------- memberships
+SECRET = "k3y-Of-the-0ffice-8cf1a2"
+
+
+@pytest.mark.parametrize(("raw", "value"), [
+    (None, False), ("true", True), ("1", True), ("Có", True), ("false", False), ("0", False),
+    ("không", False), (" TRUE ", True),
+])
+def test_open_read_defaults_to_closed(tmp_path: Path, raw: str | None, value: bool) -> None:
+    env = {} if raw is None else {"OPEN_READ": raw}
+    assert load(tmp_path, **env).open_read is value
+
+
+def test_bad_open_read_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="OPEN_READ không hợp lệ: «mở»"):
+        load(tmp_path, OPEN_READ="mở")
+
+
+def test_invite_secret_is_never_shown(tmp_path: Path) -> None:
+    settings = load(tmp_path, INVITE_SECRET=SECRET, OPEN_READ="true")
+    assert settings.invite_secret == SECRET
+    for text in (repr(settings), str(settings)):
+        assert SECRET not in text and "invite_secret='***'" in text and "open_read=True" in text
+    with pytest.raises(ConfigError) as info:
+        load(tmp_path, INVITE_SECRET="ngắn-quá")
+    assert "INVITE_SECRET quá ngắn" in info.value.message and "ngắn-quá" not in info.value.message
+    with pytest.raises(ConfigError) as pasted:  # the secret pasted into another variable
+        load(tmp_path, INVITE_SECRET=SECRET, DIGEST_TIME=SECRET)
+    assert SECRET not in pasted.value.message
+
+
+def test_invite_key_is_made_once_kept_private_and_reused(tmp_path: Path,
+                                                        caplog: pytest.LogCaptureFixture) -> None:
+    settings = load(tmp_path, DATA_DIR=str(tmp_path / "d"))
+    with caplog.at_level("DEBUG"):
+        key = load_invite_key(settings)
+    path = tmp_path / "d" / INVITE_KEY_FILENAME
+    assert path.is_file() and (path.stat().st_mode & 0o777) == 0o600
+    assert len(key) >= 32 and load_invite_key(settings) == key  # stable across restarts
+    assert key.decode() not in caplog.text  # never logged
+    assert load_invite_key(load(tmp_path, DATA_DIR=str(tmp_path / "d"),
+                                INVITE_SECRET=SECRET)) == SECRET.encode()
+    path.write_text("abc\n")
+    with pytest.raises(ConfigError, match="bị hỏng"):
+        load_invite_key(settings)
 
 
 # ----------------------------------------------------------------------------- clock
