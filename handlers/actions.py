@@ -1,9 +1,9 @@
 """Acting on tasks: /xong, /mo, /giahan, the "Đã xong" button, and /thongke.
 
-Who may close a task: a chat that follows one of the task's lead units (chủ trì), or a bot
-admin. A supporting unit (phối hợp) is told which lead unit must report it, because in the
-government's reporting rules only the lead unit answers for the result. Moving a deadline is
-an admin's decision.
+Who may close or reopen a task: a chat that is a member of one of the task's lead units (chủ
+trì), or a bot admin (:mod:`bot.membership`). A supporting unit (phối hợp) is told which lead
+unit must report it, because in the government's reporting rules only the lead unit answers
+for the result. Moving a deadline is an admin's decision.
 """
 
 from __future__ import annotations
@@ -19,11 +19,13 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.dateinput import EXAMPLES_DATE, format_date, parse_user_date
-from bot.errors import BotError, DateInputError, NotAllowed, UsageError
+from bot.errors import BotError, DateInputError, UsageError
+from bot.membership import Action, check_admin, check_task
 from bot.records import StoredTask, UnitStats
 from bot.store import Store
 from bot.text import fold, quote
 from handlers.common import (
+    actor,
     answer,
     chat_unit_keys,
     guarded,
@@ -40,7 +42,7 @@ from handlers.render import no_units_text
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "DONE", "MAX_DATE_WORDS", "MAX_NOTE_CHARS", "check_can_close", "done_text",
+    "DONE", "MAX_DATE_WORDS", "MAX_NOTE_CHARS", "done_text",
     "extend_text", "parse_extension", "register", "reopen_text", "stats_table",
     "task_snippet",
 ]
@@ -70,31 +72,6 @@ def task_snippet(task: StoredTask, words: int = SNIPPET_WORDS) -> str:
     """The first words of a task, plain text, to remind people which task a code is."""
     parts = task.text.split()
     return " ".join(parts[:words]) + ("…" if len(parts) > words else "")
-
-
-def _unit_names(store: Store, keys: Sequence[str]) -> str:
-    return ", ".join(store.unit_name(k) for k in keys)
-
-
-def check_can_close(store: Store, task: StoredTask, chat_keys: Sequence[str],
-                    admin: bool, *, in_group: bool = True) -> None:
-    """Raise NotAllowed unless the chat leads the task (or the user is a bot admin).
-
-    The refusal names the chat it is read in: "nhóm này" in a group, "bạn" in private.
-    """
-    if admin or set(task.lead).intersection(chat_keys):
-        return
-    lead = _unit_names(store, task.lead)
-    ours = "Đơn vị của nhóm này" if in_group else "Đơn vị bạn theo dõi"
-    if set(task.support).intersection(chat_keys):
-        raise NotAllowed(f"{ours} chỉ phối hợp nhiệm vụ #{task.code}; chỉ đơn vị "
-                         f"chủ trì ({lead}) mới báo được hoàn thành hoặc mở lại.")
-    if not task.lead:
-        raise NotAllowed(f"Nhiệm vụ #{task.code} chưa xác định đơn vị chủ trì; chỉ quản trị "
-                         "viên mới báo được hoàn thành hoặc mở lại.")
-    who = "nhóm này" if in_group else "bạn"
-    raise NotAllowed(f"Nhiệm vụ #{task.code} do {lead} chủ trì; {who} không theo dõi đơn "
-                     "vị đó nên không báo hoàn thành được.")
 
 
 def done_text(task: StoredTask, days_late: int) -> str:
@@ -209,8 +186,7 @@ def _close(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str,
            note: str | None) -> str:
     svc = services(context)
     task = _find_task(svc.store, code)
-    check_can_close(svc.store, task, chat_unit_keys(update, context), is_admin(update, context),
-                    in_group=is_group(update))
+    check_task(Action.CLOSE, task, actor(update, context), svc.store.unit_name)
     done, days_late = svc.store.mark_done(task.code, actor=user_id(update), now=svc.now(),
                                           note=note)
     return done_text(done, days_late)
@@ -231,8 +207,7 @@ async def mo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         raise usage(USAGE_MO)
     svc = services(context)
     task = _find_task(svc.store, context.args[0])
-    check_can_close(svc.store, task, chat_unit_keys(update, context), is_admin(update, context),
-                    in_group=is_group(update))
+    check_task(Action.REOPEN, task, actor(update, context), svc.store.unit_name)
     opened = svc.store.reopen(task.code, actor=user_id(update), now=svc.now())
     await reply_html(update, reopen_text(opened))
 
@@ -240,8 +215,7 @@ async def mo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 @guarded
 async def giahan(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/giahan <mã> <ngày mới> [lý do] (admins)."""
-    if not is_admin(update, context):
-        raise NotAllowed("Chỉ quản trị viên mới được gia hạn nhiệm vụ.")
+    check_admin(actor(update, context), Action.EXTEND.value)
     if not context.args or len(context.args) < 2:
         raise usage(USAGE_GIAHAN)
     svc = services(context)
@@ -284,6 +258,7 @@ async def on_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     code = data.removeprefix(DONE)
     svc = services(context)
     task = _find_task(svc.store, code)
+    check_task(Action.CLOSE, task, actor(update, context), svc.store.unit_name)
     if not task.is_open:
         await _drop_button(update, data)
         when = f" ngày {format_date(task.done_at.date())}" if task.done_at else ""

@@ -22,20 +22,20 @@ from telegram.ext import (
 )
 
 from bot.clock import Clock
-from bot.config import Settings
+from bot.config import Settings, load_invite_key
 from bot.store import Store
 from bot.text import quote
-from handlers import actions, documents, reminders, tasks, units
+from handlers import actions, documents, members, reminders, tasks, units
 from handlers.common import Services, guarded, reply_html
 from handlers.texts import COMMANDS, UNKNOWN_COMMAND
 from schedules.jobs import start_schedules
 
 logger = logging.getLogger(__name__)
 
-SLICES = (units, tasks, actions, documents, reminders)
+SLICES = (units, tasks, actions, documents, reminders, members)
+"""Handler modules, each with ``register(app)``. Order matters only for catch-alls (last)."""
 QUOTE_COMMAND_CHARS = 40
 """A command is at most 32 characters; anything longer is quoted cut."""
-"""Handler modules, each with ``register(app)``. Order matters only for catch-alls (last)."""
 
 
 def build_application(settings: Settings, store: Store, clock: Clock, *,
@@ -58,7 +58,8 @@ def build_application(settings: Settings, store: Store, clock: Clock, *,
     if base_file_url:
         builder = builder.base_file_url(base_file_url)
     app = builder.build()
-    app.bot_data["services"] = Services(settings=settings, store=store, clock=clock)
+    app.bot_data["services"] = Services(settings=settings, store=store, clock=clock,
+                                        invite_key=load_invite_key(settings))
     for module in SLICES:
         module.register(app)
     # Note: after every slice, so it only sees commands nobody handled.
@@ -68,7 +69,14 @@ def build_application(settings: Settings, store: Store, clock: Clock, *,
 
 
 async def _post_init(app: Application) -> None:
-    """Command menu in Vietnamese, then the reminder schedules rebuilt from the database."""
+    """Memberships of an older version upgraded, the command menu in Vietnamese, then the
+    reminder schedules rebuilt from the database (after the upgrade: a chat whose
+    subscription became a request gets no digest)."""
+    svc: Services = app.bot_data["services"]
+    kept, demoted = svc.store.upgrade_memberships(svc.settings.admin_ids, svc.now())
+    if kept or demoted:
+        logger.info("older subscriptions: %d kept as memberships, %d became requests", kept,
+                    demoted)
     commands = [BotCommand(name, description) for name, description in COMMANDS]
     await app.bot.set_my_commands(commands, scope=BotCommandScopeDefault())
     await app.bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats())

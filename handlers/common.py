@@ -24,9 +24,10 @@ from telegram.ext import ContextTypes
 from bot.clock import Clock
 from bot.config import Settings
 from bot.errors import BotError, UsageError
+from bot.membership import Actor
 from bot.store import Store
 from bot.text import utf16_len, utf16_prefix
-from schedules.dispatch import keyboard
+from schedules.dispatch import Dispatcher, keyboard
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +52,8 @@ class Services:
     settings: Settings
     store: Store
     clock: Clock
+    invite_key: bytes | None = None
+    """Signs invitation links (:func:`bot.config.load_invite_key`); set by the app builder."""
 
     def now(self) -> datetime:
         return self.clock.now().astimezone(self.settings.tz)
@@ -95,6 +98,45 @@ async def is_group_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 def chat_unit_keys(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[str, ...]:
     chat = update.effective_chat
     return services(context).store.chat_units(chat.id) if chat else ()
+
+
+def user_name(update: Update) -> str:
+    """How to name the sender to an admin: "Nguyễn Văn A (@nva)"."""
+    user = update.effective_user
+    if user is None:
+        return ""
+    return f"{user.full_name} (@{user.username})" if user.username else user.full_name
+
+
+def actor(update: Update, context: ContextTypes.DEFAULT_TYPE, *,
+          group_admin: bool = False) -> Actor:
+    """Who is asking, for the rules of :mod:`bot.membership` (no group-admin look-up)."""
+    chat = update.effective_chat
+    svc = services(context)
+    return Actor(
+        chat_id=chat.id if chat else 0, chat_type=chat.type if chat else "",
+        unit_keys=chat_unit_keys(update, context), admin=is_admin(update, context),
+        group_admin=group_admin, user_id=user_id(update), user_name=user_name(update),
+        chat_title=(chat.title or chat.full_name or str(chat.id)) if chat else "",
+        open_read=svc.settings.open_read)
+
+
+async def manager(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Actor:
+    """:func:`actor`, knowing whether the sender administers the group (one getChatMember,
+    only in a group and only when the sender is no bot admin)."""
+    plain = actor(update, context)
+    if not plain.group or plain.admin:
+        return plain
+    return actor(update, context, group_admin=await is_group_admin(update, context))
+
+
+def dispatcher(context: ContextTypes.DEFAULT_TYPE) -> Dispatcher:
+    """The bot's one Dispatcher (retries, pacing, delivery log), made at start-up."""
+    data = context.application.bot_data
+    if "dispatcher" not in data:  # normally made at start-up by schedules.jobs
+        svc = services(context)
+        data["dispatcher"] = Dispatcher(context.bot, svc.store, svc.clock)
+    return data["dispatcher"]  # type: ignore[no-any-return]
 
 
 def usage(text: str) -> UsageError:

@@ -10,22 +10,20 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.dateinput import format_date, format_datetime, parse_user_date, parse_user_datetime
-from bot.errors import NotAllowed
+from bot.membership import Action, check_admin, check_task
 from bot.records import StoredTask
 from bot.text import fold, quote
 from handlers.common import (
+    actor,
     answer,
-    chat_unit_keys,
+    dispatcher,
     guarded,
-    is_admin,
-    is_group,
     reply_html,
     services,
     usage,
     user_id,
 )
 from schedules.announce import announce
-from schedules.dispatch import Dispatcher
 
 # Plain text: guarded() escapes error messages before they reach Telegram's HTML.
 USAGE_NHACNHO = ("Cú pháp: /nhacnho <mã> <khi nào>, ví dụ /nhacnho 17 8 giờ sáng mai "
@@ -48,25 +46,15 @@ def _args(update: Update) -> str:
     return parts[1].strip() if len(parts) > 1 else ""
 
 
-def _own_task(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str) -> StoredTask:
-    """The task, if this chat follows one of its units (admins: any task)."""
+def _own_task(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str,
+              action: Action) -> StoredTask:
+    """The task, if this chat's role on it allows ``action`` (bot.membership.MIN_ROLE)."""
     store = services(context).store
     task = store.task(code)
     if task is None:
         raise usage(f"Không có nhiệm vụ mã {quote(code)}. Xem mã bằng /nhiemvu.")
-    if not is_admin(update, context) and not set(task.units) & set(
-            chat_unit_keys(update, context)):
-        who = "nhóm này" if is_group(update) else "bạn"
-        raise NotAllowed(f"Nhiệm vụ #{task.code} không thuộc đơn vị mà {who} theo dõi.")
+    check_task(action, task, actor(update, context), store.unit_name)
     return task
-
-
-def _dispatcher(context: ContextTypes.DEFAULT_TYPE) -> Dispatcher:
-    data = context.application.bot_data
-    if "dispatcher" not in data:  # normally made at start-up by schedules.jobs
-        svc = services(context)
-        data["dispatcher"] = Dispatcher(context.bot, svc.store, svc.clock)
-    return data["dispatcher"]  # type: ignore[no-any-return]
 
 
 @guarded
@@ -75,7 +63,7 @@ async def nhacnho(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     parts = _args(update).split(maxsplit=1)
     if len(parts) < 2:
         raise usage(USAGE_NHACNHO)
-    task = _own_task(update, context, parts[0])
+    task = _own_task(update, context, parts[0], Action.REMIND)
     svc = services(context)
     at = parse_user_datetime(parts[1], svc.now())
     svc.store.add_reminder(task.code, update.effective_chat.id, at, user_id(update), svc.now())
@@ -99,7 +87,7 @@ async def tamhoan(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     parts = _args(update).split(maxsplit=1)
     if not parts:
         raise usage(USAGE_TAMHOAN)
-    task = _own_task(update, context, parts[0])
+    task = _own_task(update, context, parts[0], Action.SNOOZE)
     if len(parts) == 1:
         rows = [[(label, f"snz:{task.id}:{days}") for days, label in SNOOZE_CHOICES]]
         await reply_html(update, f"Tạm hoãn nhắc nhiệm vụ #{task.code} trong bao lâu?", rows)
@@ -120,7 +108,7 @@ def _snooze(update: Update, context: ContextTypes.DEFAULT_TYPE, task: StoredTask
 async def snooze_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The buttons of /tamhoan: snz:<task id>:<days>."""
     _, task_id, days = update.callback_query.data.split(":")
-    task = _own_task(update, context, task_id)
+    task = _own_task(update, context, task_id, Action.SNOOZE)
     text = _snooze(update, context, task, services(context).today() + timedelta(days=int(days)))
     await answer(update, "Đã tạm hoãn nhắc.")
     await update.callback_query.edit_message_text(text)
@@ -150,8 +138,7 @@ def parse_announcement(text: str) -> tuple[str, str | None, str]:
 @guarded
 async def thongbao(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Admins: send a message to every chat of some units, now or at a given time."""
-    if not is_admin(update, context):
-        raise NotAllowed("Chỉ quản trị viên của bot mới gửi được thông báo tới các đơn vị.")
+    check_admin(actor(update, context), "gửi thông báo tới các đơn vị")
     target, when, content = parse_announcement(_args(update))
     svc = services(context)
     if fold(target).strip() in ALL_UNITS:
@@ -167,7 +154,7 @@ async def thongbao(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply_html(update, f"🗓 Đã hẹn gửi thông báo (mã {item}) tới "
                          f"{html.escape(names, quote=False)} lúc {format_datetime(at)}.")
         return
-    sent = await announce(_dispatcher(context), svc.store, content, keys,
+    sent = await announce(dispatcher(context), svc.store, content, keys,
                           actor=user_id(update), now=svc.now(),
                           key=f"{update.effective_chat.id}:{update.effective_message.id}")
     await reply_html(update, render_report(svc.store, names, sent.chats, sent.report))

@@ -76,9 +76,12 @@ FREQ_LABELS = {
 }
 MONTH_OF_PERIOD = {"first": "tháng đầu kỳ", "last": "tháng cuối kỳ"}
 
-NO_UNITS_GROUP = "Nhóm này chưa đăng ký đơn vị nào. Gõ /dangky để chọn đơn vị."
-NO_UNITS_PRIVATE = ("Bạn chưa đăng ký theo dõi đơn vị nào. Gõ /dangky để chọn đơn vị, "
-                    "hoặc /nhiemvu <tên đơn vị> để xem nhiệm vụ của một đơn vị.")
+NO_UNITS_GROUP = ("Nhóm này chưa là thành viên của đơn vị nào. Quản trị viên của nhóm gõ "
+                  "/dangky để gửi yêu cầu tham gia một đơn vị, hoặc mở liên kết mời do quản "
+                  "trị viên bot gửi.")
+NO_UNITS_PRIVATE = ("Bạn chưa là thành viên của đơn vị nào. Gõ /dangky để gửi yêu cầu tham "
+                    "gia một đơn vị, hoặc mở liên kết mời do quản trị viên bot gửi.")
+OPEN_READ_HINT = "Vẫn có thể xem nhiệm vụ của một đơn vị bằng /nhiemvu <tên đơn vị>."
 DETAIL_HINT = "Gõ /chitiet &lt;mã&gt; để xem chi tiết một nhiệm vụ."
 
 _e = html.escape
@@ -154,9 +157,21 @@ def scope_title(store: Store, keys: Sequence[str] | None) -> str:
     return f"{shown} và {len(labels) - MAX_TITLE_UNITS} đơn vị khác"
 
 
-def no_units_text(is_group: bool) -> str:
-    """What a chat that follows no unit is told (plain text: escape it for HTML)."""
-    return NO_UNITS_GROUP if is_group else NO_UNITS_PRIVATE
+def no_units_text(is_group: bool, *, open_read: bool = False,
+                  pending: Sequence[str] = ()) -> str:
+    """What a chat that belongs to no unit is told (plain text: escape it for HTML).
+
+    ``pending`` names the units it asked to join and waits for; ``open_read`` (the setting)
+    adds that any unit can still be read by name.
+    """
+    parts = [NO_UNITS_GROUP if is_group else NO_UNITS_PRIVATE]
+    if pending:
+        whose = "của nhóm" if is_group else "của bạn"
+        parts.append(f"Yêu cầu tham gia {'; '.join(pending)} {whose} đang chờ quản trị viên "
+                     "duyệt.")
+    if open_read:
+        parts.append(OPEN_READ_HINT)
+    return " ".join(parts)
 
 
 # ------------------------------------------------------------------------------ references

@@ -1,9 +1,12 @@
 """Task views: /nhiemvu, /chitiet, /sapden, /quahan, /timkiem and their page buttons ("pg:").
 
-Whose tasks a view shows: the units the chat follows; with a unit name (/nhiemvu tài chính)
-that unit; an admin in a chat that follows nothing sees every unit; anyone else is told to
-/dangky. The ``*_page`` functions do all the work except sending (pure: store in, HTML and
-button rows out), so benchmarks and tests call them directly.
+Whose tasks a view shows: the units the chat belongs to; with a unit name (/nhiemvu tài chính)
+that unit, if the chat may read it (a member, an admin, or OPEN_READ: :mod:`bot.membership`);
+an admin in a chat that belongs to nothing sees every unit; anyone else is told how to join.
+A task's detail is shown to its lead and supporting units. Page buttons are checked again
+when pressed: their data comes from the client and may be forged. The ``*_page`` functions do
+all the work except sending (pure: store in, HTML and button rows out), so benchmarks and
+tests call them directly.
 """
 
 from __future__ import annotations
@@ -19,14 +22,13 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.board import build_board, overdue_list, search_list, upcoming_list
 from bot.errors import UsageError
+from bot.membership import Action, Actor, check_read_unit, check_task
 from bot.store import Store
 from handlers import render
 from handlers.common import (
+    actor,
     answer,
-    chat_unit_keys,
     guarded,
-    is_admin,
-    is_group,
     markup,
     reply_html,
     services,
@@ -79,11 +81,14 @@ def timkiem_page(store: Store, keys: Keys, today: date, query: str, page: int = 
     return render.search_page(store, tasks, query, page, title=title)
 
 
-def chitiet_text(store: Store, code: str, today: date) -> str:
-    """/chitiet: the task's detail with its history; UsageError for an unknown code."""
+def chitiet_text(store: Store, code: str, today: date, who: Actor | None = None) -> str:
+    """/chitiet: the task's detail with its history; UsageError for an unknown code,
+    NotAllowed when ``who`` (None: no check) may not see the task."""
     task = store.task(code)
     if task is None:
         raise UsageError(render.unknown_task_text(code))
+    if who is not None:
+        check_task(Action.VIEW, task, who, store.unit_name)
     return render.task_detail(store, task, today, store.history(task.id))
 
 
@@ -118,15 +123,18 @@ def chat_scope(update: Update, context: ContextTypes.DEFAULT_TYPE,
                unit_query: str | None = None) -> Scope:
     """The named unit, else the chat's units, else every unit for an admin, else a hint."""
     store = services(context).store
+    who = actor(update, context)
     if unit_query:
         unit = store.match_unit(unit_query)  # UnitNotFound lists the closest names
+        check_read_unit(unit.key, unit.label, who)
         return Scope((unit.key,), unit.label, render.UNIT_ARG + render.unit_ref(unit.key))
-    keys = chat_unit_keys(update, context)
-    if keys:
-        return Scope(tuple(keys))
-    if is_admin(update, context):
+    if who.unit_keys:
+        return Scope(who.unit_keys)
+    if who.admin:
         return Scope(None)
-    raise UsageError(render.no_units_text(is_group(update)))
+    pending = [render.unit_label(store, r.unit_key)
+               for r in store.join_requests(chat_id=who.chat_id)]
+    raise UsageError(render.no_units_text(who.group, open_read=who.open_read, pending=pending))
 
 
 # ------------------------------------------------------------------------------ handlers
@@ -150,7 +158,7 @@ async def chitiet(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not (code.isascii() and code.isdigit()):
         raise usage(USAGE_CHITIET)
     svc = services(context)
-    await reply_html(update, chitiet_text(svc.store, code, svc.today()))
+    await reply_html(update, chitiet_text(svc.store, code, svc.today(), actor(update, context)))
 
 
 @guarded
@@ -192,6 +200,7 @@ def _pressed_page(update: Update, context: ContextTypes.DEFAULT_TYPE, view: str,
         key = unit_by_ref(store, arg[len(render.UNIT_ARG):])
         if key is None:
             raise UsageError(STALE_UNIT)
+        check_read_unit(key, render.unit_label(store, key), actor(update, context))
         return nhiemvu_page(store, (key,), today, page, title=render.unit_label(store, key),
                             arg=arg)
     scope = chat_scope(update, context)

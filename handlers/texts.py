@@ -30,10 +30,12 @@ COMMAND_SPECS: tuple[CommandSpec, ...] = (
     CommandSpec("start", "/start", "Giới thiệu bot và cách bắt đầu"),
     CommandSpec("help", "/help", "Hướng dẫn và danh sách lệnh"),
     CommandSpec("dangky", "/dangky [đơn vị]",
-                "Đăng ký theo dõi nhiệm vụ của một đơn vị (ví dụ: /dangky tài chính)"),
-    CommandSpec("huydangky", "/huydangky [đơn vị]", "Thôi theo dõi một đơn vị"),
+                "Xin tham gia một đơn vị để nhận việc của đơn vị (quản trị viên duyệt)"),
+    CommandSpec("huydangky", "/huydangky [đơn vị]", "Rời một đơn vị"),
     CommandSpec("donvi", "/donvi",
-                "Các đơn vị đang theo dõi, số nhiệm vụ đang mở và quá hạn"),
+                "Các đơn vị bạn hoặc nhóm là thành viên, số nhiệm vụ đang mở và quá hạn"),
+    CommandSpec("thanhvien", "/thanhvien [đơn vị]",
+                "Thành viên của đơn vị: nhóm, người, từ khi nào, ai mời hay duyệt"),
     CommandSpec("nhiemvu", "/nhiemvu [đơn vị]",
                 "Danh sách nhiệm vụ: quá hạn trước, rồi sắp đến hạn"),
     CommandSpec("chitiet", "/chitiet <mã>",
@@ -56,6 +58,9 @@ COMMAND_SPECS: tuple[CommandSpec, ...] = (
                 "Tạm hoãn nhắc việc một nhiệm vụ (ví dụ: /tamhoan 17 3 ngày, 1 tuần)"),
     CommandSpec("thongbao", "/thongbao <đơn vị | tất cả> [lúc <khi nào>]: <nội dung>",
                 "Gửi thông báo tới các nhóm của đơn vị, ngay hoặc hẹn giờ", admin=True),
+    CommandSpec("moi", "/moi [đơn vị]",
+                "Tạo liên kết mời vào đơn vị; không kèm tên: xem và thu hồi lời mời",
+                admin=True),
 )
 
 UNKNOWN_COMMAND = "Bot chưa biết lệnh {command}. Gõ /help để xem các lệnh."
@@ -69,12 +74,14 @@ ADMIN_COMMANDS: frozenset[str] = frozenset(s.name for s in COMMAND_SPECS if s.ad
 ABOUT = (
     "Bot theo dõi nhiệm vụ mà các kế hoạch, nghị quyết, báo cáo giao cho từng đơn vị.\n"
     "Quản trị viên gửi tệp văn bản, bot tự tách nhiệm vụ, đơn vị chủ trì, phối hợp và thời hạn.\n"
-    "Mỗi nhóm đăng ký đơn vị của mình để xem danh sách việc, được nhắc trước hạn mỗi sáng "
-    "ngày làm việc và báo hoàn thành ngay trong Telegram."
+    "Mỗi nhóm hay người là thành viên của đơn vị mình (qua lời mời, hoặc yêu cầu được quản "
+    "trị viên duyệt) để xem danh sách việc, được nhắc trước hạn mỗi sáng ngày làm việc và báo "
+    "hoàn thành ngay trong Telegram."
 )
 
 _GETTING_STARTED = (
-    "Bắt đầu: gõ <b>/dangky</b> để chọn đơn vị cần theo dõi, rồi <b>/nhiemvu</b> để xem việc."
+    "Bắt đầu: mở liên kết mời quản trị viên gửi, hoặc gõ <b>/dangky</b> để xin tham gia đơn "
+    "vị của mình; khi đã là thành viên, gõ <b>/nhiemvu</b> để xem việc."
 )
 _UPLOAD_HINT = (
     "Gửi tệp kế hoạch (.docx, .doc, .pdf kể cả bản scan, .txt, .md) vào cuộc trò chuyện với "

@@ -1,13 +1,15 @@
-"""Which units a chat follows: /start, /help, /dangky, /huydangky, /donvi and their buttons.
+"""Which units a chat belongs to: /start, /help, /dangky, /huydangky, /donvi and their buttons.
 
 Unit keys are long scoped Vietnamese strings ("quang ninh|phong tai chinh ke hoach"), too long
-and too fragile for callback data (64 bytes) and deep-link payloads (64 chars of
-[A-Za-z0-9_-]). Both carry :func:`unit_ref` instead: a short stable hash of the key, resolved
-by scanning ``store.units()`` (a few hundred units: microseconds). A stale ref (the unit is
-gone) gives a Vietnamese message, never a wrong unit.
+and too fragile for callback data (64 bytes). Buttons carry :func:`unit_ref` instead: a short
+stable hash of the key, resolved by scanning ``store.units()`` (a few hundred units:
+microseconds). A stale ref (the unit is gone) gives a Vietnamese message, never a wrong unit.
+A ref is no secret (anyone can compute it), so it names a unit and never grants anything.
 
-Binding a group to a unit decides where reminders go, so in a group only a group
-administrator or a bot admin may do it; anyone may bind a private chat with the bot.
+/dangky no longer makes a chat a member by itself (:mod:`bot.membership`): a bot admin adds
+the chat, anyone else files a request that the admins approve or refuse (in a group only a
+group administrator may ask). Invitation links (``/start i-…``) are handled by
+:mod:`handlers.members`; the old unsigned ``/start u-…`` links are refused.
 """
 
 from __future__ import annotations
@@ -25,7 +27,10 @@ from telegram import LinkPreviewOptions, Update
 from telegram.constants import ChatType
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
+from bot import membership
+from bot.dateinput import format_datetime
 from bot.errors import NotAllowed, UnitNotFound, UsageError
+from bot.membership import INVITE_PREFIX, LEGACY_LINK, LEGACY_PREFIX, Join, check_manage_chat
 from bot.records import StoredUnit
 from bot.store import Store
 from bot.units import UnitDirectory
@@ -33,19 +38,20 @@ from handlers.common import (
     answer,
     guarded,
     is_admin,
-    is_group_admin,
+    manager,
     markup,
     reply_html,
     services,
     user_id,
 )
+from handlers.members import accept_invitation, notify_admins
 from handlers.texts import help_text, start_text
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "PAGE_SIZE", "PAYLOAD_PREFIX", "closest_units", "deep_link", "deep_link_payload",
-    "donvi_text", "find_unit", "parse_payload", "register", "unit_ref", "units_keyboard",
+    "PAGE_SIZE", "closest_units", "donvi_text", "find_unit", "register", "unit_ref",
+    "units_keyboard",
 ]
 
 SUB = "sub:"
@@ -53,8 +59,6 @@ UNSUB = "unsub:"
 PAGE_MARK = "#"
 """``sub:#3`` turns the unit keyboard to page 3; ``#`` never occurs in a ref."""
 NOOP_PAGE = "#-"
-PAYLOAD_PREFIX = "u-"
-"""Deep-link payloads that bind a unit; other prefixes stay free for later uses."""
 PAGE_SIZE = 8
 MAX_CANDIDATES = 6
 MAX_LABEL_CHARS = 60
@@ -67,31 +71,12 @@ _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 # ------------------------------------------------------------------------------------------
-# References and deep links (pure)
+# References (pure)
 # ------------------------------------------------------------------------------------------
 def unit_ref(unit_key: str) -> str:
     """Short stable reference of a unit key: 8 characters of [A-Za-z0-9_-]."""
     digest = hashlib.blake2b(unit_key.encode("utf-8"), digest_size=_REF_BYTES).digest()
     return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
-
-
-def deep_link_payload(unit_key: str) -> str:
-    """Payload for t.me/<bot>?startgroup=<payload> that binds the group to ``unit_key``."""
-    return PAYLOAD_PREFIX + unit_ref(unit_key)
-
-
-def parse_payload(payload: str) -> str | None:
-    """The unit ref inside a /start payload, or None when it is not a unit payload."""
-    if not payload.startswith(PAYLOAD_PREFIX):
-        return None
-    ref = payload[len(PAYLOAD_PREFIX):]
-    return ref if len(ref) == len(unit_ref("")) else None
-
-
-def deep_link(bot_username: str, unit_key: str, *, group: bool = True) -> str:
-    """Link that opens the bot (in a group to pick, when ``group``) bound to ``unit_key``."""
-    kind = "startgroup" if group else "start"
-    return f"https://t.me/{bot_username}?{kind}={deep_link_payload(unit_key)}"
 
 
 def find_unit(store: Store, ref: str) -> StoredUnit | None:
@@ -203,7 +188,7 @@ def units_keyboard(units: Sequence[StoredUnit], prefix: str, page: int = 0, *,
 
 
 def _who(chat_type: str | None) -> str:
-    return "Cuộc trò chuyện này" if chat_type == ChatType.PRIVATE else "Nhóm này"
+    return "Bạn" if chat_type == ChatType.PRIVATE else "Nhóm này"
 
 
 def _counts(store: Store, key: str, today: date) -> tuple[int, int]:
@@ -219,68 +204,70 @@ def _unit_line(store: Store, unit: StoredUnit, today: date) -> str:
 
 
 def donvi_text(store: Store, keys: Sequence[str], today: date, *, all_units: bool = False,
-               chat_type: str | None = None) -> str:
-    """The /donvi answer: followed units (or every unit for an admin) with their counts."""
+               chat_type: str | None = None, pending: Sequence[str] = ()) -> str:
+    """The /donvi answer: the chat's units (or every unit for an admin) with their counts;
+    ``pending`` names the units it asked to join."""
+    waiting = ([f"Đang chờ quản trị viên duyệt yêu cầu tham gia: "
+                f"{html.escape('; '.join(pending), quote=False)}."] if pending else [])
     if all_units:
         units = store.units()
         if not units:
             return "Chưa có đơn vị nào: hãy gửi tệp kế hoạch để bot nhập nhiệm vụ."
-        head = (f"{_who(chat_type)} chưa theo dõi đơn vị nào. Tất cả {len(units)} đơn vị "
-                "trong danh bạ:")
+        head = (f"{_who(chat_type)} chưa là thành viên của đơn vị nào. Tất cả {len(units)} "
+                "đơn vị trong danh bạ:")
     else:
         units = [store.unit(k) or StoredUnit(k, k, None) for k in keys]
         if not units:
-            return (f"{_who(chat_type)} chưa theo dõi đơn vị nào. "
-                    "Gõ /dangky để chọn đơn vị cần theo dõi.")
-        head = f"{_who(chat_type)} đang theo dõi {len(units)} đơn vị:"
-    lines = [head, *(_unit_line(store, u, today) for u in units)]
+            return "\n".join([f"{_who(chat_type)} chưa là thành viên của đơn vị nào. "
+                              "Gõ /dangky để gửi yêu cầu tham gia một đơn vị.", *waiting])
+        head = f"{_who(chat_type)} là thành viên của {len(units)} đơn vị:"
+    lines = [head, *(_unit_line(store, u, today) for u in units), *waiting]
     if not all_units:
-        lines.append("Gõ /nhiemvu để xem nhiệm vụ, /huydangky để thôi theo dõi một đơn vị.")
+        lines.append("Gõ /nhiemvu để xem nhiệm vụ, /thanhvien để xem thành viên, /huydangky "
+                     "để rời một đơn vị.")
     return "\n".join(lines)
 
 
 # ------------------------------------------------------------------------------------------
-# Binding
+# Joining
 # ------------------------------------------------------------------------------------------
 async def _require_binder(update: Update, context: ContextTypes.DEFAULT_TYPE,
                           action: str) -> None:
     """Refuse (NotAllowed) a group member who is neither group admin nor bot admin."""
-    if is_admin(update, context) or await is_group_admin(update, context):
-        return
-    raise NotAllowed("Trong nhóm, chỉ quản trị viên của nhóm (hoặc quản trị viên bot) mới "
-                     f"được {action}, vì việc này quyết định nhắc việc gửi tới đâu. Hãy nhờ "
-                     "quản trị viên nhóm gõ lệnh này.")
+    check_manage_chat(await manager(update, context), action)
 
 
-def _chat_title(update: Update) -> tuple[str, str]:
-    chat = update.effective_chat
-    if chat is None:
-        return "", ""
-    return chat.title or chat.full_name or str(chat.id), chat.type
-
-
-async def _bind(update: Update, context: ContextTypes.DEFAULT_TYPE, unit: StoredUnit) -> str:
-    """Subscribe the chat to ``unit`` (rights already checked); the confirmation HTML."""
+async def _join(update: Update, context: ContextTypes.DEFAULT_TYPE, unit: StoredUnit) -> str:
+    """/dangky for ``unit``: an admin adds the chat, others file a request; the reply HTML."""
     svc = services(context)
-    chat = update.effective_chat
-    title, chat_type = _chat_title(update)
-    already = unit.key in svc.store.chat_units(chat.id)
-    if not already:
-        svc.store.subscribe(chat.id, unit.key, title=title, chat_type=chat_type,
-                            actor=user_id(update), now=svc.now())
-        logger.info("chat %s follows %s", chat.id, unit.key)
-    open_n, overdue_n = _counts(svc.store, unit.key, svc.today())
+    who = await manager(update, context)
+    result = membership.join(svc.store, who, unit.key, svc.now())
     label = f"<b>{html.escape(unit.label, quote=False)}</b>"
-    if already:
-        lines = [f"{_who(chat_type)} đã theo dõi {label} từ trước."]
+    whom = who.who.lower()
+    if result.outcome is Join.ALREADY:
+        lines = [f"{who.who} đã là thành viên của {label} từ trước."]
+    elif result.outcome is Join.ADDED:
+        logger.info("chat %s joins %s (admin)", who.chat_id, unit.key)
+        lines = [f"✅ {who.who} đã là thành viên của {label}.",
+                 f"Để mời nhóm hay người khác của đơn vị: /moi {html.escape(unit.name)}"]
+    elif result.outcome is Join.PENDING and result.request is not None:
+        return (f"Yêu cầu cho {whom} tham gia {label} đã được gửi lúc "
+                f"{format_datetime(result.request.created_at)} và đang chờ quản trị viên "
+                "duyệt. Bot sẽ báo ngay khi có kết quả.")
     else:
-        lines = [f"✅ {_who(chat_type)} đã đăng ký theo dõi {label}."]
-    lines.append(f"Đơn vị có {open_n} nhiệm vụ đang mở, {overdue_n} quá hạn. "
-                 "Gõ /nhiemvu để xem danh sách.")
-    username = context.bot.username if is_admin(update, context) else None
-    if username:
-        link = html.escape(deep_link(username, unit.key))
-        lines.append(f"Liên kết thêm bot vào nhóm của đơn vị này (đăng ký sẵn): {link}")
+        assert result.request is not None
+        reached = await notify_admins(context, result.request)
+        logger.info("chat %s asks to join %s (request %s, %d admins told)", who.chat_id,
+                    unit.key, result.request.id, reached)
+        sent = ("Đã gửi yêu cầu tới quản trị viên" if reached else
+                "Đã lưu yêu cầu (chưa gửi được tới quản trị viên nào; họ sẽ thấy khi gõ "
+                "/thanhvien)")
+        return (f"📨 {sent} cho {whom} tham gia {label} (mã yêu cầu {result.request.id}). "
+                "Bot sẽ báo khi yêu cầu được duyệt; trong lúc chờ, bot chưa gửi việc của đơn "
+                "vị này tới đây.")
+    open_n, overdue_n = _counts(svc.store, unit.key, svc.today())
+    lines.insert(1, f"Đơn vị có {open_n} nhiệm vụ đang mở, {overdue_n} quá hạn. "
+                    "Gõ /nhiemvu để xem danh sách.")
     return "\n".join(lines)
 
 
@@ -323,17 +310,18 @@ def _picker_text(chat_type: str | None, page: int, pages: int, unsubscribe: bool
 # ------------------------------------------------------------------------------------------
 @guarded
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Greet and list the commands; with a deep-link payload, bind the chat to that unit."""
+    """Greet and list the commands; with an invitation payload, join its unit."""
     if not context.args:
         await reply_html(update, start_text(is_admin(update, context)))
         return
-    ref = parse_payload(context.args[0])
-    unit = find_unit(services(context).store, ref) if ref else None
-    if unit is None:
-        raise UsageError("Liên kết đăng ký không hợp lệ hoặc đơn vị không còn trong danh bạ. "
-                         "Gõ /dangky để chọn đơn vị.")
-    await _require_binder(update, context, "đăng ký đơn vị cho nhóm")
-    await reply_html(update, await _bind(update, context, unit))
+    payload = context.args[0]
+    if payload.startswith(INVITE_PREFIX):
+        await accept_invitation(update, context, payload)
+        return
+    if payload.startswith(LEGACY_PREFIX):
+        raise NotAllowed(LEGACY_LINK)
+    raise UsageError("Liên kết này không hợp lệ. Gõ /dangky để gửi yêu cầu tham gia một đơn "
+                     "vị, hoặc xin quản trị viên một lời mời.")
 
 
 @guarded
@@ -345,7 +333,7 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 @guarded
 async def dangky(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Follow a unit: by name, or picked from a keyboard when no name (or an unclear one)."""
-    await _require_binder(update, context, "đăng ký đơn vị cho nhóm")
+    await _require_binder(update, context, "xin cho nhóm tham gia một đơn vị")
     store = services(context).store
     query = " ".join(context.args or ())
     if not query.strip():
@@ -362,15 +350,15 @@ async def dangky(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if not candidates:
             raise _not_found(query, "dangky") from exc
         rows = [[(_short(u.label), SUB + unit_ref(u.key))] for u in candidates]
-        await reply_html(update, _candidates_text(query, candidates, "đăng ký"), rows)
+        await reply_html(update, _candidates_text(query, candidates, "chọn"), rows)
         return
-    await reply_html(update, await _bind(update, context, unit))
+    await reply_html(update, await _join(update, context, unit))
 
 
 @guarded
 async def huydangky(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stop following a unit: by name, or picked from the chat's units."""
-    await _require_binder(update, context, "hủy đăng ký đơn vị của nhóm")
+    await _require_binder(update, context, "cho nhóm rời một đơn vị")
     svc = services(context)
     chat = update.effective_chat
     followed = [svc.store.unit(k) or StoredUnit(k, k, None) for k in svc.store.chat_units(chat.id)]
@@ -413,7 +401,9 @@ async def donvi(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     chat = update.effective_chat
     keys = svc.store.chat_units(chat.id)
-    text = donvi_text(svc.store, keys, svc.today(),
+    pending = [svc.store.unit(r.unit_key).label if svc.store.unit(r.unit_key) else r.unit_key
+               for r in svc.store.join_requests(chat_id=chat.id)]
+    text = donvi_text(svc.store, keys, svc.today(), pending=pending,
                       all_units=not keys and is_admin(update, context), chat_type=chat.type)
     await reply_html(update, text)
 
@@ -448,23 +438,23 @@ async def _turn_page(update: Update, context: ContextTypes.DEFAULT_TYPE, prefix:
 async def on_sub(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A unit button ("sub:<ref>") or a page button ("sub:#<page>") of /dangky."""
     arg = update.callback_query.data[len(SUB):]
-    await _require_binder(update, context, "đăng ký đơn vị cho nhóm")
+    await _require_binder(update, context, "xin cho nhóm tham gia một đơn vị")
     if arg.startswith(PAGE_MARK):
         await _turn_page(update, context, SUB, arg)
         return
     unit = find_unit(services(context).store, arg)
     if unit is None:
         raise UsageError("Đơn vị này không còn trong danh bạ; hãy gõ lại /dangky.")
-    text = await _bind(update, context, unit)
+    text = await _join(update, context, unit)
     await update.callback_query.edit_message_text(text, link_preview_options=_NO_PREVIEW)
-    await answer(update, f"Đã đăng ký {unit.label}")
+    await answer(update, unit.label)
 
 
 @guarded
 async def on_unsub(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A unit button ("unsub:<ref>") or a page button of /huydangky."""
     arg = update.callback_query.data[len(UNSUB):]
-    await _require_binder(update, context, "hủy đăng ký đơn vị của nhóm")
+    await _require_binder(update, context, "cho nhóm rời một đơn vị")
     if arg.startswith(PAGE_MARK):
         await _turn_page(update, context, UNSUB, arg)
         return
@@ -472,7 +462,8 @@ async def on_unsub(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     key = next((k for k in store.chat_units(update.effective_chat.id) if unit_ref(k) == arg),
                None)
     if key is None:
-        raise UsageError("Đơn vị này đã được bỏ theo dõi trước đó.")
+        raise UsageError(f"{_who(update.effective_chat.type)} không là thành viên của đơn vị "
+                         "này (hoặc đã rời trước đó).")
     unit = store.unit(key) or StoredUnit(key, key, None)
     await update.callback_query.edit_message_text(_unbind(update, context, unit))
     await answer(update, f"Đã thôi theo dõi {unit.label}")

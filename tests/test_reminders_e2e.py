@@ -85,7 +85,7 @@ def test_nhacnho_refuses_a_task_of_another_unit(bot_env) -> None:
     async def scenario(app) -> None:
         [reply] = await bot_env.ask(GROUP_TC, f"/nhacnho {other.code} ngày mai",
                                     user_id=2002, chat_type="supergroup")
-        assert "không thuộc" in reply["text"]
+        assert "nhóm này chưa là thành viên của đơn vị đó" in reply["text"]
 
     bot_env.run(scenario)
     assert bot_env.store.due_reminders(datetime(2023, 12, 31, tzinfo=TZ)) == []

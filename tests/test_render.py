@@ -279,8 +279,13 @@ def test_empty_views_say_so(store: Store, sample: dict[str, int]) -> None:
     upcoming = board.upcoming_list(store, [yte(store)], date(2030, 1, 1), 7)
     assert "Không có nhiệm vụ nào đến hạn trong 7 ngày tới" in \
         render.upcoming_page(store, upcoming, 7)[0]
-    assert "Gõ /dangky" in render.no_units_text(True)
-    assert render.no_units_text(True).startswith("Nhóm này chưa đăng ký")
+    assert "gõ /dangky" in render.no_units_text(True)
+    assert render.no_units_text(True).startswith("Nhóm này chưa là thành viên")
+    assert render.no_units_text(False).startswith("Bạn chưa là thành viên")
+    assert "/nhiemvu <tên đơn vị>" not in render.no_units_text(False)  # closed reading
+    assert "/nhiemvu <tên đơn vị>" in render.no_units_text(False, open_read=True)
+    waiting = render.no_units_text(False, pending=["Phòng Y tế (Cẩm Phả)"])
+    assert "Yêu cầu tham gia Phòng Y tế (Cẩm Phả) của bạn đang chờ" in waiting
 
 
 # ------------------------------------------------------------------------------ detail

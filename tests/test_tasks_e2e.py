@@ -92,6 +92,12 @@ def test_nhiemvu_of_a_named_unit_and_unknown_unit(bot_env) -> None:
     bot_env.load_samples()
 
     async def scenario(app) -> None:
+        [refused] = await bot_env.ask(USER, "/nhiemvu quan ly do thi")
+        assert refused["text"].startswith("Bạn chưa là thành viên của Phòng Quản lý đô thị "
+                                          "(Quảng Ninh) nên chưa xem được nhiệm vụ")
+        assert "/dangky" in refused["text"] and not refused.get("reply_markup")
+
+        follow(bot_env, USER, UNITS[:1])
         [reply] = await bot_env.ask(USER, "/nhiemvu quan ly do thi")
         assert reply["text"].startswith("<b>Nhiệm vụ của Phòng Quản lý đô thị (Quảng Ninh)</b>")
         data = reply["reply_markup"]["inline_keyboard"][0][-1]["callback_data"]
@@ -107,6 +113,27 @@ def test_nhiemvu_of_a_named_unit_and_unknown_unit(bot_env) -> None:
     bot_env.run(scenario)
 
 
+def test_open_read_lets_anyone_read_but_not_act(bot_env) -> None:
+    from dataclasses import replace
+
+    bot_env.settings = replace(bot_env.settings, open_read=True)
+    bot_env.load_samples()
+    task = bot_env.store.open_tasks(UNITS[0])[0]
+
+    async def scenario(app) -> None:
+        [reply] = await bot_env.ask(USER, "/nhiemvu quan ly do thi")
+        assert reply["text"].startswith("<b>Nhiệm vụ của Phòng Quản lý đô thị (Quảng Ninh)</b>")
+        [detail] = await bot_env.ask(USER, f"/chitiet {task.id}")
+        assert detail["text"].startswith(f"<b>Nhiệm vụ #{task.id}</b>")
+        [hint] = await bot_env.ask(USER, "/nhiemvu")
+        assert "/nhiemvu &lt;tên đơn vị&gt;" in hint["text"]
+        [refused] = await bot_env.ask(USER, f"/xong {task.id}")
+        assert "bạn chưa là thành viên của đơn vị đó" in refused["text"]
+
+    bot_env.run(scenario)
+    assert bot_env.store.task(task.id).is_open
+
+
 def test_who_sees_what_without_units(bot_env) -> None:
     bot_env.load_samples()
 
@@ -115,7 +142,7 @@ def test_who_sees_what_without_units(bot_env) -> None:
         assert "/dangky" in hint["text"] and "Nhiệm vụ của" not in hint["text"]
         [group] = await bot_env.ask(-100500, "/quahan", user_id=USER, chat_type="group",
                                     chat_title="Nhóm Y tế")
-        assert group["text"].startswith("Nhóm này chưa đăng ký đơn vị nào")
+        assert group["text"].startswith("Nhóm này chưa là thành viên của đơn vị nào")
         [admin] = await bot_env.ask(bot_env.ADMIN, "/nhiemvu")
         overdue = len(bot_env.store.overdue(None, bot_env.clock.now().date()))
         assert overdue > 0
@@ -132,6 +159,10 @@ def test_chitiet_known_unknown_and_bad_codes(bot_env) -> None:
     store.extend(code, date(2023, 1, 15), actor=bot_env.ADMIN, now=now, reason="chờ <vốn>")
 
     async def scenario(app) -> None:
+        [refused] = await bot_env.ask(USER, f"/chitiet {code}")
+        assert "bạn chưa là thành viên của đơn vị đó nên không xem nhiệm vụ này được" in \
+            refused["text"]
+        follow(bot_env, USER, UNITS[:1])
         [detail] = await bot_env.ask(USER, f"/chitiet {code}")
         text = detail["text"]
         assert text.startswith(f"<b>Nhiệm vụ #{code}</b> · còn 26 ngày")

@@ -23,6 +23,7 @@ from handlers.texts import (
 REQUIRED = (
     "start", "help", "dangky", "huydangky", "donvi", "nhiemvu", "chitiet", "sapden", "quahan",
     "timkiem", "xong", "mo", "giahan", "thongke", "vanban", "nhacnho", "tamhoan", "thongbao",
+    "thanhvien", "moi",
 )
 
 
@@ -46,8 +47,8 @@ def test_descriptions_are_vietnamese_with_diacritics(name: str, description: str
 
 
 def test_admin_commands_are_marked() -> None:
-    assert {"giahan", "thongbao"} <= ADMIN_COMMANDS
-    assert not {"start", "help", "dangky", "nhiemvu", "xong"} & ADMIN_COMMANDS
+    assert {"giahan", "thongbao", "moi"} <= ADMIN_COMMANDS
+    assert not {"start", "help", "dangky", "nhiemvu", "xong", "thanhvien"} & ADMIN_COMMANDS
 
 
 @pytest.mark.parametrize("text", [HELP, HELP_ADMIN, START, START_ADMIN])

@@ -1,4 +1,4 @@
-"""Units and chats end to end: /dangky, /huydangky, /donvi, /start with a deep link, /help.
+"""Units and chats end to end: /dangky (requests), /huydangky, /donvi, /start, /help.
 
 The real Application talks to the fake Bot API (``bot_env`` in conftest.py) over the five
 sample plans; expected numbers come from the store, never typed in.
@@ -20,13 +20,9 @@ from bot.store import Store
 from handlers.common import split_html
 from handlers.texts import COMMANDS
 from handlers.units import (
-    PAYLOAD_PREFIX,
     closest_units,
-    deep_link,
-    deep_link_payload,
     donvi_text,
     find_unit,
-    parse_payload,
     unit_ref,
     units_keyboard,
 )
@@ -78,20 +74,11 @@ def buttons(message: dict) -> list[tuple[str, str]]:
     "quang ninh|phong tai chinh ke hoach", "-|phong y te", "",
     "dong trieu|" + "rất dài " * 40, "hạ long|ủy ban nhân dân",
 ])
-def test_unit_ref_and_payload_fit_telegram(key: str) -> None:
+def test_unit_ref_fits_callback_data(key: str) -> None:
     ref = unit_ref(key)
     assert re.fullmatch(r"[A-Za-z0-9_-]{8}", ref)
     assert unit_ref(key) == ref  # stable across calls (and processes: no salted hash())
-    payload = deep_link_payload(key)
-    assert re.fullmatch(r"[A-Za-z0-9_-]{1,64}", payload)
-    assert parse_payload(payload) == ref
     assert len(f"unsub:{ref}".encode()) <= 64
-    assert deep_link("fake_plan_bot", key).endswith(f"?startgroup={payload}")
-
-
-@pytest.mark.parametrize("payload", ["", "u-", "x-AAAAAAAA", "u-AAAA", "u-AAAAAAAAAAAA", "hello"])
-def test_foreign_payloads_are_not_unit_refs(payload: str) -> None:
-    assert parse_payload(payload) is None
 
 
 def test_refs_of_distinct_units_differ_and_resolve(bot_env) -> None:
@@ -154,33 +141,83 @@ def test_setmycommands_lists_every_command_in_vietnamese(bot_env) -> None:
     for payload in bot_env.api.commands:
         sent = [(c["command"], c["description"]) for c in payload["commands"]]
         assert sent == list(COMMANDS)
-    assert "Đăng ký" in dict(COMMANDS)["dangky"]
+    assert "Xin tham gia" in dict(COMMANDS)["dangky"]
 
 
-def test_private_chat_binds_by_accentless_name_and_twice_says_already(bot_env) -> None:
+def test_private_dangky_files_a_request_that_an_admin_approves(bot_env) -> None:
     load(bot_env)
     unit = tai_chinh(bot_env.store)
     open_n, overdue_n = counts(bot_env, unit.key)
+    bot_env.api.add_chat(bot_env.ADMIN, "private")
 
     async def scenario(app) -> None:
         first = await bot_env.ask(PRIVATE, "/dangky tai chinh", user_id=bot_env.USER)
         text = check_html(first[-1]["text"])
-        assert unit.label in text
-        assert f"{open_n} nhiệm vụ đang mở, {overdue_n} quá hạn" in text
-        assert "t.me/" not in text  # the deep link is for bot admins only
-        assert bot_env.store.chat_units(PRIVATE) == (unit.key,)
+        assert "Đã gửi yêu cầu tới quản trị viên cho bạn tham gia" in text
+        assert unit.label in text and "nhiệm vụ đang mở" not in text  # nothing of the unit yet
+        assert bot_env.store.chat_units(PRIVATE) == ()
+        [request] = bot_env.store.join_requests(chat_id=PRIVATE)
+        assert request.unit_key == unit.key and request.user_id == bot_env.USER
+        [to_admin] = bot_env.api.messages_to(bot_env.ADMIN)
+        assert f"Yêu cầu #{request.id} tham gia" in check_html(to_admin["text"])
+        assert buttons(to_admin) == [("✅ Duyệt", f"req:ok:{request.id}"),
+                                     ("❌ Từ chối", f"req:no:{request.id}")]
+
         events = len(bot_env.store.recent_events(1000))
         again = await bot_env.ask(PRIVATE, "/dangky Phòng TC-KH", user_id=bot_env.USER)
-        assert "từ trước" in again[-1]["text"]
-        assert bot_env.store.chat_units(PRIVATE) == (unit.key,)
+        assert "đang chờ quản trị viên duyệt" in again[-1]["text"]
         assert len(bot_env.store.recent_events(1000)) == events
+        assert len(bot_env.api.messages_to(bot_env.ADMIN)) == 1  # admins asked once
+
+        before = len(bot_env.api.messages_to(PRIVATE))
+        answer = await bot_env.press(bot_env.ADMIN, to_admin["message_id"],
+                                     f"req:ok:{request.id}", user_id=bot_env.ADMIN)
+        assert f"Đã duyệt yêu cầu #{request.id}" in answer["text"]
+        assert bot_env.store.chat_units(PRIVATE) == (unit.key,)
+        await bot_env.api.async_wait_for(
+            lambda: len(bot_env.api.messages_to(PRIVATE)) > before)
+        notice = check_html(bot_env.api.messages_to(PRIVATE)[-1]["text"])
+        assert f"bạn đã là thành viên của {unit.label}" in notice
+        assert not bot_env.api.message(bot_env.ADMIN, to_admin["message_id"]).get(
+            "reply_markup")  # the decided request has no buttons left
+
+        member = await bot_env.ask(PRIVATE, "/dangky tai chinh", user_id=bot_env.USER)
+        member_text = check_html(member[-1]["text"])
+        assert "từ trước" in member_text
+        assert f"{open_n} nhiệm vụ đang mở, {overdue_n} quá hạn" in member_text
 
     bot_env.run(scenario)
     chat = bot_env.store.chat(PRIVATE)
     assert chat is not None and chat.type == "private" and chat.title
+    membership = bot_env.store.membership(PRIVATE, unit.key)
+    assert membership.via == "request" and membership.granted_by == bot_env.ADMIN
 
 
-def test_group_binding_needs_a_group_or_bot_admin(bot_env) -> None:
+def test_refused_request_leaves_the_chat_outside(bot_env) -> None:
+    load(bot_env)
+    unit = tai_chinh(bot_env.store)
+    bot_env.api.add_chat(bot_env.ADMIN, "private")
+
+    async def scenario(app) -> None:
+        await bot_env.ask(PRIVATE, "/dangky tai chinh", user_id=bot_env.USER)
+        [to_admin] = bot_env.api.messages_to(bot_env.ADMIN)
+        [request] = bot_env.store.join_requests(chat_id=PRIVATE)
+        before = len(bot_env.api.messages_to(PRIVATE))
+        await bot_env.press(bot_env.ADMIN, to_admin["message_id"], f"req:no:{request.id}",
+                            user_id=bot_env.ADMIN)
+        await bot_env.api.async_wait_for(
+            lambda: len(bot_env.api.messages_to(PRIVATE)) > before)
+        assert "không được quản trị viên chấp thuận" in \
+            bot_env.api.messages_to(PRIVATE)[-1]["text"]
+        [late] = await bot_env.ask(PRIVATE, "/nhiemvu tai chinh", user_id=bot_env.USER)
+        assert "chưa là thành viên" in late["text"]
+
+    bot_env.run(scenario)
+    assert bot_env.store.chat_units(PRIVATE) == ()
+    assert bot_env.store.join_request(1).status == "refused"
+
+
+def test_group_dangky_needs_a_group_admin_and_only_a_bot_admin_binds(bot_env) -> None:
     load(bot_env)
     unit = tai_chinh(bot_env.store)
     other = unit_named(bot_env.store, "Phòng Y tế")
@@ -191,23 +228,28 @@ def test_group_binding_needs_a_group_or_bot_admin(bot_env) -> None:
                                     is_group_admin=False)
         assert "quản trị viên" in refused[-1]["text"]
         assert bot_env.store.chat_units(GROUP) == ()
+        assert bot_env.store.join_requests() == []
         assert bot_env.store.chat(GROUP) is None
-        ok = await bot_env.ask(GROUP, "/dangky tai chinh", user_id=bot_env.USER,
-                               chat_type="group", is_group_admin=True)
-        assert unit.label in ok[-1]["text"] and "Nhóm này" in ok[-1]["text"]
-        # a bot admin may bind a group without being its administrator
+        asked = await bot_env.ask(GROUP, "/dangky tai chinh", user_id=bot_env.USER,
+                                  chat_type="group", is_group_admin=True)
+        assert "cho nhóm này tham gia" in asked[-1]["text"]
+        assert bot_env.store.chat_units(GROUP) == ()  # a request, not a binding
+        [request] = bot_env.store.join_requests(chat_id=GROUP)
+        assert request.chat_title == "Tổ TC-KH" and request.in_group
+        # a bot admin adds a group without being its administrator
         by_admin = await bot_env.ask(GROUP, "/dangky y te", user_id=bot_env.ADMIN,
                                      chat_type="group", is_group_admin=False)
-        assert other.label in by_admin[-1]["text"]
-        assert f"startgroup={deep_link_payload(other.key)}" in by_admin[-1]["text"]
+        assert other.label in by_admin[-1]["text"] and "Nhóm này đã là thành viên" in \
+            by_admin[-1]["text"]
+        assert "t.me/" not in by_admin[-1]["text"]  # links only come from /moi
 
     bot_env.run(scenario)
-    assert bot_env.store.chat_units(GROUP) == (unit.key, other.key)
+    assert bot_env.store.chat_units(GROUP) == (other.key,)
     chat = bot_env.store.chat(GROUP)
     assert chat.type == "group" and chat.title == "Tổ TC-KH"
 
 
-def test_ambiguous_name_gives_buttons_and_pressing_one_binds(bot_env) -> None:
+def test_ambiguous_name_gives_buttons_and_pressing_one_files_a_request(bot_env) -> None:
     load(bot_env)
     target = unit_named(bot_env.store, "Ủy ban Nhân dân", "Đông Triều")
 
@@ -223,15 +265,17 @@ def test_ambiguous_name_gives_buttons_and_pressing_one_binds(bot_env) -> None:
         denied = await bot_env.press(GROUP, reply["message_id"], labels[target.label],
                                      user_id=3003)
         assert denied["show_alert"] and "quản trị viên" in denied["text"]
-        assert bot_env.store.chat_units(GROUP) == ()
+        assert bot_env.store.join_requests() == []
         answer = await bot_env.press(GROUP, reply["message_id"], labels[target.label],
                                      user_id=bot_env.USER)
         assert target.label in answer["text"]
         edited = bot_env.api.message(GROUP, reply["message_id"])
-        assert "đã đăng ký theo dõi" in edited["text"] and not edited.get("reply_markup")
+        assert "yêu cầu" in edited["text"] and not edited.get("reply_markup")
 
     bot_env.run(scenario)
-    assert bot_env.store.chat_units(GROUP) == (target.key,)
+    assert bot_env.store.chat_units(GROUP) == ()
+    [request] = bot_env.store.join_requests(chat_id=GROUP)
+    assert request.unit_key == target.key
 
 
 def test_unknown_unit_is_answered_with_the_closest_names(bot_env) -> None:
@@ -273,7 +317,8 @@ def test_dangky_without_name_pages_through_every_unit(bot_env) -> None:
 
     bot_env.run(scenario)
     assert len(bot_env.api.answered_callbacks) == 3
-    assert bot_env.store.chat_units(PRIVATE) == (units[9].key,)
+    assert bot_env.store.chat_units(PRIVATE) == ()
+    assert [r.unit_key for r in bot_env.store.join_requests(chat_id=PRIVATE)] == [units[9].key]
 
 
 def test_huydangky_by_keyboard_and_by_name(bot_env) -> None:
@@ -309,29 +354,24 @@ def test_huydangky_by_keyboard_and_by_name(bot_env) -> None:
     assert kinds[:2] == ["unsubscribe", "unsubscribe"]
 
 
-def test_start_with_deep_link_payload_binds_the_group(bot_env) -> None:
+def test_old_unsigned_unit_links_no_longer_bind(bot_env) -> None:
     load(bot_env)
     unit = unit_named(bot_env.store, "Phòng Y tế")
-    payload = deep_link_payload(unit.key)
-    assert payload.startswith(PAYLOAD_PREFIX)
+    payload = "u-" + unit_ref(unit.key)  # anyone could compute it
 
     async def scenario(app) -> None:
-        refused = await bot_env.ask(GROUP, f"/start@fake_plan_bot {payload}",
-                                    user_id=bot_env.USER, chat_type="group",
-                                    is_group_admin=False)
-        assert "quản trị viên" in refused[-1]["text"]
-        assert bot_env.store.chat_units(GROUP) == ()
-        bad = await bot_env.ask(GROUP, "/start u-AAAAAAAA", user_id=bot_env.USER,
+        for user, admin in ((bot_env.USER, True), (bot_env.USER, False)):
+            refused = await bot_env.ask(GROUP, f"/start@fake_plan_bot {payload}",
+                                        user_id=user, chat_type="group", is_group_admin=admin)
+            assert "kiểu cũ" in refused[-1]["text"] and "/moi" in refused[-1]["text"]
+        bad = await bot_env.ask(GROUP, "/start xyz", user_id=bot_env.USER,
                                 chat_type="group", is_group_admin=True)
         assert "không hợp lệ" in bad[-1]["text"]
-        ok = await bot_env.ask(GROUP, f"/start {payload}", user_id=bot_env.USER,
-                               chat_type="group", is_group_admin=True)
-        assert unit.label in ok[-1]["text"]
         hello = await bot_env.ask(PRIVATE, "/start", user_id=bot_env.USER)
         assert "/dangky" in hello[-1]["text"] and "/giahan" not in hello[-1]["text"]
 
     bot_env.run(scenario)
-    assert bot_env.store.chat_units(GROUP) == (unit.key,)
+    assert bot_env.store.chat_units(GROUP) == () and bot_env.store.join_requests() == []
 
 
 def test_donvi_shows_counts_and_admin_sees_all_units(bot_env) -> None:
