@@ -622,15 +622,37 @@ class FakeBotApi:
             if callback_data not in data:
                 raise ValueError(f"message {message_id} has no button with data "
                                  f"{callback_data!r} (buttons: {data})")
-            query_id = str(next(self._ids) + 10**12)
-            query = {
-                "id": query_id, "from": self._user(user_id, first_name, None),
-                "message": json.loads(json.dumps(stored)),
-                "chat_instance": str(abs(hash(chat_id))), "data": callback_data,
-            }
-            self._callbacks[query_id] = {"chat_id": chat_id, "message_id": message_id,
-                                         "user_id": user_id, "data": callback_data}
-            return self._push_update({"callback_query": query})
+            return self._callback_query(chat_id, message_id, stored, callback_data, user_id,
+                                        first_name)
+
+    def forge_callback(self, chat_id: int | str, message_id: int, callback_data: str, *,
+                       user_id: int, first_name: str = "Người dùng") -> dict:
+        """Queue a callback_query with any data on a bot message, buttons or not.
+
+        Telegram does not check callback data against the message's keyboard, and a modified
+        client can send anything up to 64 bytes: bots must check rights on every press.
+        """
+        if not 1 <= len(callback_data.encode("utf-8")) <= 64:
+            raise ValueError("callback_data must be 1-64 bytes")
+        with self._cond:
+            stored = self._messages.get((chat_id, message_id))
+            if stored is None:
+                raise ValueError(f"no message {message_id} in chat {chat_id}")
+            return self._callback_query(chat_id, message_id, stored, callback_data, user_id,
+                                        first_name)
+
+    def _callback_query(self, chat_id: int | str, message_id: int, stored: dict,
+                        callback_data: str, user_id: int, first_name: str) -> dict:
+        """Queue the update (the caller holds the lock)."""
+        query_id = str(next(self._ids) + 10**12)
+        query = {
+            "id": query_id, "from": self._user(user_id, first_name, None),
+            "message": json.loads(json.dumps(stored)),
+            "chat_instance": str(abs(hash(chat_id))), "data": callback_data,
+        }
+        self._callbacks[query_id] = {"chat_id": chat_id, "message_id": message_id,
+                                     "user_id": user_id, "data": callback_data}
+        return self._push_update({"callback_query": query})
 
     def upload_document(self, chat_id: int | str, filename: str, data: bytes, *,
                         user_id: int, caption: str | None = None,

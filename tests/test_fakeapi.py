@@ -402,6 +402,22 @@ def test_press_button_rejects_what_telegram_could_not_send(api):
         api.user_message(-5, "hi", user_id=USER)
 
 
+def test_forged_callback_data_reaches_the_bot_like_a_modified_client_sends_it(api):
+    api.add_chat(USER)
+    status, body = post(api, "sendMessage", json.dumps(
+        {"chat_id": str(USER), "text": "Không có nút"}).encode(), "application/json")
+    assert status == 200
+    message_id = body["result"]["message_id"]
+    update = api.forge_callback(USER, message_id, "undo:1", user_id=42)
+    query = update["callback_query"]
+    assert query["data"] == "undo:1" and query["from"]["id"] == 42
+    assert query["message"]["message_id"] == message_id
+    with pytest.raises(ValueError, match="1-64 bytes"):
+        api.forge_callback(USER, message_id, "x" * 65, user_id=42)
+    with pytest.raises(ValueError, match="no message"):
+        api.forge_callback(USER, 999, "undo:1", user_id=42)
+
+
 def test_group_migration_updates_and_later_sends(api):
     received = []
 
