@@ -45,9 +45,12 @@ Gõ tin nhắn hoặc lệnh như trên Telegram, ví dụ /start.
   <số>               bấm nút thứ <số> của tin nhắn có nút gần nhất
   /tep <đường dẫn>   gửi một tệp (kế hoạch .docx, .doc, .pdf, .txt, .md)
   /nhom              chuyển sang nhóm thử nghiệm (bạn là quản trị viên nhóm)
-  /rieng             quay lại trò chuyện riêng với bot
+  /khach             đóng vai người dùng thứ hai (không phải quản trị viên), trò chuyện riêng
+  /rieng             quay lại trò chuyện riêng của bạn với bot
   /thoat             thoát (hoặc Ctrl+D)
 """
+GUEST_NAME = "Khách thử nghiệm"
+OWN_NAME = "Quản trị viên thử nghiệm"
 
 
 class _HtmlToText(HTMLParser):
@@ -122,10 +125,13 @@ class _Console:
 
     def __init__(self, api: FakeBotApi, *, chat_id: int, user_id: int, group_chat_id: int,
                  stdin: TextIO, stdout: TextIO, prompt: str, reply_timeout: float,
-                 quiet: float) -> None:
+                 quiet: float, guest_id: int | None = None) -> None:
         self.api = api
         self.private_id = chat_id
         self.group_id = group_chat_id
+        self.guest_id = guest_id
+        """A second person (their own private chat) to show what a non-admin sees."""
+        self.own_user_id = user_id
         self.chat_id = chat_id
         self.user_id = user_id
         self.stdin = stdin
@@ -141,6 +147,10 @@ class _Console:
     def in_group(self) -> bool:
         return self.chat_id == self.group_id
 
+    @property
+    def as_guest(self) -> bool:
+        return self.guest_id is not None and self.user_id == self.guest_id
+
     def say(self, text: str = "") -> None:
         self.stdout.write(text + "\n")
         self.stdout.flush()
@@ -149,12 +159,19 @@ class _Console:
         if self.in_group:
             return (f"Đang ở nhóm «{GROUP_TITLE}» (mã {self.group_id}); "
                     "bạn là quản trị viên nhóm.")
+        if self.as_guest:
+            return (f"Đang đóng vai «{GUEST_NAME}» (mã {self.guest_id}, không phải quản trị "
+                    "viên) trong trò chuyện riêng với bot. Gõ /rieng để quay lại.")
         return f"Đang ở trò chuyện riêng với bot (mã {self.private_id})."
+
+    @property
+    def name(self) -> str:
+        return GUEST_NAME if self.as_guest else OWN_NAME
 
     def chat_kwargs(self) -> dict:
         if self.in_group:
-            return {"chat_type": "supergroup", "is_group_admin": True}
-        return {"chat_type": "private"}
+            return {"chat_type": "supergroup", "is_group_admin": True, "first_name": self.name}
+        return {"chat_type": "private", "first_name": self.name}
 
     async def read_line(self) -> str:
         """Read one line in a daemon thread: the event loop (and the bot) keep running, and an
@@ -179,13 +196,21 @@ class _Console:
         if command in ("/thoat", "/thoát"):
             return False
         if command == "/nhom" and text.lower() == "/nhom":
-            self.chat_id = self.group_id
+            self.chat_id, self.user_id = self.group_id, self.own_user_id
             self.api.add_chat(self.group_id, "supergroup", title=GROUP_TITLE)
             self.api.set_member_status(self.group_id, self.user_id, "administrator")
             self.say(self.where())
             return True
         if command == "/rieng" and text.lower() == "/rieng":
-            self.chat_id = self.private_id
+            self.chat_id, self.user_id = self.private_id, self.own_user_id
+            self.say(self.where())
+            return True
+        if command == "/khach" and text.lower() == "/khach":
+            if self.guest_id is None:
+                self.say("Phiên này không có người dùng thứ hai.")
+                return True
+            self.chat_id = self.user_id = self.guest_id
+            self.api.add_chat(self.guest_id, "private", first_name=GUEST_NAME)
             self.say(self.where())
             return True
         mark = self.api.sent_count
@@ -218,7 +243,7 @@ class _Console:
             return False
         self.say(f"(bấm nút «{button.get('text', '')}»)")
         self.api.press_button(self.chat_id, message["message_id"], button["callback_data"],
-                              user_id=self.user_id)
+                              user_id=self.user_id, first_name=self.name)
         return True
 
     def upload(self, raw_path: str) -> bool:
@@ -279,7 +304,8 @@ class _Console:
         prefix = BOT_PREFIX
         if chat_id is not None and chat_id != self.chat_id:
             where = ("nhóm" if chat_id == self.group_id else
-                     "riêng" if chat_id == self.private_id else f"chat {chat_id}")
+                     "riêng" if chat_id == self.private_id else
+                     "khách" if chat_id == self.guest_id else f"chat {chat_id}")
             prefix = f"Bot → {where}> "
         if not record["ok"]:
             if method in ("answerCallbackQuery", "getFile", "getChatMember"):
@@ -346,9 +372,11 @@ async def _stop(app: Application) -> None:
 async def run_console(app: Application, api: FakeBotApi, *, chat_id: int, user_id: int,
                       stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout,
                       prompt: str = "Bạn> ", group_chat_id: int = DEFAULT_GROUP_ID,
-                      reply_timeout: float = 10.0, quiet: float = 0.3) -> None:
+                      reply_timeout: float = 10.0, quiet: float = 0.3,
+                      guest_id: int | None = None) -> None:
     """Chat with ``app`` through ``api`` until "/thoat" or end of input.
 
+    ``guest_id``: a second person the user can play (/khach), in their own private chat.
     Starts and stops ``app`` itself unless it is already running (see the module docstring).
     Raises ConfigError when ``app`` is not pointed at ``api``.
     """
@@ -356,9 +384,12 @@ async def run_console(app: Application, api: FakeBotApi, *, chat_id: int, user_i
         raise ConfigError("Ứng dụng chưa trỏ tới máy chủ Telegram giả lập (base_url khác).")
     if chat_id < 0:
         raise ConfigError("Mã trò chuyện riêng phải là số dương.")
+    if guest_id is not None and (guest_id <= 0 or guest_id == chat_id):
+        raise ConfigError("Mã người dùng thứ hai phải là số dương, khác mã trò chuyện riêng.")
     console = _Console(api, chat_id=chat_id, user_id=user_id, group_chat_id=group_chat_id,
                        stdin=stdin, stdout=stdout, prompt=prompt,
-                       reply_timeout=reply_timeout, quiet=quiet)
+                       reply_timeout=reply_timeout, quiet=quiet, guest_id=guest_id)
+    api.add_chat(chat_id, "private", first_name=OWN_NAME)  # the bot may write first
     owned = not app.running
     if owned:
         await _start(app)

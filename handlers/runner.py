@@ -28,6 +28,8 @@ logger = logging.getLogger(__name__)
 DEMO_DB = "demo.json"
 DEMO_USER = 1001
 """The person at the console: an admin of the demo bot, chatting in private chat 1001."""
+DEMO_GUEST = 1002
+"""A second person the console user can play (/khach): no admin, so /dangky is a request."""
 DEMO_TODAY = date(2022, 12, 20)
 """Default "today" of the demo: inside the period of the sample plans."""
 PLAN_SUFFIXES = (".txt", ".md", ".docx", ".pdf")
@@ -115,7 +117,7 @@ def run_local(settings: Settings, *, today: date | None, samples: Path,
     # whose 07:30 digest "was missed".
     configure_logging(logging.ERROR)
     clock = ShiftedClock(today or DEMO_TODAY, settings.tz)
-    settings = replace(settings, admin_ids=settings.admin_ids | {DEMO_USER})
+    settings = replace(settings, admin_ids=(settings.admin_ids | {DEMO_USER}) - {DEMO_GUEST})
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db_path = settings.data_dir / DEMO_DB
     for stale in (db_path, db_path.with_name(db_path.name + ".lock")):
@@ -127,12 +129,14 @@ def run_local(settings: Settings, *, today: date | None, samples: Path,
         stdout.write("\n".join(lines) + "\n")
         stdout.write(f"Hôm nay (giả lập): {clock.today():%d/%m/%Y} — đổi bằng "
                      "--today YYYY-MM-DD. Bạn là quản trị viên; thử /dangky tai chinh, "
-                     "/nhiemvu, /quahan, /thongke.\n\n")
+                     "/nhiemvu, /quahan, /thongke, /moi tai chinh. Gõ /khach để đóng vai một "
+                     "người khác gửi yêu cầu tham gia (/dangky y te), rồi /rieng để duyệt "
+                     "(bấm số của nút «Duyệt»).\n\n")
         with FakeBotApi() as api:
             app = build_application(settings, store, clock, token=api.token,
                                     base_url=api.base_url, base_file_url=api.base_file_url)
             asyncio.run(run_console(app, api, chat_id=DEMO_USER, user_id=DEMO_USER,
-                                    stdin=stdin, stdout=stdout))
+                                    stdin=stdin, stdout=stdout, guest_id=DEMO_GUEST))
     finally:
         store.close()
     return 0

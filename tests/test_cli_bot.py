@@ -57,6 +57,28 @@ def test_run_without_token_opens_a_local_chat_with_the_samples(tmp_path: Path) -
     assert "Traceback" not in proc.stderr
 
 
+def test_local_chat_shows_a_second_user_asking_and_the_admin_approving(tmp_path: Path) -> None:
+    script = ("/khach\n/dangky tai chinh\n/nhiemvu\n/rieng\n1\n/khach\n/nhiemvu\n"
+              "/thoat\n")
+    proc = bot_cli(tmp_path, "run", "--today", "2022-12-20",
+                   "--samples", str(ROOT / "data" / "samples"), stdin=script)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    asked = out.split("Bạn> /dangky tai chinh", 1)[1]
+    assert "Đã gửi yêu cầu tới quản trị viên cho bạn tham gia" in asked
+    assert "Bot → riêng> 🙋 Yêu cầu #1 tham gia Phòng Tài chính - Kế hoạch" in asked
+    assert "[1] ✅ Duyệt  [2] ❌ Từ chối" in asked
+    waiting = out.split("Bạn> /nhiemvu", 1)[1]
+    assert "đang chờ quản trị viên duyệt" in waiting.split("Bạn> /rieng", 1)[0]
+    approved = out.split("Bạn> 1", 1)[1]
+    assert "(bấm nút «✅ Duyệt»)" in approved
+    assert "✅ Đã duyệt bởi Quản trị viên thử nghiệm" in approved
+    assert "Bot → khách> ✅ Quản trị viên đã duyệt yêu cầu" in approved
+    assert "Nhiệm vụ của Phòng Tài chính - Kế hoạch" in out.rsplit("Bạn> /nhiemvu", 1)[1]
+    assert "Traceback" not in proc.stderr
+    assert (tmp_path / "data" / "invite.secret").is_file()
+
+
 def test_run_rejects_a_malformed_today(tmp_path: Path) -> None:
     proc = bot_cli(tmp_path, "run", "--today", "20/12/2022")
     assert proc.returncode == 2

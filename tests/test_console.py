@@ -127,6 +127,15 @@ def test_group_switch_makes_user_group_admin():
         "supergroup/administrator: xin chào"]
 
 
+def test_guest_switch_plays_a_second_person_in_their_own_chat():
+    output, api, _ = chat("/khach\nxin chào\n/rieng\nchào riêng\n", guest_id=3003)
+    assert "Đang đóng vai «Khách thử nghiệm» (mã 3003, không phải quản trị viên)" in output
+    assert [r["text"] for r in api.messages_to(3003)] == ["private/member: xin chào"]
+    assert [r["text"] for r in api.messages_to(USER)] == ["private/member: chào riêng"]
+    without, _, _ = chat("/khach\n")
+    assert "Phiên này không có người dùng thứ hai." in without
+
+
 def test_silence_is_reported_and_eof_ends_the_session():
     output, _, app = chat("im lặng", reply_timeout=0.3)
     assert "(bot chưa trả lời sau 0.3 giây)" in output
