@@ -44,17 +44,20 @@ from bot.records import Invitation, JoinRequest, Membership, StoredTask
 from bot.store import Store
 
 __all__ = [
-    "INVITE_PREFIX", "INVITE_TTL", "Action", "Actor", "Join", "JoinResult", "Role",
-    "check_admin", "check_list_members", "check_manage_chat", "check_read_unit", "check_task",
-    "decide_request", "invitation_payload", "invite", "join", "members_of",
-    "parse_invitation_payload", "remove_member", "revoke_invitation", "task_role",
-    "use_invitation", "verify_invitation",
+    "INVALID_LINK", "INVITE_PREFIX", "INVITE_TTL", "LEGACY_LINK", "LEGACY_PREFIX",
+    "MAX_PENDING_PER_CHAT", "MIN_ROLE", "Action", "Actor", "InviteToken", "Join", "JoinResult",
+    "Role", "check_admin", "check_list_members", "check_manage_chat", "check_read_unit",
+    "check_task", "decide_request", "invitation_links", "invitation_payload", "invite", "join",
+    "may", "members_of", "open_invitations", "parse_invitation_payload", "remove_member",
+    "revoke_invitation", "task_role", "use_invitation", "verify_invitation",
 ]
 
 INVITE_PREFIX = "i-"
 """Deep-link payloads that carry an invitation (the old unsigned ``u-`` links are refused)."""
 LEGACY_PREFIX = "u-"
 INVITE_TTL = timedelta(days=7)
+MAX_PENDING_PER_CHAT = 3
+"""Requests one chat may have waiting at once: a stranger cannot flood the admins."""
 _MAC_BYTES = 12
 _BODY = struct.Struct(">II")
 """Invitation id and expiry (Unix seconds), both unsigned 32-bit."""
@@ -323,6 +326,13 @@ def join(store: Store, actor: Actor, unit_key: str, now: datetime) -> JoinResult
                         chat_type=actor.chat_type, actor=actor.user_id, now=now,
                         by_name=actor.user_name)
         return JoinResult(Join.ADDED)
+    waiting = store.join_requests(chat_id=actor.chat_id)
+    for request in waiting:
+        if request.unit_key == unit_key:
+            return JoinResult(Join.PENDING, request)
+    if len(waiting) >= MAX_PENDING_PER_CHAT:
+        raise UsageError(f"{actor.who} đã có {len(waiting)} yêu cầu tham gia đang chờ duyệt; "
+                         "hãy đợi quản trị viên xử lý các yêu cầu đó rồi gửi thêm.")
     request, new = store.request_membership(
         actor.chat_id, unit_key, title=actor.chat_title, chat_type=actor.chat_type,
         user_id=actor.user_id, user_name=actor.user_name, now=now)

@@ -1797,8 +1797,11 @@ class Store:
         """A group became a supergroup (new id): move its subscriptions and reminders."""
         _require_aware(now)
         old = self._chats.get(old_id)
-        if old is None or old_id == new_id:
+        if old_id == new_id:
             return old
+        if old is None:  # a group that only asked to join a unit: its requests follow
+            self._migrate_requests(old_id, new_id)
+            return None
         target = self._chats.get(new_id)
         keys = target.unit_keys if target else ()
         keys += tuple(k for k in old.unit_keys if k not in keys)
@@ -2350,6 +2353,19 @@ class Store:
             state["requests"][request.id] = request
         logger.info("memberships upgraded: %d kept, %d became requests", kept, len(demoted))
         return kept, len(demoted)
+
+    def _migrate_requests(self, old_id: int, new_id: int) -> None:
+        requests = [replace(r, chat_id=new_id, chat_type="supergroup")
+                    for r in self._member_state()["requests"].values()
+                    if r.chat_id == old_id and r.pending]
+        if not requests:
+            return
+        batch = _Batch(self._seq)
+        for request in requests:
+            batch.put(self._REQUESTS, request.id, request.to_row())
+        self._commit(batch)
+        for request in requests:
+            self._member_state()["requests"][request.id] = request
 
     # -------------------------------------------------------------- invitations
     def create_invitation(self, unit_key: str, *, actor: int | None, actor_name: str,

@@ -24,20 +24,17 @@ from bot.membership import Action, check_admin, check_task
 from bot.records import StoredTask, UnitStats
 from bot.store import Store
 from bot.text import fold, quote
+from handlers import render
 from handlers.common import (
     actor,
     answer,
-    chat_unit_keys,
     guarded,
-    is_admin,
-    is_group,
     reply_html,
     send_html,
     services,
     usage,
     user_id,
 )
-from handlers.render import no_units_text
 
 logger = logging.getLogger(__name__)
 
@@ -279,9 +276,10 @@ async def thongke(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         raise usage("Cách dùng: /thongke (không cần tham số; thống kê theo các đơn vị nhóm "
                     "đã đăng ký).")
     svc = services(context)
-    keys = chat_unit_keys(update, context)
-    if not keys and not is_admin(update, context):
-        raise UsageError(no_units_text(is_group(update)))
+    who = actor(update, context)
+    keys = who.unit_keys
+    if not keys and not who.admin:
+        raise UsageError(render.no_units_text(who.group))
     today = svc.today()
     stats = svc.store.stats(today, keys or None)
     if not stats or all(s.total == 0 for s in stats):

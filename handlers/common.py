@@ -26,7 +26,7 @@ from bot.config import Settings
 from bot.errors import BotError, UsageError
 from bot.membership import Actor
 from bot.store import Store
-from bot.text import utf16_len, utf16_prefix
+from bot.text import clip, utf16_len, utf16_prefix
 from schedules.dispatch import Dispatcher, keyboard
 
 logger = logging.getLogger(__name__)
@@ -249,8 +249,9 @@ async def answer(update: Update, text: str | None = None, *, alert: bool = False
     if query is None:
         return
     try:
-        await query.answer(utf16_prefix(text, MAX_ANSWER_CHARS) if text else None,
-                           show_alert=alert)
+        if text and utf16_len(text) > MAX_ANSWER_CHARS:
+            text = clip(text, MAX_ANSWER_CHARS)  # between words, never half an emoji
+        await query.answer(text or None, show_alert=alert)
     except TelegramError as exc:  # the query may have expired; nothing else to do
         logger.info("answerCallbackQuery failed: %s", exc)
 

@@ -19,7 +19,7 @@ import html
 import logging
 import re
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 
 from telegram import Update
 from telegram.error import TelegramError
@@ -264,18 +264,20 @@ async def _tell(context: ContextTypes.DEFAULT_TYPE, key: str, chat_id: int | Non
 # ------------------------------------------------------------------------------------------
 # Handlers
 # ------------------------------------------------------------------------------------------
-def _now(context: ContextTypes.DEFAULT_TYPE) -> datetime:
-    return services(context).now()
+def _invite_key(context: ContextTypes.DEFAULT_TYPE) -> bytes:
+    key = services(context).invite_key
+    if not key:  # never sign or check with an empty key
+        raise RuntimeError("Services.invite_key is not set (see handlers.app)")
+    return key
 
 
 async def accept_invitation(update: Update, context: ContextTypes.DEFAULT_TYPE,
                             payload: str) -> None:
     """/start i-…: the chat joins the invitation's unit (called by handlers.units.start)."""
     svc = services(context)
-    if svc.invite_key is None:
-        raise RuntimeError("Services.invite_key is not set")
     who = await manager(update, context)
-    member = membership.use_invitation(svc.store, svc.invite_key, payload, who, svc.now())
+    member = membership.use_invitation(svc.store, _invite_key(context), payload, who,
+                                       svc.now())
     await reply_html(update, joined_text(svc.store, member, who, svc.today()))
     chat = f"{_chat_kind(who.chat_type, who.chat_id)} «{_e(who.chat_title)}»"
     await _tell(context, f"invite:{member.ref}:used", member.granted_by,
@@ -296,10 +298,10 @@ async def moi(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     if who.group:
         raise UsageError(MOI_IN_GROUP)
+    key = _invite_key(context)
     unit = svc.store.match_unit(query)  # UnitNotFound lists the closest names
     item = membership.invite(svc.store, who, unit.key, svc.now())
-    links = invitation_links(context.bot.username, invitation_payload(svc.invite_key or b"",
-                                                                      item))
+    links = invitation_links(context.bot.username, invitation_payload(key, item))
     await reply_html(update, invitation_text(svc.store, item, *links),
                      [[(f"Thu hồi lời mời #{item.id}", f"{INVITE_REVOKE}{item.id}")]])
 

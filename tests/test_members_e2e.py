@@ -8,10 +8,14 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.fakeapi import check_html
 from bot.importer import import_document
+from bot.membership import MAX_PENDING_PER_CHAT
 from bot.store import Store
 from tests.conftest import BotEnv
+from handlers.common import clip
 from tests.test_importer import PLAN
 
 STRANGER = 5001
@@ -231,3 +235,36 @@ def test_upgrade_keeps_admin_and_group_bindings_and_queues_the_rest(bot_env: Bot
     [request] = store.join_requests()
     assert request.chat_id == STRANGER and request.origin == "upgrade"
     store.close()
+
+
+def test_a_stranger_cannot_flood_the_admins_with_requests(bot_env: BotEnv) -> None:
+    setup(bot_env)
+    more = PLAN.replace("12/KH-UBND", "13/KH-UBND").replace("Phòng Tài chính - Kế hoạch",
+                                                            "Phòng Nội vụ")
+    import_document(bot_env.store, more.encode(), "kh13.txt", actor=bot_env.ADMIN,
+                    now=bot_env.clock.now())
+    names = ["công an", "y tế", "tài chính", "nội vụ"]
+    assert len(names) == MAX_PENDING_PER_CHAT + 1
+
+    async def scenario(app) -> None:
+        for name in names[:-1]:
+            [sent] = await bot_env.ask(STRANGER, f"/dangky {name}", user_id=STRANGER)
+            assert "Đã gửi yêu cầu" in sent["text"]
+        [capped] = await bot_env.ask(STRANGER, f"/dangky {names[-1]}", user_id=STRANGER)
+        assert f"Bạn đã có {MAX_PENDING_PER_CHAT} yêu cầu tham gia đang chờ duyệt" in \
+            capped["text"]
+        [same] = await bot_env.ask(STRANGER, "/dangky công an", user_id=STRANGER)
+        assert "đang chờ quản trị viên duyệt" in same["text"]  # asking again is no new one
+
+    bot_env.run(scenario)
+    assert len(bot_env.store.join_requests()) == MAX_PENDING_PER_CHAT
+    assert len(bot_env.api.messages_to(bot_env.ADMIN)) == MAX_PENDING_PER_CHAT
+
+
+@pytest.mark.parametrize(("text", "limit", "expected"), [
+    ("ngắn", 10, "ngắn"),
+    ("Bạn chưa là thành viên của đơn vị", 20, "Bạn chưa là thành…"),
+    ("khôngcókhoảngtrắngnào", 8, "khôngcó…"),
+])
+def test_clip_cuts_between_words(text: str, limit: int, expected: str) -> None:
+    assert clip(text, limit) == expected and len(clip(text, limit)) <= limit

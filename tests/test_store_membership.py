@@ -161,6 +161,18 @@ def test_migrated_group_keeps_its_pending_request(loaded: Store, clock: FixedClo
     assert loaded.membership(-1009, finance).via == "admin"  # the row moved whole
 
 
+def test_a_group_that_only_asked_keeps_its_request_when_it_migrates(
+        loaded: Store, clock: FixedClock, health: str) -> None:
+    request, _ = loaded.request_membership(-100, health, title="Tổ", chat_type="group",
+                                           user_id=7, user_name="B", now=clock.now())
+    assert loaded.chat(-100) is None
+    n = writes(loaded)
+    assert loaded.migrate_chat(-100, -1009, clock.now()) is None
+    assert writes(loaded) == n + 1
+    assert loaded.join_request(request.id).chat_id == -1009
+    assert loaded.migrate_chat(-100, -1009, clock.now()) is None and writes(loaded) == n + 1
+
+
 def test_everything_survives_a_reload(loaded: Store, clock: FixedClock, health: str,
                                       db_path: Path) -> None:
     now = clock.now()
