@@ -33,6 +33,7 @@ from bot.errors import NotAllowed, UnitNotFound, UsageError
 from bot.membership import INVITE_PREFIX, LEGACY_LINK, LEGACY_PREFIX, Join, check_manage_chat
 from bot.records import StoredUnit
 from bot.store import Store
+from bot.text import quote
 from bot.units import UnitDirectory
 from handlers.common import (
     answer,
@@ -272,14 +273,14 @@ async def _join(update: Update, context: ContextTypes.DEFAULT_TYPE, unit: Stored
 
 
 def _candidates_text(query: str, candidates: Sequence[StoredUnit], action: str) -> str:
-    shown = html.escape(" ".join(query.split()), quote=False)
+    shown = html.escape(quote(query), quote=False)
     names = "\n".join(f"• {html.escape(u.label, quote=False)}" for u in candidates)
     return (f"Chưa xác định được đơn vị «{shown}». Có phải một trong các đơn vị sau? "
             f"Bấm vào tên để {action}:\n{names}")
 
 
 def _not_found(query: str, command: str) -> UnitNotFound:
-    shown = " ".join(query.split())
+    shown = quote(query)
     return UnitNotFound(f"Không tìm thấy đơn vị nào gần với «{shown}». Gõ /{command} (không "
                         "kèm tên) để chọn từ danh sách đơn vị.")
 
@@ -377,7 +378,7 @@ async def huydangky(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         keys = {u.key for u in followed}
         candidates = [u for u in closest_units(svc.store, query) if u.key in keys] or followed
         rows = [[(_short(u.label), UNSUB + unit_ref(u.key))] for u in candidates[:PAGE_SIZE]]
-        shown = html.escape(" ".join(query.split()), quote=False)
+        shown = html.escape(quote(query), quote=False)
         await reply_html(update, f"{_who(chat.type)} không theo dõi đơn vị «{shown}». "
                                  "Chọn đơn vị muốn thôi theo dõi:", rows)
         return

@@ -268,3 +268,29 @@ def test_a_stranger_cannot_flood_the_admins_with_requests(bot_env: BotEnv) -> No
 ])
 def test_clip_cuts_between_words(text: str, limit: int, expected: str) -> None:
     assert clip(text, limit) == expected and len(clip(text, limit)) <= limit
+
+
+def test_unit_names_typed_are_quoted_at_most_100_characters(bot_env: BotEnv) -> None:
+    """As main's error replies do (bot.text.quote): a 4,000-character name is no 4,000-
+    character answer."""
+    s = setup(bot_env)
+    typed = "khong co don vi nay " * 200
+    bot_env.store.subscribe(OTHER, s["yte"].key, title="Cán bộ Y tế", chat_type="private",
+                            actor=bot_env.ADMIN, now=bot_env.clock.now())
+
+    def quoted(text: str) -> str:
+        return check_html(text).split("«", 1)[1].split("»", 1)[0]
+
+    async def scenario(app) -> None:
+        [missing] = await bot_env.ask(STRANGER, "/dangky " + typed, user_id=STRANGER)
+        assert "Không tìm thấy đơn vị nào gần với" in missing["text"]
+        [leave] = await bot_env.ask(OTHER, "/huydangky " + typed, user_id=OTHER)
+        assert "không theo dõi đơn vị" in leave["text"]
+        for reply in (missing, leave):
+            shown = quoted(reply["text"])
+            assert shown.endswith("…") and len(shown) <= 100
+            assert typed.startswith(shown[:-1])
+            assert len(check_html(reply["text"])) < 400
+
+    bot_env.run(scenario)
+    assert bot_env.store.join_requests() == []
