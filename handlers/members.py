@@ -53,7 +53,7 @@ from handlers.common import (
     reply_html,
     services,
 )
-from schedules.dispatch import SENT, SKIPPED, Outgoing
+from schedules.dispatch import SENT, SKIPPED, UNCERTAIN, Outgoing
 
 logger = logging.getLogger(__name__)
 
@@ -241,7 +241,9 @@ def joined_text(store: Store, member: Membership, who: Actor, today: date) -> st
 # Messages to other chats
 # ------------------------------------------------------------------------------------------
 def _delivered(outcomes: Sequence[object]) -> int:
-    return sum(1 for o in outcomes if getattr(o, "status", None) in (SENT, SKIPPED))
+    """Sends that reached the chat or most likely did: an "uncertain" one lost only its
+    answer (schedules.dispatch), so the admin most likely has it and it is not repeated."""
+    return sum(1 for o in outcomes if getattr(o, "status", None) in (SENT, SKIPPED, UNCERTAIN))
 
 
 async def notify_admins(context: ContextTypes.DEFAULT_TYPE, request: JoinRequest) -> int:

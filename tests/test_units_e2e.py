@@ -418,3 +418,26 @@ def test_dangky_before_any_plan_explains_what_to_do(bot_env) -> None:
 
     bot_env.run(scenario)
     assert bot_env.store.chats() == []
+
+
+def test_a_request_whose_notice_lost_only_its_answer_is_said_sent(bot_env) -> None:
+    """Main's dispatcher logs a send whose answer was lost as "uncertain" (it most likely
+    arrived, and is never repeated): the requester is not told that no admin got it."""
+    load(bot_env)
+    unit = tai_chinh(bot_env.store)
+    bot_env.api.add_chat(bot_env.ADMIN, "private")
+    bot_env.api.fail_next("sendMessage", "timeout", delay=6, deliver=True,
+                          chat_id=bot_env.ADMIN)
+
+    async def scenario(app) -> None:
+        [reply] = await bot_env.ask(PRIVATE, "/dangky tai chinh", user_id=bot_env.USER,
+                                    timeout=15)
+        text = check_html(reply["text"])
+        assert "Đã gửi yêu cầu tới quản trị viên cho bạn tham gia" in text, text
+        assert unit.label in text
+
+    bot_env.run(scenario)
+    [request] = bot_env.store.join_requests(chat_id=PRIVATE)
+    assert len(bot_env.api.messages_to(bot_env.ADMIN)) == 1  # delivered once, not repeated
+    assert bot_env.store.delivery(f"request:{request.id}:admin:{bot_env.ADMIN}").status == \
+        "uncertain"
