@@ -924,6 +924,12 @@ class Store:
     (:class:`StorageError`) leaves both the file and the memory as they were.
     """
 
+    def _bad_record(self, table: object, row_id: object, exc: Exception) -> ConfigError:
+        """The error for a record the file holds but no code can read (logged here)."""
+        logger.error("bad record in %s: table %s, id %s: %r", self.path, table, row_id, exc)
+        return ConfigError(f"Tệp dữ liệu {self.path} có bản ghi hỏng (bảng {table}, mã "
+                           f"{row_id}). Hãy khôi phục từ bản sao lưu.")
+
     def __init__(self, path: str | os.PathLike[str], *,
                  storage: type[AtomicJSONStorage] = AtomicJSONStorage, lock: bool = True) -> None:
         self.path = Path(path)
@@ -1085,11 +1091,7 @@ class Store:
         except ConfigError:
             raise  # the file itself is damaged: said so already
         except (KeyError, TypeError, ValueError, IndexError, AttributeError, BotError) as exc:
-            logger.error("bad record in %s: table %s, id %s: %r", self.path, table, row_id, exc)
-            raise ConfigError(
-                f"Tệp dữ liệu {self.path} có bản ghi hỏng (bảng {table}, mã {row_id}). "
-                "Hãy khôi phục từ bản sao lưu."
-            ) from exc
+            raise self._bad_record(table, row_id, exc) from exc
         logger.info("loaded %s: %d documents, %d tasks, %d units, %d chats", self.path,
                     len(self._docs), len(self._tasks), len(self._units), len(self._chats))
 
@@ -2009,11 +2011,7 @@ class Store:
             for row_id, row in (raw.get(table) or {}).items():
                 scheduled[int(row_id)] = ScheduledAnnouncement.from_row(int(row_id), row)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            logger.error("bad record in %s: table %s, id %s: %r", self.path, table, row_id, exc)
-            raise ConfigError(
-                f"Tệp dữ liệu {self.path} có bản ghi hỏng (bảng {table}, mã {row_id}). "
-                "Hãy khôi phục từ bản sao lưu."
-            ) from exc
+            raise self._bad_record(table, row_id, exc) from exc
         top = max(scheduled, default=0)
         if self._seq.get(self._SCHEDULED, 0) < top:  # ids are never reused
             self._seq[self._SCHEDULED] = top
@@ -2267,11 +2265,7 @@ class Store:
             for row_id, row in (raw.get(table) or {}).items():
                 requests[int(row_id)] = JoinRequest.from_row(int(row_id), row)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            logger.error("bad record in %s: table %s, id %s: %r", self.path, table, row_id, exc)
-            raise ConfigError(
-                f"Tệp dữ liệu {self.path} có bản ghi hỏng (bảng {table}, mã {row_id}). "
-                "Hãy khôi phục từ bản sao lưu."
-            ) from exc
+            raise self._bad_record(table, row_id, exc) from exc
         for name, items in ((self._INVITATIONS, invites), (self._REQUESTS, requests)):
             top = max(items, default=0)
             if self._seq.get(name, 0) < top:  # ids are never reused
