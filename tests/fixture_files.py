@@ -309,6 +309,22 @@ def scan_pdf(images: list, *, dpi: int = 200) -> bytes:  # type: ignore[type-arg
     return buffer.getvalue()
 
 
+def pdf_file(objects: dict[int, bytes]) -> bytes:
+    """A PDF file of numbered objects (object 1 the catalog), with its cross-reference table."""
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = {}
+    for oid in sorted(objects):
+        offsets[oid] = len(out)
+        out += b"%d 0 obj\n" % oid + objects[oid] + b"\nendobj\n"
+    xref = len(out)
+    size = max(objects) + 1
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % size
+    for oid in range(1, size):
+        out += b"%010d 00000 n \n" % offsets[oid]
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (size, xref)
+    return bytes(out)
+
+
 def many_pages_pdf(pages: int, *, image: bool = False) -> bytes:
     """A PDF of ``pages`` pages sharing one content stream: a line of text, or (``image``)
     one small gray image drawn over the whole page, as a scan. Small however many pages."""
@@ -333,15 +349,4 @@ def many_pages_pdf(pages: int, *, image: bool = False) -> bytes:
     for i in range(pages):
         objects[first_page + i] = (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
                                    b"/Resources " + resources + b" /Contents 5 0 R >>")
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = {}
-    for oid in sorted(objects):
-        offsets[oid] = len(out)
-        out += b"%d 0 obj\n" % oid + objects[oid] + b"\nendobj\n"
-    xref = len(out)
-    size = max(objects) + 1
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % size
-    for oid in range(1, size):
-        out += b"%010d 00000 n \n" % offsets[oid]
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (size, xref)
-    return bytes(out)
+    return pdf_file(objects)

@@ -34,6 +34,7 @@ from bot.plans.readers import (
     strip_markdown,
 )
 from bot.plans.source import MAX_FILE_BYTES, SourceLine
+from tests.fixture_files import pdf_file
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
 VIETNAMESE_RE = re.compile(r"[ăâđêôơưĂÂĐÊÔƠƯ\u1ea0-\u1ef9àáèéìíòóùúýãõĩũ]")
@@ -519,18 +520,7 @@ def make_pdf(pages: list[list[str]]) -> bytes:
                   % (" ".join(f"{k} 0 R" for k in kids).encode(), len(kids)))
     objects[3] = (b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica "
                   b"/Encoding /WinAnsiEncoding >>")
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = {}
-    for oid in sorted(objects):
-        offsets[oid] = len(out)
-        out += b"%d 0 obj\n" % oid + objects[oid] + b"\nendobj\n"
-    xref = len(out)
-    size = max(objects) + 1
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % size
-    for oid in range(1, size):
-        out += b"%010d 00000 n \n" % offsets[oid]
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (size, xref)
-    return bytes(out)
+    return pdf_file(objects)
 
 
 def test_pdf_lines_are_numbered_across_pages(tmp_path: Path) -> None:
