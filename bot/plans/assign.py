@@ -486,6 +486,16 @@ def read_units(text: str, pos: int = 0, *, low: str | None = None, first: bool =
 _ABBREVIATION = re.compile(r"\(\s*[A-ZĐ][A-ZĐ0-9&.\-]{1,11}\s*\)")
 
 
+def units_only(text: str, *, first: bool = True) -> tuple[str, ...]:
+    """The units, when ``text`` is nothing but a list of them ("- Phòng Y tế;", "UBND các huyện,
+    thành phố; Sở Y tế"), else (): "1. Phòng Y tế rà soát …" opens with a unit, it is no list."""
+    body = text.strip(" -+•.;,")
+    found = read_units(body, first=first)
+    if found is None or len(body[found.end:].strip(" .;,")) > 1:
+        return ()
+    return found.units
+
+
 def _after_levels(low: str, piece_start: int, nxt: int) -> bool:
     """Whether the piece so far ends with a list of places ("UBND các huyện, thị xã")."""
     piece = low[piece_start:nxt].rstrip(" ,;")

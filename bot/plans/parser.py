@@ -30,6 +30,7 @@ from bot.plans.assign import (
     find_assignment,
     read_units,
     same_body,
+    units_only,
 )
 from bot.plans.clauses import (
     ASSIGN,
@@ -482,12 +483,6 @@ def _same_kind(generic: tuple[str, ...], units: tuple[str, ...]) -> bool:
     return any(w in lower_same_length(u) for w in words for u in units)
 
 
-def _only_names(text: str) -> bool:
-    """Whether a list item is nothing but unit names ("Trường Mầm non 3-2, thị xã Cai Lậy")."""
-    found = read_units(text, first=False)
-    return found is not None and found.end >= len(text.rstrip(" ;.,")) - 1
-
-
 def _names_back(units: tuple[str, ...], before: tuple[str, ...]) -> bool:
     """Whether ``units`` is a bare plural of a head named just before ("các Trung tâm" after
     "Trung tâm TGPL các tỉnh", "các trường" after "Hiệu trưởng các trường THPT")."""
@@ -534,7 +529,8 @@ def _tasks_from_block(block: Block, state: _State, inherited: list[_Context], *,
             continue
         stop = segs[i + 1].start if i + 1 < len(segs) else len(text)
         body = text[seg.body_start:stop].strip(" :;,.")
-        if len(body) < 3 or not seg.own and block.level != LEVEL_PARA and _only_names(body):
+        if len(body) < 3 or not seg.own and block.level != LEVEL_PARA and \
+                units_only(body, first=False):
             continue  # "1. Trường Mầm non 3-2, thị xã Cai Lậy;": a list of names, no work
         deadlines = _deadlines(block, seg.start, stop, state, low, folded)
         if not deadlines and seg.own and seg.lead:
@@ -648,9 +644,9 @@ def _cell_units(cell: str) -> tuple[str, ...]:
     cell = cell.strip(" .;,")
     if not cell:
         return ()
-    found = read_units(cell, first=False)
-    if found is not None and found.end >= len(cell) - 1:
-        return found.units
+    named = units_only(cell, first=False)
+    if named:
+        return named
     pieces = [p.strip(" .") for p in re.split(r"\s*[,;\n]\s*|\s+và\s+(?=[A-ZĐ])", cell)]
     return tuple(p for p in pieces if p)
 
@@ -700,7 +696,7 @@ def _read_addressees(blocks: list[Block], index: int, state: _State) -> int:
     texts[0] = blocks[index].text[len(blocks[index].text) - len(texts[0]):]
     index += 1
     while index < len(blocks) and blocks[index].level != LEVEL_PARA \
-            and len(blocks[index].text) < 200 and _only_units(blocks[index].text):
+            and len(blocks[index].text) < 200 and units_only(blocks[index].text):
         texts.append(blocks[index].text)
         index += 1
     units: list[str] = []
@@ -711,14 +707,6 @@ def _read_addressees(blocks: list[Block], index: int, state: _State) -> int:
                 units.extend(u for u in found.units if u not in units)
     state.addressees = tuple(units)
     return index
-
-
-def _only_units(text: str) -> bool:
-    """Whether a list line is nothing but units ("- Phòng Y tế;"), not an item that opens with
-    one ("1. Phòng Y tế rà soát …")."""
-    body = text.strip(" -+•.;,")
-    found = read_units(body)
-    return found is not None and not body[found.end:].strip(" .;,")
 
 
 def _speakers(info: DocumentInfo, blocks: list[Block]) -> tuple[str, ...]:
