@@ -117,3 +117,29 @@ def bot_env(tmp_path: Path) -> Iterator[BotEnv]:
         unescaped = [r["text"] for r in api.unescaped]
     store.close()
     assert unescaped == [], "messages with text not escaped for HTML"
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[object]:
+    """One throwaway PostgreSQL server for the whole run (see :mod:`tests.pgcluster`)."""
+    import os
+
+    from tests.pgcluster import PgCluster, PostgresUnavailable
+
+    try:
+        cluster = PgCluster()
+    except PostgresUnavailable as exc:
+        if os.environ.get("BOT_TESTS_NO_POSTGRES") == "1":
+            pytest.skip(f"BOT_TESTS_NO_POSTGRES=1: {exc}")
+        pytest.fail(str(exc), pytrace=False)
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_cluster) -> str:  # type: ignore[no-untyped-def]
+    """A fresh, empty database on the test server: its connection URL."""
+    return pg_cluster.database()
