@@ -1,6 +1,8 @@
 # Programs the bot runs beside Python, from Debian's packages (sourced by run.sh and test.sh):
 #   tesseract-ocr + tesseract-ocr-vie   OCR of scanned PDFs (Vietnamese model)
 #   libreoffice-writer-nogui            .doc (Word 97-2003) to .docx
+#   postgresql                          only for the tests: they start a throwaway server
+#                                       (the bot itself needs one only with DATABASE_URL)
 # As root with apt-get they are installed when missing (measured on a 2-core machine: 20 s for
 # all three with `apt-get update`, from an empty package cache); otherwise the command to
 # install them is printed. The bot runs without them and says so in Vietnamese;
@@ -15,6 +17,10 @@ missing_system_packages() {
   fi
   if ! command -v soffice >/dev/null 2>&1 && ! command -v libreoffice >/dev/null 2>&1; then
     need+=(libreoffice-writer-nogui)
+  fi
+  if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+      && ! { command -v pg_config >/dev/null 2>&1 && [ -x "$(pg_config --bindir)/initdb" ]; }; then
+    need+=(postgresql)
   fi
   echo "${need[@]}"
 }
