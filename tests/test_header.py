@@ -663,3 +663,34 @@ def test_issuer_written_as_a_name(caps: str, name: str) -> None:
     info, _ = parse_header([SourceLine(1, caps), SourceLine(2, "Số: 12/KH-UBND"),
                             SourceLine(3, "KẾ HOẠCH"), SourceLine(4, "Về công tác năm 2024")])
     assert info.issuer == name
+
+
+NO_HEADER_PLAN = """\
+KẾ HOẠCH
+Thực hiện Kết luận số 25-KL/TU ngày 30/9/2022 của Ban Chấp hành Đảng bộ
+Thành phố về nhiệm vụ trọng tâm Quý IV năm 2022
+
+Thực hiện Kết luận số 858-KL/TU ngày 26/9/2022 của Ban Chấp hành Đảng bộ Tỉnh, Ủy ban nhân
+dân Thành phố xây dựng Kế hoạch triển khai thực hiện với những nội dung chủ yếu sau:
+I. NHIỆM VỤ
+1. Hoàn thành quy hoạch chung thành phố Cẩm Phả; phối hợp với Sở Xây dựng tỉnh Quảng Ninh.
+2. Nâng cấp đường nội thị thành phố Cẩm Phả theo chỉ đạo của tỉnh Quảng Ninh.
+3. Chỉnh trang đô thị thành phố Cẩm Phả, báo cáo Ủy ban nhân dân tỉnh Quảng Ninh."""
+
+
+def test_issuer_is_the_drafting_body_not_the_cited_documents() -> None:
+    """A plan without a header: the title's "của Ban Chấp hành …" names the body that issued
+    the *cited* conclusion; the preamble says who drafts this plan, and its place is the city
+    the body names, not the province it also mentions as often."""
+    lines = [SourceLine(i + 1, t) for i, t in enumerate(NO_HEADER_PLAN.splitlines())]
+    info, _ = parse_header(lines)
+    assert info.issuer == "Ủy ban nhân dân thành phố Cẩm Phả"
+    assert info.locality == "Cẩm Phả"
+
+
+def test_a_plan_titled_with_its_own_body_keeps_it() -> None:
+    text = ("NGHỊ QUYẾT\nCỦA BAN CHẤP HÀNH ĐẢNG BỘ THÀNH PHỐ Hạ Long về phương hướng, nhiệm vụ "
+            "năm 2021\n\nI. NHIỆM VỤ\n1. Các phòng, ban thành phố Hạ Long thực hiện.")
+    lines = [SourceLine(i + 1, t) for i, t in enumerate(text.splitlines())]
+    info, _ = parse_header(lines)
+    assert info.issuer == "Ban Chấp hành đảng bộ thành phố Hạ Long"

@@ -13,7 +13,7 @@ from bot.text import fold
 from handlers import render, tasks
 
 USER = 2002  # not an admin
-UNITS = ("quang ninh|phong quan ly do thi", "dong trieu|uy ban nhan dan")
+UNITS = ("cam pha|phong quan ly do thi", "dong trieu|uy ban nhan dan")
 CODE_RE = re.compile(r"#(\d+)")
 
 
@@ -61,7 +61,7 @@ def test_nhiemvu_lists_overdue_first_and_pages_in_place(bot_env) -> None:
     async def scenario(app) -> None:
         [reply] = await bot_env.ask(USER, "/nhiemvu")
         text = reply["text"]
-        assert text.startswith("<b>Nhiệm vụ của Phòng Quản lý đô thị (Quảng Ninh); "
+        assert text.startswith("<b>Nhiệm vụ của Phòng Quản lý đô thị (Cẩm Phả); "
                                "Ủy ban Nhân dân (Đông Triều)</b>: 2 quá hạn, 0 sắp đến hạn, "
                                "24 còn lại, 0 đã xong")
         shown = codes(text)
@@ -94,21 +94,21 @@ def test_nhiemvu_of_a_named_unit_and_unknown_unit(bot_env) -> None:
     async def scenario(app) -> None:
         [refused] = await bot_env.ask(USER, "/nhiemvu quan ly do thi")
         assert refused["text"].startswith("Bạn chưa là thành viên của Phòng Quản lý đô thị "
-                                          "(Quảng Ninh) nên chưa xem được nhiệm vụ")
+                                          "(Cẩm Phả) nên chưa xem được nhiệm vụ")
         assert "/dangky" in refused["text"] and not refused.get("reply_markup")
 
         follow(bot_env, USER, UNITS[:1])
         [reply] = await bot_env.ask(USER, "/nhiemvu quan ly do thi")
-        assert reply["text"].startswith("<b>Nhiệm vụ của Phòng Quản lý đô thị (Quảng Ninh)</b>")
+        assert reply["text"].startswith("<b>Nhiệm vụ của Phòng Quản lý đô thị (Cẩm Phả)</b>")
         data = reply["reply_markup"]["inline_keyboard"][0][-1]["callback_data"]
         assert data == "pg:nhiemvu:2:u" + render.unit_ref(UNITS[0])
         await bot_env.press(USER, reply["message_id"], data)
         edited = bot_env.api.message(USER, reply["message_id"])["text"]
-        assert "Phòng Quản lý đô thị (Quảng Ninh)" in edited and "Trang 2/3" in edited
+        assert "Phòng Quản lý đô thị (Cẩm Phả)" in edited and "Trang 2/3" in edited
 
         [unknown] = await bot_env.ask(USER, "/nhiemvu so y te")
         assert "Không tìm thấy đơn vị «so y te»" in unknown["text"]
-        assert "Phòng Y tế (Quảng Ninh)" in unknown["text"]
+        assert "Phòng Y tế (Cẩm Phả)" in unknown["text"]
 
     bot_env.run(scenario)
 
@@ -122,7 +122,7 @@ def test_open_read_lets_anyone_read_but_not_act(bot_env) -> None:
 
     async def scenario(app) -> None:
         [reply] = await bot_env.ask(USER, "/nhiemvu quan ly do thi")
-        assert reply["text"].startswith("<b>Nhiệm vụ của Phòng Quản lý đô thị (Quảng Ninh)</b>")
+        assert reply["text"].startswith("<b>Nhiệm vụ của Phòng Quản lý đô thị (Cẩm Phả)</b>")
         [detail] = await bot_env.ask(USER, f"/chitiet {task.id}")
         assert detail["text"].startswith(f"<b>Nhiệm vụ #{task.id}</b>")
         [hint] = await bot_env.ask(USER, "/nhiemvu")
@@ -166,7 +166,7 @@ def test_chitiet_known_unknown_and_bad_codes(bot_env) -> None:
         [detail] = await bot_env.ask(USER, f"/chitiet {code}")
         text = detail["text"]
         assert text.startswith(f"<b>Nhiệm vụ #{code}</b> · còn 26 ngày")
-        assert "<b>Chủ trì:</b> " in text and "Phòng Quản lý đô thị (Quảng Ninh)" in text
+        assert "<b>Chủ trì:</b> " in text and "Phòng Quản lý đô thị (Cẩm Phả)" in text
         assert "gia hạn 31/12/2022 → 15/01/2023, lý do: chờ &lt;vốn&gt;" in text
         assert "hạn gốc 31/12/2022" in text
         [hashed] = await bot_env.ask(USER, f"/chitiet #{code}")

@@ -71,7 +71,7 @@ def buttons(message: dict) -> list[tuple[str, str]]:
 # Pure parts
 # ------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("key", [
-    "quang ninh|phong tai chinh ke hoach", "-|phong y te", "",
+    "cam pha|phong tai chinh ke hoach", "-|phong y te", "",
     "dong trieu|" + "rất dài " * 40, "hạ long|ủy ban nhân dân",
 ])
 def test_unit_ref_fits_callback_data(key: str) -> None:

@@ -910,6 +910,14 @@ def _issuer(head: list[SourceLine], lines: list[SourceLine], title: str | None,
         m = re.search(r"của\s+((?:ban chấp hành đảng bộ|ủy ban nhân dân|hội đồng nhân dân)"
                       r"(?:\s+(?:thành phố|thị xã|thị trấn|tỉnh|huyện|xã|phường))?)",
                       title, re.IGNORECASE)
+        if m and CITATION_RE.search(title[:m.start()]):
+            # "Thực hiện Kết luận số 25-KL/TU ngày 30/9/2022 của Ban Chấp hành Đảng bộ Thành
+            # phố": the body that issued the cited document, not this one.
+            m = None
+        if m is None:
+            own = _drafting_body(lines[:40])
+            if own:
+                return own
         if m:
             name = m.group(1).split()
             for word in title[m.end():].split()[:3]:  # a place name is capitalised: "Hạ Long"
@@ -923,6 +931,27 @@ def _issuer(head: list[SourceLine], lines: list[SourceLine], title: str | None,
         if m and m.group(1).strip().isupper():
             return _title_case_org(m.group(1).strip())
     return None
+
+
+CITATION_RE = re.compile(r"\bsố\s*\d|\bngày\s+\d{1,2}\s*[/.-]\s*\d", re.IGNORECASE)
+"""A document reference: what follows it ("… của X") names the cited document's issuer."""
+DRAFTING_RE = re.compile(
+    r"((?:Ủy|Uỷ) ban nhân dân|UBND|Hội đồng nhân dân|HĐND|Ban Thường vụ [A-ZĐ]\w+ ủy|"
+    r"Thành ủy|Thành uỷ|Tỉnh ủy|Tỉnh uỷ|Huyện ủy|Huyện uỷ|Thị ủy|Thị uỷ)"
+    r"(\s+(?:[Tt]hành phố|[Tt]ỉnh|[Hh]uyện|[Tt]hị xã|[Qq]uận)"
+    r"(?:\s+[A-ZĐÂĂÊÔƠƯÁÀẢÃẠ][\wÀ-ỹ]*){0,3})?"
+    r"\s+(?:xây dựng|ban hành)\s+(?:Kế hoạch|Chương trình|Nghị quyết|Chỉ thị|Quyết định)\b")
+"""The plan's own body in its preamble: "…, Ủy ban nhân dân Thành phố xây dựng Kế hoạch …"."""
+
+
+def _drafting_body(head: list[SourceLine]) -> str | None:
+    """The body that says, in the preamble, that it drafts this document."""
+    text = " ".join(" ".join(ln.text.split()) for ln in head)
+    m = DRAFTING_RE.search(text)
+    if not m:
+        return None
+    name = m.group(1) + (m.group(2) or "")
+    return _title_case_org(name.upper())
 
 
 def _left_column(text: str) -> str:
@@ -944,10 +973,14 @@ def _locality(issuer: str | None, place: str | None, lines: list[SourceLine]) ->
             return m.group(1)
     if place and not re.search(r"\d", place) and len(place.split()) <= 4:
         return place
+    # An issuer with a level and no name ("Ủy ban nhân dân Thành phố"): the place of that
+    # level the body names, not a province it also mentions ("tỉnh Quảng Ninh").
+    level = re.search(r"(thành phố|thị xã|huyện|tỉnh|quận)$", issuer or "", re.IGNORECASE)
     counts: Counter[str] = Counter()
     for ln in lines:
         for m in PLACE_RE.finditer(ln.text):
-            counts[m.group(1)] += 1
+            if level is None or fold(m.group(0)).startswith(fold(level.group(1)) + " "):
+                counts[m.group(1)] += 1
     if counts:
         name, n = counts.most_common(1)[0]
         if n >= 2:
