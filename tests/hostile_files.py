@@ -194,8 +194,8 @@ def style_chain(paragraphs: int = 5_000) -> bytes:
     """100,000 styles, each based on the one before, the first numbered; ``paragraphs``
     paragraphs in the last one (each walked the whole chain: 5·10^8 steps for 5,000)."""
     count = 100_000
-    styles = [f'<w:style w:type="paragraph" w:styleId="s0"><w:pPr><w:numPr>'
-              f'<w:ilvl w:val="0"/><w:numId w:val="1"/></w:numPr></w:pPr></w:style>']
+    styles = ['<w:style w:type="paragraph" w:styleId="s0"><w:pPr><w:numPr>'
+              '<w:ilvl w:val="0"/><w:numId w:val="1"/></w:numPr></w:pPr></w:style>']
     styles += [f'<w:style w:type="paragraph" w:styleId="s{i}"><w:basedOn w:val="s{i - 1}"/>'
                "</w:style>" for i in range(1, count)]
     numbering = numbering_xml(level("0", "1", "decimal", "%1."))

@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL server for the tests: ``initdb`` + ``pg_ctl`` under a temporary directory.
+"""A throwaway PostgreSQL server for the tests: ``initdb`` + ``pg_ctl`` in a temporary directory.
 
 The tests start their own server (nothing is assumed to run on the machine): a fresh cluster on a
 free port on 127.0.0.1, trust authentication, the Unix socket inside the cluster's directory. As
@@ -10,6 +10,7 @@ command to install them, unless ``BOT_TESTS_NO_POSTGRES=1`` says this machine ca
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -122,11 +123,9 @@ class PgCluster:
 
     def stop(self) -> None:
         if self.running:
-            try:
+            with contextlib.suppress(subprocess.SubprocessError):
                 self._run(str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m",
                           "immediate", "-w", "stop", timeout=60)
-            except subprocess.SubprocessError:
-                pass
             self.running = False
         shutil.rmtree(self.root, ignore_errors=True)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -188,7 +188,7 @@ def test_system_clock_is_aware_and_local() -> None:
     assert isinstance(clock, Clock)
     now = clock.now()
     assert now.utcoffset() == timedelta(hours=7)
-    utc = datetime.now(timezone.utc)
+    utc = datetime.now(UTC)
     assert abs((utc - now).total_seconds()) < 60
     assert clock.today() == now.date() or clock.today() == (now + timedelta(seconds=1)).date()
-    assert SystemClock(timezone.utc).now().utcoffset() == timedelta(0)
+    assert SystemClock(UTC).now().utcoffset() == timedelta(0)

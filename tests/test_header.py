@@ -653,7 +653,8 @@ def test_signer_line_in_running_text_is_bounded() -> None:
 
 @pytest.mark.parametrize(("caps", "name"), [
     ("SỞ Y TẾ TỈNH NGHỆ AN", "Sở Y tế tỉnh Nghệ An"),
-    ("SỞ VĂN HÓA, THỂ THAO VÀ DU LỊCH TỈNH LÀO CAI", "Sở Văn hóa, Thể thao và Du lịch tỉnh Lào Cai"),
+    ("SỞ VĂN HÓA, THỂ THAO VÀ DU LỊCH TỈNH LÀO CAI",
+     "Sở Văn hóa, Thể thao và Du lịch tỉnh Lào Cai"),
     ("PHÒNG GIÁO DỤC VÀ ĐÀO TẠO HUYỆN ĐỊNH HÓA", "Phòng Giáo dục và Đào tạo huyện Định Hóa"),
     ("BAN CHỈ ĐẠO PHÒNG, CHỐNG THIÊN TAI", "Ban Chỉ đạo phòng, chống thiên tai"),
     ("THỊ ỦY ĐÔNG TRIỀU", "Thị ủy Đông Triều"),

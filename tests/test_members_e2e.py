@@ -14,8 +14,8 @@ from bot.fakeapi import check_html
 from bot.importer import import_document
 from bot.membership import MAX_PENDING_PER_CHAT
 from bot.store import Store
-from tests.conftest import BotEnv
 from handlers.common import clip
+from tests.conftest import BotEnv
 from tests.test_importer import PLAN
 
 STRANGER = 5001
@@ -172,7 +172,7 @@ def test_thanhvien_lists_members_and_admins_remove_one(bot_env: BotEnv) -> None:
         seen = check_html(overview["text"])
         assert "Đang chờ duyệt (1)" in seen and "Người lạ (trò chuyện riêng, mã 5001)" in seen
         member = bot_env.store.membership(GROUP, ca.key)
-        assert (f"Xóa Tổ <Công an> khỏi Công an thành phố", f"mem:rm:{member.id}") in \
+        assert ("Xóa Tổ <Công an> khỏi Công an thành phố", f"mem:rm:{member.id}") in \
             buttons(overview)
         assert ("✅ Duyệt #1", "req:ok:1") in buttons(overview)
 

@@ -645,7 +645,13 @@ def test_broken_numbering_definitions_are_ignored_and_the_text_read() -> None:
 
 def test_numbering_from_a_chain_of_based_on_styles() -> None:
     from tests.hostile_files import (
-        W_NS, docx_package, document_xml, level, numbering_xml, paragraph)
+        W_NS,
+        document_xml,
+        docx_package,
+        level,
+        numbering_xml,
+        paragraph,
+    )
 
     styles = (f'<w:styles xmlns:w="{W_NS}">'
               '<w:style w:styleId="a"><w:pPr><w:numPr><w:numId w:val="1"/></w:numPr></w:pPr>'

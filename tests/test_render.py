@@ -293,7 +293,7 @@ def test_detail_shows_units_deadlines_recurrence_source(store: Store,
                                                         sample: dict[str, int]) -> None:
     task = store.task(sample["support"])
     text = render.task_detail(store, task, TODAY)
-    assert "<b>Nhiệm vụ #%d</b> · còn 5 ngày" % task.id in text
+    assert f"<b>Nhiệm vụ #{task.id}</b> · còn 5 ngày" in text
     assert "<b>Chủ trì:</b> Phòng Tài chính - Kế hoạch (Cẩm Phả)" in text
     assert "<b>Phối hợp:</b> Phòng Y tế (Cẩm Phả)" in text
     assert "<b>Hạn:</b> 15/03/2024 (còn 5 ngày) — hạn ghi trong văn bản" in text

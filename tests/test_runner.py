@@ -97,8 +97,9 @@ def test_timeout_at_start_up_says_so(failing_start) -> None:  # type: ignore[no-
 
 def test_a_bad_request_at_start_up_is_not_called_a_network_problem(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import handlers.app
     from telegram.error import BadRequest
+
+    import handlers.app
 
     monkeypatch.setattr(runner, "configure_logging", lambda **_: None)
     monkeypatch.setattr(handlers.app, "build_application",

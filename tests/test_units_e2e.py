@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.plans import parse_file
 from bot.fakeapi import check_html
+from bot.plans import parse_file
 from bot.records import StoredUnit
 from bot.store import Store
 from handlers.common import split_html
@@ -195,7 +195,7 @@ def test_private_dangky_files_a_request_that_an_admin_approves(bot_env) -> None:
 
 def test_refused_request_leaves_the_chat_outside(bot_env) -> None:
     load(bot_env)
-    unit = tai_chinh(bot_env.store)
+    tai_chinh(bot_env.store)
     bot_env.api.add_chat(bot_env.ADMIN, "private")
 
     async def scenario(app) -> None:
@@ -219,7 +219,7 @@ def test_refused_request_leaves_the_chat_outside(bot_env) -> None:
 
 def test_group_dangky_needs_a_group_admin_and_only_a_bot_admin_binds(bot_env) -> None:
     load(bot_env)
-    unit = tai_chinh(bot_env.store)
+    tai_chinh(bot_env.store)
     other = unit_named(bot_env.store, "Phòng Y tế")
 
     async def scenario(app) -> None:

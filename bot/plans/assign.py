@@ -164,7 +164,7 @@ PREDICATE = frozenset({
     "giải thể", "chia tách", "lắng nghe", "đối thoại", "tiếp dân", "giải đáp",
     "tham vấn", "thẩm định lại", "ứng dụng", "triển khai ứng dụng", "vận hành thử",
     "cảnh giới", "canh gác", "ứng trực", "túc trực", "trực ban", "theo dõi sát", "nắm tình hình",
-    "thông qua", "kiện toàn", "kiểm điểm",
+    "thông qua", "kiểm điểm",
 })
 NOUNISH = frozenset({"tổ chức", "quản lý", "lãnh đạo", "xây dựng", "đơn vị", "kiểm tra",
                      "giám sát", "chỉ đạo", "bảo vệ", "tuyên truyền", "hướng dẫn", "thanh tra",

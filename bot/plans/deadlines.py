@@ -342,7 +342,8 @@ DEADLINE_AFTER = re.compile(r"\s*(?:,\s*)?(?:là\s+)?(?:hạn\s+(?:chót|cuối)
                             r"(?:\s+cùng)?(?!\w)")
 # "hoàn thành thi công cắm mốc ngày 22/11/2022": a verb of completion, its object, the day.
 COMPLETED_ON = re.compile(
-    _words("hoàn thành", "hoàn tất") + r"\s+(?:(?!(?<!\w)(?:trước|chậm|muộn|không quá|đến|tới|trong|"
+    _words("hoàn thành", "hoàn tất")
+    + r"\s+(?:(?!(?<!\w)(?:trước|chậm|muộn|không quá|đến|tới|trong|"
     r"vào|hạn|từ|lúc)(?!\w))[^\n.;:()\d]){1,60}?")
 # "- Ngày 5/3/2026: Hội đồng bầu cử … giải quyết khiếu nại": a timetable's line.
 SCHEDULE_AFTER = re.compile(r"\s*:\s*(?=\S)")

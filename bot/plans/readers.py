@@ -41,10 +41,10 @@ from bot.errors import (
     PlanError,
     UnsupportedFile,
 )
+from bot.plans import source
 from bot.plans.cells import MIN_COLUMNS, format_row, join_cell_lines
 from bot.plans.convert import doc_to_docx, input_filter
 from bot.plans.ocr import fix_ocr, is_page_number, is_vietnamese_syllable, looks_ocr
-from bot.plans import source
 from bot.plans.pdf import read_pdf
 from bot.plans.scan import PageOcr
 from bot.plans.source import (
