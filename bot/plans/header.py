@@ -573,7 +573,8 @@ def _read_zone(lines: list[SourceLine]) -> _Zone:
         # NHÂN DÂN TỈNH X | CỘNG HÒA …", "Số: 12/UBND-VP V/v … | Hà Nội, ngày …".
         cells = [x.strip() for x in c.split(" | ")] if " | " in c and len(c) <= 600 else [c]
         roles = [_cell_role(x, dated, prev_org) for x in cells]
-        role = next((r for r in ("date", "motto", "number", "vv", "org") if r in roles), None)
+        role: str | None = next(
+            (r for r in ("date", "motto", "number", "vv", "org") if r in roles), None)
         for cell in cells:
             if len(cell) <= 200 and NUMBER_RE.search(cell):
                 zone.number_line = zone.number_line or cell
@@ -703,9 +704,9 @@ def _restatement(lines: list[SourceLine], start: int) -> _Restatement | None:
         return _Restatement(_DOC_WORDS[doc], _body_of(subj), issued, subject)
     if CONCLUDES_RE.search(text):
         return _Restatement("thong_bao", None, None)
-    m = SELF_REFERENCE_RE.search(text)
-    if m:
-        kind = "cong_van" if m["directed"] else _DOC_WORDS[m["doc"].lower()]
+    ref = SELF_REFERENCE_RE.search(text)
+    if ref:
+        kind = "cong_van" if ref["directed"] else _DOC_WORDS[ref["doc"].lower()]
         return _Restatement(kind, None, None)
     return None
 
@@ -919,12 +920,12 @@ def _issuer(head: list[SourceLine], lines: list[SourceLine], title: str | None,
             if own:
                 return own
         if m:
-            name = m.group(1).split()
+            words = m.group(1).split()
             for word in title[m.end():].split()[:3]:  # a place name is capitalised: "Hạ Long"
-                if not word[:1].isupper() or word.isupper() and len(name) > 5:
+                if not word[:1].isupper() or word.isupper() and len(words) > 5:
                     break
-                name.append(word.strip(",.;:"))
-            return _title_case_org(" ".join(name).upper())
+                words.append(word.strip(",.;:"))
+            return _title_case_org(" ".join(words).upper())
     # Signature block: "TM. ỦY BAN NHÂN DÂN", "T/M THÀNH ỦY".
     for ln in lines[-40:]:
         m = re.search(r"\b(?:TM|T/M|KT|Q)\.?\s+(.+)", re.sub(r"[*#_]", "", ln.text))

@@ -208,10 +208,11 @@ def parse_lines(lines: list[SourceLine], *, source: str = "",
     info, body_start = parse_header(lines)
     end = body_end(lines)
     runs: list[tuple[bool, list[Block] | list[Row]]] = []
-    for is_table, run in split_runs(lines[body_start:end]):
-        rows = list(table_rows(run)) if is_table else []
-        runs.append((True, rows) if rows else (False, build_blocks(run)))
-    blocks = [b for is_table, run in runs if not is_table for b in run]  # type: ignore[misc]
+    for is_table, piece in split_runs(lines[body_start:end]):
+        rows = list(table_rows(piece)) if is_table else []
+        runs.append((True, rows) if rows else (False, build_blocks(piece)))
+    blocks = [b for is_table, run in runs if not is_table for b in run
+              if isinstance(b, Block)]
     period = info.period
     if period is None:
         heads = [b.text for b in blocks if len(b.text) < 200 and _is_heading(b, None)
@@ -296,9 +297,9 @@ def _walk_block(blocks: list[Block], index: int, state: _State) -> list[Task]:
         inherited = [_Context(0, opener.lead, opener.support)]
     if _label_only(block.text, 0, len(block.text)) and not state.pending:
         # "a) Trước ngày 20 tháng 2 năm 2020:" over the paragraph that says who does what
-        deadlines = _deadlines(block, 0, len(block.text), state, low, folded)
-        if deadlines and _zone(state) is not False:
-            state.pending = deadlines
+        labelled = _deadlines(block, 0, len(block.text), state, low, folded)
+        if labelled and _zone(state) is not False:
+            state.pending = tuple(labelled)
             return []
     tasks = _tasks_from_block(block, state, inherited, low=low, folded=folded)
     if state.pending and tasks:
@@ -752,10 +753,9 @@ def _context_year(blocks: list[Block]) -> tuple[int | None, date | None]:
     lunar: int | None = None
     for block in blocks[:60]:
         low = lower_same_length(block.text)
-        for m in _FULL_DATE_YEAR.finditer(low):
-            full.append(int(m.group(1) or m.group(2)))
-        for m in _YEAR_WORD.finditer(low):
-            y = int(m.group(1))
+        full.extend(int(f.group(1) or f.group(2)) for f in _FULL_DATE_YEAR.finditer(low))
+        for w in _YEAR_WORD.finditer(low):
+            y = int(w.group(1))
             words[y] = words.get(y, 0) + 1
         m = _SCHOOL_YEAR.search(low)
         if m and school is None:

@@ -763,9 +763,9 @@ class _Numbering:
         overrides = self._overrides.get(num_id, {})
         if num_id not in self._started:
             self._started.add(num_id)
-            for level, start in overrides.items():
-                if level < len(counters):
-                    counters[level] = start - 1
+            for index, start in overrides.items():
+                if index < len(counters):
+                    counters[index] = start - 1
         level = levels[ilvl]
         if level.fmt == "bullet":
             return "- "
@@ -884,8 +884,8 @@ def _table_rows(tbl: Any, count: _TextCount, hidden: set[Any]) -> Iterator[str]:
     columns = min(max([columns, *(len(r) for r in rows)]), source.MAX_TABLE_COLUMNS)
     for cells in rows:
         if columns < MIN_COLUMNS:
-            texts = (" ".join(paragraphs).strip() for paragraphs in cells)
-            yield " | ".join(t for t in texts if t)
+            joined = (" ".join(paragraphs).strip() for paragraphs in cells)
+            yield " | ".join(t for t in joined if t)
         else:
             texts = [join_cell_lines(paragraphs, paragraphs=True) for paragraphs in cells]
             yield format_row(texts + [""] * (columns - len(texts)))
@@ -1021,8 +1021,9 @@ def _read_docx(data: bytes, filename: str = "tệp.docx") -> list[str]:
 # --- common ------------------------------------------------------------------------------------
 
 _LINE_BREAK_RE = re.compile(r"\r\n|\r|\n")
-_INVISIBLE = {0xFEFF: None, 0x00AD: None, 0x200C: None, 0x200D: None, 0x2060: None,
-              0xFFFE: None}  # PDFium marks a hyphen it removed at a line end with U+FFFE
+# PDFium marks a hyphen it removed at a line end with U+FFFE.
+_INVISIBLE: dict[int, str | None] = {0xFEFF: None, 0x00AD: None, 0x200C: None, 0x200D: None,
+                                     0x2060: None, 0xFFFE: None}
 _INVISIBLE.update({c: " " for c in range(0x20) if c not in (0x0A, 0x0D)})
 _INVISIBLE.update({c: " " for c in (0x7F, 0x85, 0x2028, 0x2029)})
 _INVISIBLE_RE = re.compile("[" + "".join(re.escape(chr(c)) for c in _INVISIBLE) + "]")
