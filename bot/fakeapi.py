@@ -31,6 +31,7 @@ import time
 from collections.abc import Callable
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -283,6 +284,7 @@ class FakeBotApi:
         self._members: dict[tuple[int | str, int], str] = {}
         self._files: dict[str, dict] = {}
         self._file_paths: dict[str, str] = {}
+        self._local_dir: Path | None = None
         self._callbacks: dict[str, dict] = {}
         self._sent: list[dict] = []
         self._commands: list[dict] = []
@@ -691,6 +693,39 @@ class FakeBotApi:
                     self._members[(new_chat_id, member)] = status
             return updates
 
+    def bot_status(self, chat_id: int | str, status: str, *, user_id: int,
+                   chat_type: str = "private", title: str | None = None,
+                   old_status: str | None = None) -> dict:
+        """The bot's own membership changed, as Telegram reports it (a ``my_chat_member``
+        update): "kicked" in a private chat is the user blocking the bot, "member" afterwards
+        unblocking it; "left"/"kicked" in a group is the bot removed, "member" re-added.
+        Sends to a chat where the bot is "left" or "kicked" answer 403 until it is back."""
+        if status not in MEMBER_STATUSES:
+            raise ValueError(f"status must be one of {MEMBER_STATUSES}, not {status!r}")
+        gone = status in ("left", "kicked")
+        if old_status is None:
+            old_status = "member" if gone else ("left" if chat_type != "private" else "kicked")
+        with self._cond:
+            chat = self._chat(chat_id, chat_type, title=title)
+            bot_id = self.bot_user["id"]
+            if gone:
+                self._blocked.add(chat_id)
+            else:
+                self._blocked.discard(chat_id)
+            self._members[(chat_id, bot_id)] = status
+            return self._push_update({"my_chat_member": {
+                "chat": chat, "from": self._user(user_id, "Người dùng", None),
+                "date": self._now(),
+                "old_chat_member": self._member_json(chat_id, bot_id, old_status),
+                "new_chat_member": self._member_json(chat_id, bot_id, status)}})
+
+    def local_files(self, folder: str | Path | None) -> None:
+        """Act as a self-hosted Bot API server started with ``--local``: files sent from now
+        on are written under ``folder`` and getFile answers their absolute path (which the
+        server does not serve over HTTP); None goes back to Telegram's relative paths."""
+        with self._cond:
+            self._local_dir = Path(folder) if folder is not None else None
+
     # ------------------------------------------------------------------ internals (locked)
     def _now(self) -> int:
         return int(self.clock())
@@ -753,6 +788,12 @@ class FakeBotApi:
                   "file_name": filename, "mime_type": mime_type, "file_size": len(data),
                   "file_path": path, "data": data}
         self._files[stored["file_id"]] = stored
+        if self._local_dir is not None:  # --local: an absolute path, not served over HTTP
+            target = (self._local_dir / self.token.replace(":", "_") / path).resolve()
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+            stored["file_path"] = str(target)
+            return stored
         self._file_paths[path] = stored["file_id"]
         return stored
 
@@ -1117,7 +1158,7 @@ class FakeBotApi:
         stored = self._files.get(str(params.get("file_id")))
         if stored is None:
             raise _bad_request("invalid file_id")
-        if stored["file_size"] > MAX_DOWNLOAD_BYTES:
+        if self._local_dir is None and stored["file_size"] > MAX_DOWNLOAD_BYTES:
             raise _bad_request("file is too big")
         return {key: stored[key] for key in
                 ("file_id", "file_unique_id", "file_size", "file_path")}

@@ -209,7 +209,10 @@ def members_text(store: Store,
             chat = store.chat(member.chat_id)
             title = chat.title if chat and chat.title else str(member.chat_id)
             kind = _chat_kind(chat.type if chat else "", member.chat_id)
-            off = ", bot đã bị gỡ" if chat is not None and not chat.active else ""
+            off = ""
+            if chat is not None and not chat.active:
+                off = (", đã chặn bot, không nhận tin" if kind != "nhóm"
+                       else ", bot đã bị gỡ khỏi nhóm, không nhận tin")
             lines.append(f"• <b>{_e(title)}</b> ({kind}, mã {member.chat_id}{off}) — từ "
                          f"{format_date(member.since.date())}; {_how(member)}")
             if admin and len(rows) < MAX_BUTTON_ROWS:

@@ -21,11 +21,21 @@ import logging
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 
 from telegram import LinkPreviewOptions, Update
-from telegram.constants import ChatType
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
 
 from bot import membership
 from bot.dateinput import format_datetime
@@ -42,6 +52,7 @@ from handlers.common import (
     manager,
     markup,
     reply_html,
+    send_html,
     services,
     user_id,
 )
@@ -196,12 +207,20 @@ def _counts(store: Store, key: str, today: date) -> tuple[int, int]:
     return len(store.open_tasks(key)), len(store.overdue(key, today))
 
 
+def _silent_members(store: Store, key: str) -> int:
+    """Member chats of ``key`` the bot cannot write to (blocked, or removed from the group)."""
+    return len(store.members(key)) - len(store.unit_chats(key))
+
+
 def _unit_line(store: Store, unit: StoredUnit, today: date) -> str:
     open_n, overdue_n = _counts(store, unit.key, today)
     place = f" <i>({html.escape(unit.locality, quote=False)})</i>" if unit.locality else ""
     overdue = f"<b>{overdue_n} quá hạn</b>" if overdue_n else "0 quá hạn"
+    silent = _silent_members(store, unit.key)
+    off = (f"; {silent} cuộc trò chuyện thành viên không nhận tin (đã chặn bot hoặc đã gỡ bot "
+           "khỏi nhóm)" if silent else "")
     return (f"• {html.escape(unit.name, quote=False)}{place}: "
-            f"{open_n} nhiệm vụ đang mở, {overdue}")
+            f"{open_n} nhiệm vụ đang mở, {overdue}{off}")
 
 
 def donvi_text(store: Store, keys: Sequence[str], today: date, *, all_units: bool = False,
@@ -470,8 +489,112 @@ async def on_unsub(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await answer(update, f"Đã thôi theo dõi {unit.label}")
 
 
+# ------------------------------------------------------------------------------------------
+# The chat itself: blocked, removed, back, migrated
+# ------------------------------------------------------------------------------------------
+REASON_BLOCKED = "người dùng đã chặn bot"
+REASON_REMOVED = "bot bị xóa khỏi nhóm"
+REASON_BACK = "bot được bỏ chặn hoặc được thêm lại vào nhóm"
+REASON_MESSAGE = "cuộc trò chuyện lại nhắn cho bot"
+
+
+def reactivate(store: Store, chat_id: int, reason: str, now: datetime) -> bool:
+    """Make an inactive chat active again when it still is a member of some unit; True when
+    it changed. Never grants anything: a chat with no unit is left as it is (memberships
+    come only through :mod:`bot.membership`)."""
+    chat = store.chat(chat_id)
+    if chat is None or chat.active or not chat.unit_keys:
+        return False
+    store.set_chat_active(chat_id, True, reason, now)
+    logger.info("chat %s active again (%s)", chat_id, reason)
+    return True
+
+
+def carry_chat(store: Store, old_id: int, new_id: int, now: datetime) -> bool:
+    """A group became a supergroup: memberships, reminders and requests move with
+    ``store.migrate_chat``; the last digest day and any owed reminders ("nhắc bù") move here,
+    so the new chat neither gets yesterday's reminders again nor loses owed ones. Idempotent
+    (Telegram sends the news twice: in the old chat and in the new one); True when the
+    memberships moved now."""
+    moved = store.migrate_chat(old_id, new_id, now) is not None
+    days = store.digest_days()
+    if old_id in days and days[old_id] > days.get(new_id, date.min):
+        store.record_digest_run(days[old_id], [new_id], now=now)
+    owed = store.digest_owed()
+    if old_id in owed and new_id not in owed:
+        store.owe_digests([new_id], owed[old_id].since, reason=owed[old_id].reason, now=now)
+    return moved
+
+
+def _back_text(store: Store, chat_type: str, keys: Sequence[str]) -> str:
+    names = "; ".join(html.escape(store.unit(k).label if store.unit(k) else k, quote=False)
+                      for k in keys)
+    return (f"🔔 Bot đã hoạt động lại ở đây. {_who(chat_type)} vẫn là thành viên của: {names}. "
+            "Bản tin nhắc việc hằng ngày tiếp tục; gõ /nhiemvu để xem việc.")
+
+
+async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The bot's own status in a chat changed: blocked or removed -> the chat is inactive at
+    once (with the reason); unblocked or added back -> active again if it is a member."""
+    change = update.my_chat_member
+    if change is None:
+        return
+    svc = services(context)
+    chat = change.chat
+    new = change.new_chat_member
+    gone = new.status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED) or (
+        new.status == ChatMemberStatus.RESTRICTED and not getattr(new, "is_member", True))
+    if gone:
+        reason = REASON_BLOCKED if chat.type == ChatType.PRIVATE else REASON_REMOVED
+        if svc.store.set_chat_active(chat.id, False, reason, svc.now()) is not None:
+            logger.info("chat %s inactive: %s", chat.id, reason)
+        return
+    if reactivate(svc.store, chat.id, REASON_BACK, svc.now()):
+        try:
+            await send_html(context.bot, chat.id, _back_text(
+                svc.store, chat.type, svc.store.chat_units(chat.id)))
+        except TelegramError as exc:  # the chat is active again all the same
+            logger.info("could not greet chat %s: %s", chat.id, exc)
+
+
+async def on_any_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Before every other handler: a chat that writes to the bot (a message, a command, a
+    button) can be written to again, so an inactive member chat becomes active."""
+    chat = update.effective_chat
+    message = update.effective_message
+    if chat is None or update.my_chat_member is not None or (
+            message is not None and (message.migrate_to_chat_id or message.left_chat_member)):
+        return
+    svc = services(context)
+    try:
+        reactivate(svc.store, chat.id, REASON_MESSAGE, svc.now())
+    except Exception:  # never stand in the way of the command itself
+        logger.exception("could not reactivate chat %s", chat.id)
+
+
+@guarded
+async def on_migrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A group became a supergroup (service messages ``migrate_to_chat_id`` in the old chat,
+    ``migrate_from_chat_id`` in the new one): move everything of the chat to its new id."""
+    message = update.effective_message
+    if message is None:
+        return
+    if message.migrate_to_chat_id:
+        old_id, new_id = message.chat.id, message.migrate_to_chat_id
+    elif message.migrate_from_chat_id:
+        old_id, new_id = message.migrate_from_chat_id, message.chat.id
+    else:
+        return
+    svc = services(context)
+    if carry_chat(svc.store, old_id, new_id, svc.now()):
+        logger.info("chat %s became supergroup %s", old_id, new_id)
+
+
 def register(app: Application) -> None:
     """Add this slice's command and button handlers."""
+    app.add_handler(TypeHandler(Update, on_any_message), group=-1)
+    app.add_handler(ChatMemberHandler(on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
+    app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CommandHandler("help", help_command))
     app.add_handler(CommandHandler("dangky", dangky))
