@@ -52,6 +52,9 @@ class Settings:
     data_dir: Path = Path(DEFAULT_DATA_DIR)
     timezone: str = DEFAULT_TIMEZONE
     bot_api_url: str | None = None
+    bot_file_url: str | None = None
+    """Where files are downloaded (BOT_FILE_URL); without it, derived from BOT_API_URL
+    ("https://host/bot" -> "https://host/file/bot"), else Telegram's own."""
     digest_time: time = time(7, 30)
     reminder_offsets: tuple[int, ...] = (7, 3, 1, 0)
     """Days before a deadline at which reminders go out, largest first."""
@@ -82,7 +85,7 @@ class Settings:
         return (
             f"Settings(bot_token={token!r}, admin_ids={sorted(self.admin_ids)!r}, "
             f"data_dir={str(self.data_dir)!r}, timezone={self.timezone!r}, "
-            f"bot_api_url={self.bot_api_url!r}, "
+            f"bot_api_url={self.bot_api_url!r}, bot_file_url={self.bot_file_url!r}, "
             f"digest_time={self.digest_time.strftime('%H:%M')!r}, "
             f"reminder_offsets={self.reminder_offsets!r}, "
             f"invite_secret={_MASK if self.invite_secret else None!r}, "
@@ -128,12 +131,14 @@ def _build(values: Mapping[str, str], token: str | None) -> Settings:
             "BOT_TOKEN không đúng dạng «<số>:<chuỗi ký tự>» mà BotFather cấp. "
             "Hãy sao chép lại token, hoặc bỏ trống để chạy chế độ trò chuyện cục bộ."
         )
+    api_url = _api_url(_optional(values, "BOT_API_URL"))
     settings = Settings(
         bot_token=token,
         admin_ids=_admin_ids(_optional(values, "ADMIN_IDS") or ""),
         data_dir=_data_dir(_optional(values, "DATA_DIR") or DEFAULT_DATA_DIR),
         timezone=_timezone(_optional(values, "BOT_TIMEZONE") or DEFAULT_TIMEZONE),
-        bot_api_url=_api_url(_optional(values, "BOT_API_URL")),
+        bot_api_url=api_url,
+        bot_file_url=_file_url(_optional(values, "BOT_FILE_URL"), api_url),
         digest_time=_digest_time(_optional(values, "DIGEST_TIME") or DEFAULT_DIGEST_TIME),
         reminder_offsets=_offsets(
             _optional(values, "REMINDER_OFFSETS") or DEFAULT_REMINDER_OFFSETS
@@ -141,7 +146,7 @@ def _build(values: Mapping[str, str], token: str | None) -> Settings:
         invite_secret=_invite_secret(_optional(values, "INVITE_SECRET")),
         open_read=_flag("OPEN_READ", _optional(values, "OPEN_READ"), default=False),
     )
-    if not settings.admin_ids:
+    if not settings.admin_ids and token is not None:  # the local chat makes its own admin
         logger.warning("ADMIN_IDS is empty: nobody can import plans or change settings")
     return settings
 
@@ -201,6 +206,30 @@ def _api_url(raw: str | None) -> str | None:
             "ví dụ «http://127.0.0.1:8081/bot»."
         )
     return raw.rstrip("/")
+
+
+def _file_url(raw: str | None, api_url: str | None) -> str | None:
+    """BOT_FILE_URL as given, else the file address of a self-hosted BOT_API_URL: the Bot API
+    serves files under "/file/bot<token>/" beside "/bot<token>/", so the last "/bot" of the
+    path becomes "/file/bot" ("https://h/tg/bot" -> "https://h/tg/file/bot")."""
+    if raw is not None:
+        try:
+            return _api_url(raw)
+        except ConfigError:
+            raise ConfigError(
+                f"BOT_FILE_URL không hợp lệ: «{raw}». Cần là địa chỉ http:// hoặc https://, "
+                "ví dụ «http://127.0.0.1:8081/file/bot»."
+            ) from None
+    if api_url is None:
+        return None
+    parts = urlsplit(api_url)
+    path = parts.path
+    head, sep, tail = path.rpartition("/bot")
+    if sep and "/" not in tail:
+        path = f"{head}/file/bot{tail}"
+    else:  # no "/bot" at the end: the files are under <path>/file/bot
+        path = f"{path.rstrip('/')}/file/bot"
+    return parts._replace(path=path).geturl()
 
 
 def _digest_time(raw: str) -> time:

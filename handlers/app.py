@@ -55,8 +55,13 @@ def build_application(settings: Settings, store: Store, clock: Clock, *,
     url = base_url or settings.bot_api_url
     if url:
         builder = builder.base_url(url)
-    if base_file_url:
-        builder = builder.base_file_url(base_file_url)
+    # Files come from the same server as the API (a self-hosted one serves files over 20 MB):
+    # BOT_FILE_URL, derived from BOT_API_URL when not given (bot.config). A server started
+    # with --local answers getFile with an absolute path, which python-telegram-bot reads
+    # from disk when it exists on this machine.
+    file_url = base_file_url or settings.bot_file_url
+    if file_url:
+        builder = builder.base_file_url(file_url)
     app = builder.build()
     app.bot_data["services"] = Services(settings=settings, store=store, clock=clock,
                                         invite_key=load_invite_key(settings))
