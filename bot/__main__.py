@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -146,10 +147,29 @@ def main(argv: list[str] | None = None) -> int:
     s.set_defaults(func=cmd_schedule)
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args))
+        status = int(args.func(args))
+        sys.stdout.flush()  # a closed pipe shows here, not at exit where it cannot be caught
+        return status
     except BotError as exc:
         print(f"Lỗi: {exc.message}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        return _pipe_closed()
+
+
+PIPE_CLOSED = 141
+"""Exit status of a program whose reader went away (128 + SIGPIPE), as `yes | head` has."""
+
+
+def _pipe_closed() -> int:
+    """``python -m bot parse FILE | head``: the reader stopped, which is no error. Point
+    stdout at /dev/null so the interpreter's last flush cannot raise again, and go quietly."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # a stdout with no file (tests): nothing
+        pass
+    return PIPE_CLOSED
 
 
 if __name__ == "__main__":

@@ -133,7 +133,10 @@ def extend_text(task: StoredTask, old_due: date | None, reason: str | None) -> s
     """HTML confirmation of /giahan: old → new date."""
     old = format_date(old_due) if old_due else "chưa có hạn"
     new = format_date(task.due) if task.due else "không có hạn"
-    lines = [f"Đã gia hạn nhiệm vụ #{task.code}: {old} → <b>{new}</b>.",
+    # Only a later date is an extension ("gia hạn"); an earlier one is a change of deadline.
+    verb = ("Đã đổi hạn" if old_due is not None and task.due is not None
+            and task.due < old_due else "Đã gia hạn")
+    lines = [f"{verb} nhiệm vụ #{task.code}: {old} → <b>{new}</b>.",
              f"<i>{html.escape(task_snippet(task))}</i>"]
     if reason:
         lines.append(f"Lý do: {html.escape(reason)}")

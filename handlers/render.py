@@ -358,12 +358,31 @@ def _iso_date(value: object) -> str:
         return str(value)
 
 
+EVENT_LABELS = {
+    "import": "nhập văn bản", "undo_import": "hoàn tác việc nhập văn bản",
+    "subscribe": "thêm thành viên", "unsubscribe": "thành viên rời đơn vị",
+    "remove_member": "quản trị viên đưa thành viên ra", "chat_active": "đổi trạng thái nhận tin",
+    "chat_migrate": "nhóm chuyển thành siêu nhóm",
+}
+"""Vietnamese names of the other events, should one ever reach a task's history."""
+
+
+def _until(value: object) -> str:
+    """The last day of a snooze: reminders resume on ``until``, so the day before it."""
+    try:
+        return vn_date(date.fromisoformat(str(value)) - timedelta(days=1))
+    except ValueError:
+        return str(value)
+
+
 def event_line(event: Event) -> str:
     """One history line (HTML): when, what, by whom."""
     data = event.data
     when = vn_datetime(event.at)
     if event.kind == "extend":
-        what = f"gia hạn {_iso_date(data.get('old_due'))} → {_iso_date(data.get('new_due'))}"
+        old, new = data.get("old_due"), data.get("new_due")
+        verb = "đổi hạn" if old and new and str(new) < str(old) else "gia hạn"
+        what = f"{verb} {_iso_date(old)} → {_iso_date(new)}"
         if data.get("reason"):
             what += f", lý do: {data['reason']}"
     elif event.kind == "done":
@@ -379,8 +398,13 @@ def event_line(event: Event) -> str:
             what = f"đặt lời nhắc lúc {vn_datetime(datetime.fromisoformat(str(at)))}"
         except ValueError:
             what = "đặt lời nhắc"
+    elif event.kind == "snooze":
+        what = (f"tạm hoãn nhắc đến hết ngày {_until(data.get('until'))} (nhắc lại từ "
+                f"{_iso_date(data.get('until'))})")
+    elif event.kind == "unsnooze":
+        what = "nhắc lại như thường (bỏ tạm hoãn)"
     else:
-        what = f"thay đổi ({event.kind})"
+        what = EVENT_LABELS.get(event.kind, "thay đổi khác")
     return f"• {when} — {_e(what)} — {_e(_actor(event.actor))}"
 
 

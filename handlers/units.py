@@ -389,19 +389,48 @@ async def huydangky(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         rows, page, pages = units_keyboard(followed, UNSUB, 0)
         await reply_html(update, _picker_text(chat.type, page, pages, True), rows)
         return
-    try:
-        unit = svc.store.match_unit(query)
-    except UnitNotFound:
-        unit = None
-    if unit is None or unit.key not in {u.key for u in followed}:
-        keys = {u.key for u in followed}
-        candidates = [u for u in closest_units(svc.store, query) if u.key in keys] or followed
-        rows = [[(_short(u.label), UNSUB + unit_ref(u.key))] for u in candidates[:PAGE_SIZE]]
+    unit, candidates = _match_followed(svc.store, query, followed)
+    if unit is None:
+        rows = [[(_short(u.label), UNSUB + unit_ref(u.key))]
+                for u in (candidates or followed)[:PAGE_SIZE]]
+        if candidates:
+            await reply_html(update, _candidates_text(query, candidates, "thôi theo dõi"), rows)
+            return
         shown = html.escape(quote(query), quote=False)
-        await reply_html(update, f"{_who(chat.type)} không theo dõi đơn vị «{shown}». "
-                                 "Chọn đơn vị muốn thôi theo dõi:", rows)
+        await reply_html(update, f"{_who(chat.type)} không theo dõi đơn vị nào gần với "
+                                 f"«{shown}». Chọn đơn vị muốn thôi theo dõi:", rows)
         return
     await reply_html(update, _unbind(update, context, unit))
+
+
+def _match_followed(store: Store, query: str, followed: Sequence[StoredUnit]
+                    ) -> tuple[StoredUnit | None, list[StoredUnit]]:
+    """/huydangky's name, read as /dangky reads it, among the chat's own units: (the unit,
+    []) when the name means one of them; else (None, the followed units it may mean).
+
+    /dangky asks which locality when a name exists in several ("Mặt trận Tổ quốc"); the
+    chat follows only one of them, so here the same name is clear.
+    """
+    keys = {u.key for u in followed}
+    suggestions: Sequence[str] = ()
+    try:
+        unit = store.match_unit(query)
+        if unit.key in keys:
+            return unit, []
+    except UnitNotFound as exc:
+        suggestions = exc.suggestions
+    hits: dict[str, StoredUnit] = {}
+    for locality in dict.fromkeys(u.locality for u in followed if u.locality):
+        try:
+            unit = store.match_unit(query, locality)
+        except UnitNotFound:
+            continue
+        if unit.key in keys:
+            hits[unit.key] = unit
+    if len(hits) == 1:
+        return next(iter(hits.values())), []
+    candidates = [u for u in closest_units(store, query, suggestions) if u.key in keys]
+    return None, list(hits.values()) or candidates
 
 
 def _unbind(update: Update, context: ContextTypes.DEFAULT_TYPE, unit: StoredUnit) -> str:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
 from bot.board import days_left_phrase
+from bot.membership import MIN_ROLE, Action, Role
 from bot.models import Recurrence
 from bot.records import Reminder, StoredTask
 from bot.store import Store
@@ -30,12 +31,10 @@ from schedules.dispatch import Outgoing
 from schedules.policy import (
     DEFAULT_OFFSETS,
     DEFAULT_OVERDUE_EVERY,
-    OVERDUE,
-    TODAY,
     DigestItem,
-    bucket_for_offset,
+    bucket_for_days,
     bucket_label,
-    bucket_order,
+    bucket_rank,
     digest_items,
     missed_items,
     normalize_offsets,
@@ -126,18 +125,6 @@ def _policy_tasks(store: Store, tasks: Iterable[StoredTask], last_day: date) -> 
     return out
 
 
-def _bucket_today(days: int, offsets: Sequence[int]) -> str:
-    """Bucket of a missed item seen from today: the nearest offset at or above its days."""
-    if days < 0:
-        return OVERDUE
-    if days == 0:
-        return TODAY
-    for offset in sorted(o for o in offsets if o > 0):
-        if offset >= days:
-            return bucket_for_offset(offset)
-    return bucket_for_offset(max(offsets))
-
-
 # ------------------------------------------------------------------------------ digest model
 @dataclass(frozen=True, slots=True)
 class DigestLine:
@@ -183,7 +170,6 @@ def chat_digests(store: Store, today: date, *, offsets: Iterable[int] = DEFAULT_
     """The digest content of every active chat (or of ``chat_ids``) with something to say
     on ``today``."""
     offs = normalize_offsets(offsets)
-    order = {b: i for i, b in enumerate(bucket_order(offs))}
     snoozed = store.snoozes() if snoozed is None else snoozed
     # Before-deadline reminders move at most a few weeks earlier (Tết plus weekends).
     last_day = today + timedelta(days=max(offs) + 31)
@@ -207,20 +193,21 @@ def chat_digests(store: Store, today: date, *, offsets: Iterable[int] = DEFAULT_
         if not items and not missed:
             continue
         wanted = set(keys)
-        lines = [_line(by_id[i.task_id], i, today, wanted, offs, missed=False) for i in items]
-        lines += [_line(by_id[i.task_id], i, today, wanted, offs, missed=True) for i in missed]
-        lines.sort(key=lambda ln: (order.get(ln.bucket, len(order)), ln.due, ln.task.id))
+        lines = [_line(by_id[i.task_id], i, today, wanted, missed=False) for i in items]
+        lines += [_line(by_id[i.task_id], i, today, wanted, missed=True) for i in missed]
+        lines.sort(key=lambda ln: (bucket_rank(ln.bucket), ln.due, ln.task.id))
         names = tuple(dict.fromkeys(store.unit_name(k) for k in keys))
         out.append(ChatDigest(chat.id, today, names, tuple(lines)))
     return out
 
 
-def _line(task: StoredTask, item: DigestItem, today: date, wanted: set[str],
-          offsets: Sequence[int], *, missed: bool) -> DigestLine:
+def _line(task: StoredTask, item: DigestItem, today: date, wanted: set[str], *,
+          missed: bool) -> DigestLine:
+    """The policy's bucket says which reminder this is (the 1-day one moved off a Sunday
+    comes on Friday, 3 days early); the heading follows the days really left, like the line."""
     days = (item.due - today).days
-    bucket = _bucket_today(days, offsets) if missed else item.bucket
-    return DigestLine(task, bucket, item.due, days, bool(wanted.intersection(task.lead)),
-                      missed)
+    return DigestLine(task, bucket_for_days(days), item.due, days,
+                      bool(wanted.intersection(task.lead)), missed)
 
 
 # ------------------------------------------------------------------------------ rendering
@@ -272,6 +259,22 @@ def _intro(digest: ChatDigest) -> list[_Piece]:
 
 
 FOOTER = "Bấm «Đã xong» khi hoàn thành; /tamhoan <mã> <ngày> để hoãn nhắc."
+FOOTER_MIXED = ("Bấm «Đã xong» khi hoàn thành việc mình chủ trì (việc phối hợp do đơn vị chủ "
+                "trì báo); /tamhoan <mã> <ngày> để hoãn nhắc.")
+FOOTER_SUPPORT = ("Các việc trên do đơn vị khác chủ trì: đơn vị chủ trì báo hoàn thành; "
+                  "/nhacnho <mã> <khi nào> để tự đặt lời nhắc.")
+
+
+def _may_close(line: DigestLine) -> bool:
+    """Whether the chat's own role lets it close the task (:data:`bot.membership.MIN_ROLE`):
+    a "Đã xong" button is shown only where pressing it can succeed."""
+    role = Role.LEAD if line.lead else Role.SUPPORT
+    return role >= MIN_ROLE[Action.CLOSE]
+
+
+def _footer(digest: ChatDigest) -> str:
+    closable = [_may_close(line) for line in digest.lines]
+    return FOOTER if all(closable) else FOOTER_MIXED if any(closable) else FOOTER_SUPPORT
 
 
 def render_digest(digest: ChatDigest) -> list[Outgoing]:
@@ -281,7 +284,7 @@ def render_digest(digest: ChatDigest) -> list[Outgoing]:
     intro = _intro(digest)
     counts = digest.counts()
     headings = {b: _text_piece(f"{bucket_label(b)} ({n})", bold=True) for b, n in counts.items()}
-    footer = _text_piece(FOOTER, italic=True)
+    footer = _text_piece(_footer(digest), italic=True)
     fixed = (_title(digest.day, 99, 99).visible + sum(p.visible + 1 for p in intro)
              + sum(h.visible + 2 for h in headings.values()) + footer.visible + 2 + _SAFETY)
     overhead = sum(vlen(_line_parts(ln)[0]) + 1 for ln in digest.lines)
@@ -291,11 +294,13 @@ def render_digest(digest: ChatDigest) -> list[Outgoing]:
     pieces = [_line_piece(ln, text_chars) for ln in digest.lines]
     parts = _pack(digest, pieces, headings, intro, footer)
     total = len(parts)
+    closable = {line.task.id for line in digest.lines if _may_close(line)}
     out: list[Outgoing] = []
     for number, (body, task_ids) in enumerate(parts, start=1):
         text = "\n".join([_title(digest.day, number, total).html, *body])
         out.append(Outgoing(f"digest:{digest.chat_id}:{digest.day.isoformat()}:{number}",
-                            digest.chat_id, text, done_rows(task_ids)))
+                            digest.chat_id, text,
+                            done_rows([t for t in task_ids if t in closable])))
     return out
 
 
@@ -384,8 +389,10 @@ def build_reminder(store: Store, reminder: Reminder, *, now: datetime | None = N
     if doc is not None:
         lines.append(f"Văn bản: {html.escape(doc.label, quote=False)}")
     lines.append(html.escape(snippet(task.text, REMINDER_TEXT_CHARS), quote=False))
-    return Outgoing(f"remind:{reminder.id}", reminder.chat_id, "\n".join(lines),
-                    done_rows([task.id]))
+    lead = bool(set(task.lead).intersection(store.chat_units(reminder.chat_id)))
+    rows = done_rows([task.id]) if (Role.LEAD if lead else Role.SUPPORT) >= MIN_ROLE[
+        Action.CLOSE] else ()
+    return Outgoing(f"remind:{reminder.id}", reminder.chat_id, "\n".join(lines), rows)
 
 
 def build_announcement(store: Store, item: object) -> list[Outgoing]:

@@ -188,6 +188,20 @@ def bucket_for_offset(offset: int) -> str:
     return TODAY if offset == 0 else f"in_{offset}"
 
 
+def bucket_for_days(days: int) -> str:
+    """Bucket key of an item seen from its digest day, by the calendar days really left: a
+    reminder moved off a weekend is shown under what it says ("còn 1 ngày" under "Còn 1
+    ngày", never under "Hôm nay"), so a heading never contradicts its lines."""
+    if days < 0:
+        return OVERDUE
+    return TODAY if days == 0 else f"in_{days}"
+
+
+def bucket_rank(bucket: str) -> int:
+    """Display order of a bucket key: overdue, today, then fewer days left first."""
+    return _bucket_rank(bucket)
+
+
 def bucket_label(bucket: str) -> str:
     """Vietnamese heading of a bucket key, also for offsets outside the defaults."""
     if bucket in BUCKET_LABELS:

@@ -99,8 +99,10 @@ def test_digest_groups_by_bucket_with_full_lines_and_buttons(store: Store) -> No
     assert "• 5 · 27/12/2022 · còn 7 ngày" in text
     assert "Việc chưa tới hạn" not in text and "đơn vị khác" not in text
     assert "Đơn vị: Phòng Y tế" in text
-    assert buttons(msg) == [(f"Đã xong {i}", f"done:{i}") for i in (1, 2, 3, 4, 5)]
-    assert [len(row) for row in msg.rows] == [3, 2]
+    # Task 3 is only supported here: its "Đã xong" could only be refused.
+    assert buttons(msg) == [(f"Đã xong {i}", f"done:{i}") for i in (1, 2, 4, 5)]
+    assert [len(row) for row in msg.rows] == [3, 1]
+    assert "việc phối hợp do đơn vị chủ trì báo" in text
 
 
 def test_only_active_chats_with_items_get_a_digest(store: Store) -> None:
@@ -242,7 +244,9 @@ def test_missed_reminders_are_folded_in(store: Store) -> None:
     (msg,) = build_digests(store, today, missed_since={CHAT: date(2022, 12, 19)})
     text = visible(msg)
     assert "• 1 · 27/12/2022 · còn 5 ngày · nhắc bù · chủ trì" in text
-    assert text.index(BUCKET_LABELS["in_7"]) < text.index("• 1 ·")
+    # The heading says what the line says (5 days left), not which reminder it replaces.
+    assert text.index("Còn 5 ngày (1)") < text.index("• 1 ·")
+    assert BUCKET_LABELS["in_7"] not in text
     assert "• 2 ·" not in text
     # Already sent on 20/12: nothing missed since then.
     assert build_digests(store, today, missed_since={CHAT: date(2022, 12, 20)}) == []
@@ -261,8 +265,12 @@ def test_recurring_task_uses_its_document_period(store: Store) -> None:
 
 # ----------------------------------------------------------------------------- one-offs
 def test_build_reminder(store: Store) -> None:
-    load(store, [mk(1, "Tiêm chủng <mở rộng>", date(2022, 12, 23))])
+    load(store, [mk(1, "Tiêm chủng <mở rộng>", date(2022, 12, 23), support=(TC,))])
+    follow(store, OTHER, YT)
+    follow(store, CHAT, TC)
     at = datetime(2022, 12, 20, 8, 0, tzinfo=TZ)
+    supporting = build_reminder(store, store.add_reminder(1, CHAT, at, ADMIN, NOW))
+    assert supporting.rows == ()  # a supporting unit cannot close it: no button
     reminder = store.add_reminder(1, OTHER, at, ADMIN, NOW)
     msg = build_reminder(store, reminder)
     assert msg.key == f"remind:{reminder.id}" and msg.chat_id == OTHER
