@@ -28,6 +28,7 @@ from bot.text import quote
 from handlers import actions, documents, members, reminders, tasks, units
 from handlers.common import Services, guarded, reply_html
 from handlers.texts import COMMANDS, UNKNOWN_COMMAND
+from handlers.updates import ChatOrderedProcessor
 from schedules.jobs import start_schedules
 
 logger = logging.getLogger(__name__)
@@ -51,6 +52,9 @@ def build_application(settings: Settings, store: Store, clock: Clock, *,
                # without the 429s a burst draws. The dispatcher handles RetryAfter itself.
                .rate_limiter(AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 30,
                                             max_retries=0))
+               # Chats are answered concurrently, each chat's updates in order (see
+               # handlers.updates): a long handler of one chat no longer holds the others.
+               .concurrent_updates(ChatOrderedProcessor())
                .post_init(_post_init).post_shutdown(_post_shutdown))
     url = base_url or settings.bot_api_url
     if url:

@@ -23,7 +23,7 @@ from handlers.common import (
     usage,
     user_id,
 )
-from schedules.announce import announce
+from schedules.announce import announce, check_length, report_text, target_chats, unit_names
 
 # Plain text: guarded() escapes error messages before they reach Telegram's HTML.
 USAGE_NHACNHO = ("Cú pháp: /nhacnho <mã> <khi nào>, ví dụ /nhacnho 17 8 giờ sáng mai "
@@ -31,6 +31,11 @@ USAGE_NHACNHO = ("Cú pháp: /nhacnho <mã> <khi nào>, ví dụ /nhacnho 17 8 g
 USAGE_TAMHOAN = "Cú pháp: /tamhoan <mã> <khoảng>, ví dụ /tamhoan 17 3 ngày hoặc /tamhoan 17 1 tuần."
 USAGE_THONGBAO = ("Cú pháp: /thongbao <đơn vị | tất cả>: <nội dung>; hẹn giờ: /thongbao <đơn vị> "
                   "lúc <khi nào>: <nội dung>. Nhiều đơn vị cách nhau bằng dấu chấm phẩy.")
+SENDING = ("📤 Đang gửi thông báo tới {count} nhóm của {names}… Bot sẽ báo lại khi gửi xong; "
+           "trong lúc đó bot vẫn trả lời các lệnh khác.")
+BROADCAST_FAILED = ("Việc gửi thông báo bị gián đoạn do một lỗi của bot; một số nhóm có thể đã "
+                    "nhận. Đừng gửi lại ngay (các nhóm đó sẽ nhận hai lần): hãy báo người quản "
+                    "lý kỹ thuật của bot.")
 SNOOZE_CHOICES = ((1, "1 ngày"), (3, "3 ngày"), (7, "1 tuần"))
 ALL_UNITS = {"tat ca", "tat ca don vi", "toan bo", "all"}
 
@@ -137,7 +142,7 @@ def parse_announcement(text: str) -> tuple[str, str | None, str]:
 
 @guarded
 async def thongbao(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Admins: send a message to every chat of some units, now or at a given time."""
+    """Admins: send a message to every chat of some units, now (in the background) or later."""
     check_admin(actor(update, context), "gửi thông báo tới các đơn vị")
     target, when, content = parse_announcement(_args(update))
     svc = services(context)
@@ -146,7 +151,7 @@ async def thongbao(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     else:
         keys = tuple(dict.fromkeys(svc.store.match_unit(part.strip()).key
                                    for part in target.split(";") if part.strip()))
-    names = "; ".join(svc.store.unit(k).label for k in keys) if keys else "tất cả đơn vị"
+    names = unit_names(svc.store, keys)
     if when is not None:
         at = parse_user_datetime(when, svc.now())
         item = svc.store.schedule_announcement(content, keys, at, actor=user_id(update),
@@ -154,34 +159,37 @@ async def thongbao(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply_html(update, f"🗓 Đã hẹn gửi thông báo (mã {item}) tới "
                          f"{html.escape(names, quote=False)} lúc {format_datetime(at)}.")
         return
-    sent = await announce(dispatcher(context), svc.store, content, keys,
-                          actor=user_id(update), now=svc.now(),
-                          key=f"{update.effective_chat.id}:{update.effective_message.id}")
+    check_length(content)
+    chats = target_chats(svc.store, keys)
+    if not chats:
+        await reply_html(update, render_report(svc.store, names, 0, None))
+        return
+    await reply_html(update, SENDING.format(count=len(chats),
+                                            names=html.escape(names, quote=False)))
+    # The broadcast takes a minute per ~2,000 chats (Telegram's 30 messages/s): it runs as a
+    # task, so this chat and every other one are answered meanwhile; stop() awaits it.
+    key = f"{update.effective_chat.id}:{update.effective_message.id}"
+    context.application.create_task(
+        _broadcast(update, context, content, keys, names, chats, key), update=update,
+        name=f"thongbao:{key}")
+
+
+async def _broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE, content: str,
+                     keys: tuple[str, ...], names: str, chats: list[int], key: str) -> None:
+    """Send the announcement, then tell the sender how it went."""
+    svc = services(context)
+    try:
+        sent = await announce(dispatcher(context), svc.store, content, keys,
+                              actor=user_id(update), now=svc.now(), key=key, chats=chats)
+    except Exception:  # the application's error handler logs it (create_task)
+        await reply_html(update, html.escape(BROADCAST_FAILED, quote=False))
+        raise
     await reply_html(update, render_report(svc.store, names, sent.chats, sent.report))
 
 
 def render_report(store, names: str, chats: int, report) -> str:  # type: ignore[no-untyped-def]
-    """"Đã gửi tới 3/4 nhóm của …; không gửi được: …"."""
-    if chats == 0:
-        return (f"Chưa có nhóm nào theo dõi {html.escape(names, quote=False)}, nên thông báo "
-                "chưa được gửi tới ai. Nhờ các đơn vị gõ /dangky trong nhóm của mình.")
-    lines = [f"📢 Đã gửi thông báo tới {report.delivered}/{chats} nhóm của "
-             f"{html.escape(names, quote=False)}."]
-    if report.failed_chats:
-        lines.append("Không gửi được tới: " + _titles(store, report.failed_chats) + ".")
-    if getattr(report, "uncertain_chats", ()):
-        lines.append("Chưa chắc đã tới (mạng chập chờn, Telegram không trả lời; bot không gửi "
-                     "lại để tránh trùng): " + _titles(store, report.uncertain_chats) + ".")
-    return "\n".join(lines)
-
-
-def _titles(store, chat_ids) -> str:  # type: ignore[no-untyped-def]
-    titles = []
-    for chat_id in chat_ids:
-        chat = store.chat(chat_id)
-        titles.append(html.escape(chat.title if chat and chat.title else str(chat_id),
-                                  quote=False))
-    return ", ".join(titles)
+    """"Đã gửi tới 3/4 nhóm của …; không gửi được: …" (see schedules.announce.report_text)."""
+    return report_text(store, names, chats, report)
 
 
 def register(app: Application) -> None:

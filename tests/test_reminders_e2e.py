@@ -118,8 +118,9 @@ def test_thongbao_reaches_every_chat_of_the_unit_and_reports_failures(bot_env) -
     bot_env.api.block_chat(blocked)
 
     async def scenario(app) -> None:
-        [reply] = await bot_env.ask(bot_env.ADMIN, "/thongbao tai chinh: Nộp <b>báo cáo</b> "
-                                    "trước 16h", user_id=bot_env.ADMIN)
+        ack, reply = await bot_env.ask(bot_env.ADMIN, "/thongbao tai chinh: Nộp <b>báo cáo</b> "
+                                       "trước 16h", user_id=bot_env.ADMIN, n=2)
+        assert "Đang gửi thông báo tới 2 nhóm" in ack["text"]
         assert "1/2" in reply["text"] and "Không gửi được" in reply["text"]
 
     bot_env.run(scenario)
