@@ -43,6 +43,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot.errors import ConfigError
+from schedules.announce import report_scheduled
 from schedules.digest import (
     build_announcement,
     build_digests,
@@ -244,6 +245,7 @@ async def run_sweep(app_or_services: Any, dispatcher: Dispatcher, now: datetime,
             store.log_announcement(item.text, actor=item.actor, now=now,
                                    chat_ids=[o.chat_id for o in results],
                                    unit_keys=item.unit_keys, failed=failed)
+            await report_scheduled(dispatcher, store, item, results)  # to its author, once
     return retried + outcomes
 
 
