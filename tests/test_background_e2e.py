@@ -217,3 +217,16 @@ def test_scheduled_announcement_reports_to_its_author_once(bot_env) -> None:
     [report] = bot_env.api.messages_to(bot_env.ADMIN)
     assert f"Thông báo đã hẹn (mã {item})" in report["text"]
     assert "Đã gửi thông báo tới 3/3 nhóm" in report["text"]
+
+
+def test_report_names_at_most_20_failed_chats(bot_env) -> None:
+    from schedules.announce import MAX_NAMED_CHATS, report_text
+    from schedules.dispatch import Report
+
+    bot_env.load_samples()
+    _, chats = _members(bot_env, "tai chinh", 700_001, 30)
+    report = Report(sent=0, skipped=0, undeliverable=30, failed=0, failed_chats=tuple(chats))
+    text = report_text(bot_env.store, "Phòng <Tài chính>", 30, report)
+    assert "Đã gửi thông báo tới 0/30 nhóm của Phòng &lt;Tài chính&gt;." in text
+    assert text.count("Cán bộ") == MAX_NAMED_CHATS == 20
+    assert text.endswith("và 10 nhóm khác.")
