@@ -326,3 +326,29 @@ def test_name_words_are_not_read_as_a_verb() -> None:
 def test_read_units_more(text: str, units: list[str]) -> None:
     found = read_units(text)
     assert found is not None and list(found.units) == units
+
+
+# blind4: "lãnh đạo" is a title only where a unit follows it and a request stands before it
+# (in a list it starts a new unit like any title).
+@pytest.mark.parametrize(("text", "units"), [
+    ("Chủ tịch UBND tỉnh yêu cầu lãnh đạo các sở, ban, ngành thuộc tỉnh, Chủ tịch UBND các "
+     "huyện, thành phố, thủ trưởng các đơn vị có liên quan khẩn trương đôn đốc",
+     ["lãnh đạo các sở, ban, ngành thuộc tỉnh", "Chủ tịch UBND các huyện, thành phố",
+      "thủ trưởng các đơn vị có liên quan"]),
+    ("Sở Y tế đề nghị Lãnh đạo Trung tâm Y tế các huyện báo cáo",
+     ["Lãnh đạo Trung tâm Y tế các huyện"]),
+])
+def test_leadership_title_after_a_request(text: str, units: list[str]) -> None:
+    low = text.lower()
+    pos = max(low.find("yêu cầu "), low.find("đề nghị ")) + len("yêu cầu ")
+    found = read_units(text, pos, first=True)
+    assert found is not None and list(found.units) == units
+
+
+@pytest.mark.parametrize("text", [
+    "Trong cuộc họp báo, lãnh đạo Bộ GD&ĐT thông tin, các đoàn kiểm tra sẽ thực hiện",
+    "tăng cường lãnh đạo, chỉ đạo các cấp ủy",
+])
+def test_leadership_as_a_verb_or_a_speaker_is_no_unit(text: str) -> None:
+    pos = text.find("lãnh đạo")
+    assert read_units(text, pos, first=True) is None

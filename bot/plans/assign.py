@@ -65,7 +65,7 @@ HEADS = frozenset({
     "liên chi đoàn", "liên chi hội", "liên hiệp", "đài phát thanh và truyền hình",
     "đài phát thanh - truyền hình",
 })
-PERSONS = ("ủy viên", "bí thư", "phó bí thư", "chủ tịch", "phó chủ tịch", "giám đốc", "quyền ",
+PERSONS = ("lãnh đạo", "ủy viên", "bí thư", "phó bí thư", "chủ tịch", "phó chủ tịch", "giám đốc", "quyền ",
            "chỉ huy trưởng", "chính ủy",
            "thủ tướng", "phó thủ tướng", "bộ trưởng", "thứ trưởng", "cục trưởng",
            "phó giám đốc", "tổng giám đốc", "thủ trưởng", "trưởng", "phó trưởng",
@@ -244,12 +244,27 @@ _SCHOOL = re.compile(r"(?:phổ thông|trung học|tiểu học|mầm non|mẫu 
                      r"trung cấp|chính trị|dân tộc nội trú|bồi dưỡng)(?!\w)")
 
 
+_ASKED_BEFORE = re.compile(r"(?:yêu cầu|đề nghị|giao(?: cho)?|kính gửi)\s*:?\s*$")
+"""A request verb just before a title: "yêu cầu lãnh đạo các sở" (but "…, lãnh đạo Bộ GD&ĐT
+thông tin" is a speaker)."""
+
+
 def _head_match(text: str, low: str, pos: int, *, first: bool) -> int | None:
     """End of the unit head starting at ``pos`` ("Phòng", "các cấp ủy", "Giám đốc"), or None.
 
     With ``first``, the head must be able to open a list: weak heads need "các"/"những". Named
     heads need a capitalised name after them ("Phòng Y tế", not "phòng dịch").
     """
+    if low.startswith(("lãnh đạo ", "các lãnh đạo "), pos):
+        # "yêu cầu lãnh đạo các sở, ban, ngành …", "Lãnh đạo UBND thành phố …": a title only
+        # when a unit follows it (not the verb in "lãnh đạo, chỉ đạo các cấp ủy").
+        title_end = low.index("lãnh đạo", pos) + len("lãnh đạo")
+        nxt = _skip_space(low, title_end)
+        asked = not first or _ASKED_BEFORE.search(low[max(0, pos - 30):pos]) is not None
+        if asked and (low.startswith(("các ", "những "), nxt) or text[nxt:nxt + 1].isupper()) \
+                and _head_match(text, low, nxt, first=False) is not None:
+            return title_end
+        return None
     m = _HEAD_RE.match(low, pos)
     if m is None:
         # Scans damage accents ("các tồ chức"): multi-syllable heads also match folded. Only
