@@ -352,3 +352,22 @@ def test_leadership_title_after_a_request(text: str, units: list[str]) -> None:
 def test_leadership_as_a_verb_or_a_speaker_is_no_unit(text: str) -> None:
     pos = text.find("lãnh đạo")
     assert read_units(text, pos, first=True) is None
+
+
+# blind4: a body at one place, then bare place names: the body at each place. A plural level
+# ("UBND các huyện Ea Kar, Krông Pắc") stays one unit, and so does a name with commas.
+@pytest.mark.parametrize(("text", "units"), [
+    ("UBND huyện Quang Bình, Bắc Quang triển khai thực hiện",
+     ["UBND huyện Quang Bình", "UBND huyện Bắc Quang"]),
+    ("Công an tỉnh Quảng Bình và Quảng Trị tuần tra", [
+        "Công an tỉnh Quảng Bình", "Công an tỉnh Quảng Trị"]),
+    ("UBND huyện Quang Bình, Bắc Quang và Sở Y tế thực hiện", [
+        "UBND huyện Quang Bình", "UBND huyện Bắc Quang", "Sở Y tế"]),
+    ("UBND các huyện Ea Kar, Krông Pắk, Cư Kuin theo dõi", [
+        "UBND các huyện Ea Kar, Krông Pắk, Cư Kuin"]),
+    ("Sở Văn hóa, Thể thao và Du lịch chủ trì", ["Sở Văn hóa, Thể thao và Du lịch"]),
+    ("UBND tỉnh Quảng Ninh, Sở Y tế thực hiện", ["UBND tỉnh Quảng Ninh", "Sở Y tế"]),
+])
+def test_one_body_at_several_places(text: str, units: list[str]) -> None:
+    found = read_units(text)
+    assert found is not None and list(found.units) == units

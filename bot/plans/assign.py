@@ -413,6 +413,24 @@ def read_units(text: str, pos: int = 0, *, low: str | None = None, first: bool =
                 piece_start, i, named = nxt, nhead, False
                 after_level = _ends_with_level(low[nxt:nhead])
                 continue
+            places = _place_names(text, low, piece_start, j, nxt, limit) \
+                if word in (",", "và") and named and text[nxt:nxt + 1].isupper() else None
+            if places is not None:
+                # "UBND huyện Quang Bình, Bắc Quang", "UBND các tỉnh Thanh Hóa, Nghệ An và Hà
+                # Tĩnh": one body at each place named after the level word.
+                names, names_end = places
+                pieces.append(names)
+                piece_start = -1
+                i, after_level, named, end = names_end, False, True, names_end
+                nxt = _skip_space(low, names_end)
+                sep = _TOKEN_RE.match(low, nxt)
+                if sep and sep.group(0) in (",", ";", "và"):
+                    nhead = _head_match(text, low, _skip_space(low, sep.end()), first=False)
+                    if nhead is not None:
+                        piece_start, i = _skip_space(low, sep.end()), nhead
+                        named = False
+                        continue
+                break
             if word in (",", "và") and named and text[nxt:nxt + 1].isupper():
                 i, after_level = nxt, False  # "Sở Văn hóa, Thể thao và Du lịch"
                 continue
@@ -537,6 +555,59 @@ def _plural_names_end(text: str, low: str, pos: int, limit: int) -> int:
         elif text[j].islower() and _verb_at(text, low, j):
             return j
         i = tok.end()
+
+
+_PLACE_LEVEL = re.compile(r"(?:(?:các|những)\s+)?(" + "|".join(LEVELS) + r")\s+(?=\S)")
+_PROPER_WORD = re.compile(r"[^\W\d_][\w'’.]*(?:-[^\W\d_][\w]*)?")
+
+
+def _capital_run(text: str, pos: int, limit: int) -> int | None:
+    """End of one to four capitalised words at ``pos`` ("Bắc Quang", "Thừa Thiên Huế")."""
+    i, count = pos, 0
+    while count < 4:
+        m = _PROPER_WORD.match(text, i)
+        if m is None or m.end() > limit or not text[i].isupper():
+            break
+        count, end = count + 1, m.end()
+        i = end
+        while i < limit and text[i] == " ":
+            i += 1
+    return end if count else None
+
+
+def _place_names(text: str, low: str, piece_start: int, j: int, nxt: int,
+                 limit: int) -> tuple[list[str], int] | None:
+    """When the piece is "<body> <level> <Name>" and bare names follow ("UBND huyện Quang Bình,
+    Bắc Quang"), the body at each place and the end of the names; else None."""
+    piece, lpiece = text[piece_start:j], low[piece_start:j]
+    level = None
+    for m in _PLACE_LEVEL.finditer(lpiece):
+        if m.start() and _capital_run(piece, m.end(), len(piece)) == len(piece.rstrip()):
+            level = m
+    if level is None or level.group(0).startswith(("các", "những")) \
+            or _head_match(text, low, piece_start, first=False) is None:
+        # "UBND các huyện Ea Kar, Krông Pắc, Cư Kuin" stays one unit, like "UBND các huyện,
+        # thị xã": only a body at one place ("UBND huyện Quang Bình") is given to the others.
+        return None
+    prefix = f"{piece[:level.start()].rstrip()} {piece[level.start(1):level.end(1)]}"
+    names = [piece[level.end():].strip()]
+    i = nxt
+    while True:
+        run = _capital_run(text, i, limit)
+        if run is None or _head_match(text, low, i, first=False) is not None:
+            return None if len(names) == 1 else ([f"{prefix} {n}" for n in names], end)
+        names.append(text[i:run].strip())
+        end = run
+        k = _skip_space(low, run)
+        sep = _TOKEN_RE.match(low, k)
+        if sep is None or sep.group(0) not in (",", "và"):
+            break
+        after = _skip_space(low, sep.end())
+        if not text[after:after + 1].isupper() or _head_match(text, low, after,
+                                                              first=False) is not None:
+            break
+        i = after
+    return [f"{prefix} {n}" for n in names], end
 
 
 def _list_goes_on(text: str, low: str, piece_start: int, nxt: int, sep: str, named: bool,
