@@ -371,3 +371,23 @@ def test_leadership_as_a_verb_or_a_speaker_is_no_unit(text: str) -> None:
 def test_one_body_at_several_places(text: str, units: list[str]) -> None:
     found = read_units(text)
     assert found is not None and list(found.units) == units
+
+
+# blind4: titles that share one body, and a capitalised list of categories after a title.
+@pytest.mark.parametrize(("text", "units"), [
+    ("giám đốc, thủ trưởng các sở, ban, ngành thành phố và chủ tịch UBND các phường, xã chủ "
+     "động ứng phó", ["giám đốc, thủ trưởng các sở, ban, ngành thành phố",
+                      "chủ tịch UBND các phường, xã"]),
+    ("Chánh Văn phòng Ủy ban nhân dân tỉnh, Giám đốc các Sở, Ban, ngành, đoàn thể có liên quan; "
+     "Chủ tịch Ủy ban nhân dân các huyện/thành phố căn cứ Quyết định thi hành",
+     ["Chánh Văn phòng Ủy ban nhân dân tỉnh", "Giám đốc các Sở, Ban, ngành, đoàn thể có liên quan",
+      "Chủ tịch Ủy ban nhân dân các huyện/thành phố"]),
+    # A minister's title names his ministry: two units.
+    ("Bộ trưởng, Thủ trưởng cơ quan ngang bộ, cơ quan thuộc Chính phủ tập trung chỉ đạo",
+     ["Bộ trưởng", "Thủ trưởng cơ quan ngang bộ, cơ quan thuộc Chính phủ"]),
+    ("Giám đốc Sở Y tế, Giám đốc Sở Tài chính thực hiện", [
+        "Giám đốc Sở Y tế", "Giám đốc Sở Tài chính"]),
+])
+def test_titles_sharing_a_body(text: str, units: list[str]) -> None:
+    found = read_units(text)
+    assert found is not None and list(found.units) == units

@@ -389,6 +389,10 @@ def read_units(text: str, pos: int = 0, *, low: str | None = None, first: bool =
                     low.startswith(("thuộc ", "trực thuộc", "có liên quan", "liên quan"), nxt):
                 i = nxt  # "Thủ trưởng các sở, ban, ngành, thuộc tỉnh": a stray comma
                 continue
+            if word in (",", "và") and low[piece_start:j].strip() in _BARE_TITLES and \
+                    low.startswith(PERSONS, nxt):
+                i = nxt  # "giám đốc, thủ trưởng các sở, ban, ngành": the titles share the body
+                continue
             if _office_goes_on(low, piece_start, nxt):
                 i, after_level = nxt, False  # "Văn phòng HĐND và UBND huyện"
                 continue
@@ -610,6 +614,16 @@ def _place_names(text: str, low: str, piece_start: int, j: int, nxt: int,
     return [f"{prefix} {n}" for n in names], end
 
 
+_BARE_TITLES = frozenset(p.strip() for p in PERSONS) - {
+    "bộ trưởng", "thứ trưởng", "thủ tướng", "phó thủ tướng", "đồng chí", "quyền"}
+"""Titles that need the body named after them ("giám đốc, thủ trưởng các sở": one unit); a
+minister's title names his own ministry ("Bộ trưởng, Thủ trưởng cơ quan ngang bộ": two)."""
+_PLURAL_PIECE = re.compile(
+    r"(?:(?:" + "|".join(re.escape(p.strip()) for p in sorted(PERSONS, key=len, reverse=True))
+    + r")\s+)?(?:các|những)\s")
+"""A plural piece, after a title or not: "các Sở, Ban, ngành", "Giám đốc các Sở, Ban, ngành"."""
+
+
 def _list_goes_on(text: str, low: str, piece_start: int, nxt: int, sep: str, named: bool,
                   after_level: bool) -> bool:
     """Whether the word after a comma or "và" goes on with the same unit: a list of levels
@@ -626,7 +640,7 @@ def _list_goes_on(text: str, low: str, piece_start: int, nxt: int, sep: str, nam
         word = _word_at(low, nxt)
         after = _skip_space(low, nxt + len(word))
         return sep == "," and not named and word in GENERIC and \
-            low.startswith(("các ", "những "), piece_start) and \
+            _PLURAL_PIECE.match(low, piece_start) is not None and \
             (after >= len(low) or low[after] in ",;.:" or low.startswith("và ", after))
     if after_level and (_LEVEL_RE.match(low, nxt) or _SHORT_LEVEL.match(low, nxt)):
         return True  # "UBND các huyện, thị xã, thành phố", "UBND các huyện, thành, thị"
