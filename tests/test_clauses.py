@@ -132,3 +132,21 @@ def test_recipient_of_a_report_is_not_an_assignee() -> None:
 ])
 def test_sentences(text: str, spans: list[tuple[int, int]]) -> None:
     assert sentences(text) == spans
+
+
+# blind4: a letter that asks ("vừa có văn bản đề nghị X chỉ đạo Y …"): X is asked, Y is the
+# object of "chỉ đạo"; a letter that "chỉ đạo" its addressees is only told of.
+@pytest.mark.parametrize(("text", "kind", "lead"), [
+    ("Bộ Tài nguyên và Môi trường vừa có Văn bản đề nghị Ủy ban nhân dân các tỉnh, thành phố "
+     "chỉ đạo Sở Tài nguyên và Môi trường khẩn trương hoàn thành báo cáo trước ngày 28/4/2017.",
+     ASSIGN, ("Ủy ban nhân dân các tỉnh, thành phố",)),
+    ("Ngày 06/5, Sở Giáo dục và Đào tạo có văn bản chỉ đạo các Trưởng Phòng Giáo dục và Đào tạo "
+     "về điều chỉnh thời gian kiểm tra.", None, ()),
+])
+def test_letter_that_asks(text: str, kind: str | None, lead: tuple[str, ...]) -> None:
+    clauses = analyse(text, 0, len(text), lambda units: False)
+    asked = [c for c in clauses if c.kind == ASSIGN]
+    if kind is None:
+        assert not asked
+    else:
+        assert asked and asked[0].lead == lead

@@ -393,11 +393,18 @@ def _addressed(text: str, low: str, folded: str, pos: int, start: int, end: int,
                   generic=generic, opens_list=_opens_list(low, start, end))
 
 
+_LETTER_THAT_ASKS = re.compile(r"(?:có|ban hành|gửi)\s+văn bản(?:\s+số\s+\S+)?\s+$")
+""""… vừa có văn bản đề nghị UBND các tỉnh …": the letter asks (not "văn bản đề nghị của …"); a
+letter that "chỉ đạo" its addressees is told of, its requests follow."""
+
+
 def _request_in(text: str, low: str, folded: str, pos: int, end: int,
                 is_speaker: Speaker) -> Clause | None:
     """A request verb inside the sentence with units after it ("… chỉ đạo các chủ đầu tư …")."""
     for m in _REQUEST.finditer(low, pos, end):
-        if _NOUN_BEFORE_REQUEST.search(low[max(pos, m.start() - 20):m.start()]):
+        if _NOUN_BEFORE_REQUEST.search(low[max(pos, m.start() - 20):m.start()]) and \
+                not (m.group(0) in ("đề nghị", "yêu cầu") and
+                     _LETTER_THAT_ASKS.search(low[max(pos, m.start() - 50):m.start()])):
             continue
         at = _skip(low, m.end())
         if low.startswith(("cho ", "với "), at):
