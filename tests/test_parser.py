@@ -620,3 +620,17 @@ def test_a_generic_request_in_the_sentence_that_tells_of_the_letter() -> None:
         "văn khẩn đến UBND các quận huyện và TP.Thủ Đức đề nghị các địa phương rà soát, thống "
         "kê số liệu lao động tự do.")
     assert [t.lead for t in plan.tasks] == [("UBND các quận huyện", "TP.Thủ Đức")]
+
+
+def test_a_time_before_the_addressees_of_a_request() -> None:
+    """blind4 m02: "yêu cầu: từ ngày …, các Đơn vị …" — the time comes first, then a
+    back-reference to the units the letter was sent to; the window's end is a date of the task."""
+    plan = parse_text(
+        "Ngày 16/4/2020, UBND tỉnh ban hành công văn số 1232/UBND-VP gửi các sở, ngành trực "
+        "thuộc UBND tỉnh; UBND các huyện, thành phố, thị xã về việc tổ chức trực.\n\n"
+        "Theo đó, Chủ tịch UBND tỉnh yêu cầu: từ ngày 30/4/2020 đến hết ngày 03/5/2020, các Đơn "
+        "vị bố trí, phân công trực hợp lý; kịp thời báo cáo UBND tỉnh.")
+    asked = [t for t in plan.tasks if t.lead]
+    assert [t.lead for t in asked] == [
+        ("các sở, ngành trực thuộc UBND tỉnh", "UBND các huyện, thành phố, thị xã")]
+    assert asked[0].line == 3

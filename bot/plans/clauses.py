@@ -363,12 +363,23 @@ def _bracketed_units(text: str, low: str, pos: int, end: int) -> tuple[str, ...]
     return found.units if found is not None and found.end >= close - 2 else ()
 
 
+_TIME_FIRST = re.compile(r":?\s*(?:từ|kể từ|trước|trong|đến|chậm nhất|ngay từ)\s[^,;:]{1,70},\s*")
+"""A time adverbial between a request verb and its addressees ("yêu cầu: từ ngày …, …")."""
+
+
 def _addressed(text: str, low: str, folded: str, pos: int, start: int, end: int,
                is_speaker: Speaker, verb: str) -> Clause:
     """The clause after a request verb at ``pos``: its addressees, or an opener without them."""
     pos = _skip(low, pos)
     if low.startswith(("cho ", "với "), pos):
         pos = _skip(low, pos + 4)
+    when = _TIME_FIRST.match(low, pos, end)
+    if when and re.search(r"\d", when.group(0)):
+        # "Chủ tịch UBND tỉnh yêu cầu: từ ngày 30/4/2020 đến hết ngày 03/5/2020, các đơn vị bố
+        # trí trực …": the time comes first, the addressees after it.
+        named = assignment_at(text, when.end(), low=low, folded=folded, first=False)
+        if named is not None and not is_speaker(named.lead):
+            pos = when.end()
     # After a request verb a bare category is an addressee: "yêu cầu chủ đầu tư …".
     found = assignment_at(text, pos, low=low, folded=folded, first=False)
     if found is None or is_speaker(found.lead):
