@@ -150,3 +150,26 @@ def test_letter_that_asks(text: str, kind: str | None, lead: tuple[str, ...]) ->
         assert not asked
     else:
         assert asked and asked[0].lead == lead
+
+
+# blind4 m10: the clause that puts a decision in force is no task, even under an article
+# that names units.
+@pytest.mark.parametrize("text", [
+    "Quyết định này có hiệu lực kể từ ngày ký ban hành./.",
+    "Điều 2. Quyết định này có hiệu lực thi hành kể từ ngày ký.",
+    "Quy chế này được áp dụng từ ngày 01/01/2025.",
+])
+def test_entry_into_force_is_closing(text: str) -> None:
+    assert first(text).kind == CLOSING
+
+
+def test_a_decision_in_force_gives_no_task_under_its_article() -> None:
+    from bot.plans import parse_text
+
+    plan = parse_text(
+        "QUYẾT ĐỊNH:\n"
+        "Điều 1. Ban hành kèm theo Quyết định này Quy chế hoạt động của Ban Chỉ đạo.\n"
+        "Điều 2. Chánh Văn phòng Ủy ban nhân dân tỉnh, Giám đốc các Sở, Ban, ngành có liên quan "
+        "căn cứ Quyết định thi hành.\n"
+        "Quyết định này có hiệu lực kể từ ngày ký ban hành./.")
+    assert [t.line for t in plan.tasks if t.lead] == [3]

@@ -202,6 +202,12 @@ def analyse(text: str, start: int, end: int, is_speaker: Speaker, *,
     return out
 
 
+_IN_FORCE = re.compile(
+    r"(?:điều \d+\.?\s*)?(?:quyết định|chỉ thị|kế hoạch|quy chế|quy định|thông tư|nghị quyết|"
+    r"văn bản)\s+này\s+(?:có hiệu lực|được áp dụng)")
+"""The clause that puts the text in force: no task, whoever the item around it names."""
+
+
 def _analyse_one(text: str, low: str, folded: str, start: int, end: int,
                  is_speaker: Speaker) -> Clause:
     sentence = low[start:end]
@@ -211,6 +217,8 @@ def _analyse_one(text: str, low: str, folded: str, start: int, end: int,
         # long request that ends "phổ biến cho đoàn viên biết và thực hiện nghiêm túc".
         if know and (know.group(0).startswith("để") or know.start() < 80):
             return Clause(CLOSING, start, body_start=start)
+    if _IN_FORCE.match(low, _skip(low, start)):
+        return Clause(CLOSING, start, body_start=end)  # "Quyết định này có hiệu lực kể từ …"
     if _PAST_CONTEXT.match(low, _skip(low, start)):
         return Clause(PAST, start, body_start=end)  # "Trước đó, … đã có văn bản yêu cầu …"
     for pos in _openings(text, low, start, end):
