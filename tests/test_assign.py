@@ -391,3 +391,16 @@ def test_one_body_at_several_places(text: str, units: list[str]) -> None:
 def test_titles_sharing_a_body(text: str, units: list[str]) -> None:
     found = read_units(text)
     assert found is not None and list(found.units) == units
+
+
+# blind4 m13: "trực thuộc sở" names the parent body; the list goes on after it.
+def test_units_under_a_bare_parent() -> None:
+    found = read_units("các phòng Giáo dục và Đào tạo các huyện, thị xã, thành phố, các đơn vị "
+                       "trực thuộc sở, Trung tâm GDNN- GDTX các huyện, thị xã, thành phố tiếp "
+                       "tục cho học sinh nghỉ học")
+    assert found is not None and list(found.units) == [
+        "các phòng Giáo dục và Đào tạo các huyện, thị xã, thành phố", "các đơn vị trực thuộc sở",
+        "Trung tâm GDNN- GDTX các huyện, thị xã, thành phố"]
+    # Without a separator after it, "sở" may start the predicate's object: left alone.
+    alone = read_units("các đơn vị trực thuộc báo cáo Sở")
+    assert alone is not None and alone.units == ("các đơn vị trực thuộc",)

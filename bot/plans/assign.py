@@ -376,6 +376,10 @@ def read_units(text: str, pos: int = 0, *, low: str | None = None, first: bool =
             # tail the name is over.
             i, after_level = tail.end(), tail.group(0) in _CLOSING_TAILS
             closed = after_level
+            parent = _BARE_PARENT.match(low, _skip_space(low, i)) \
+                if tail.group(0) == "trực thuộc" else None
+            if parent:
+                i = parent.end()  # "các đơn vị trực thuộc sở, Trung tâm …": the parent body
             continue
         was_closed, closed = closed, False
         tok = _TOKEN_RE.match(low, j)
@@ -614,6 +618,8 @@ def _place_names(text: str, low: str, piece_start: int, j: int, nxt: int,
     return [f"{prefix} {n}" for n in names], end
 
 
+_BARE_PARENT = re.compile(r"(?:sở|bộ|phòng|ban|cục|tỉnh|huyện|thành phố)(?=\s*(?:[,;.:]|và\s|$))")
+"""The body a unit belongs to, named by its head alone: "các đơn vị trực thuộc sở"."""
 _BARE_TITLES = frozenset(p.strip() for p in PERSONS) - {
     "bộ trưởng", "thứ trưởng", "thủ tướng", "phó thủ tướng", "đồng chí", "quyền"}
 """Titles that need the body named after them ("giám đốc, thủ trưởng các sở": one unit); a
