@@ -65,8 +65,8 @@ HEADS = frozenset({
     "liên chi đoàn", "liên chi hội", "liên hiệp", "đài phát thanh và truyền hình",
     "đài phát thanh - truyền hình",
 })
-PERSONS = ("lãnh đạo", "ủy viên", "bí thư", "phó bí thư", "chủ tịch", "phó chủ tịch", "giám đốc", "quyền ",
-           "chỉ huy trưởng", "chính ủy",
+PERSONS = ("lãnh đạo", "ủy viên", "bí thư", "phó bí thư", "chủ tịch", "phó chủ tịch", "giám đốc",
+           "quyền ", "chỉ huy trưởng", "chính ủy",
            "thủ tướng", "phó thủ tướng", "bộ trưởng", "thứ trưởng", "cục trưởng",
            "phó giám đốc", "tổng giám đốc", "thủ trưởng", "trưởng", "phó trưởng",
            "người đứng đầu", "chánh văn phòng", "chánh thanh tra", "hiệu trưởng", "chủ nhiệm",
@@ -571,7 +571,7 @@ _PROPER_WORD = re.compile(r"[^\W\d_][\w'’.]*(?:-[^\W\d_][\w]*)?")
 
 def _capital_run(text: str, pos: int, limit: int) -> int | None:
     """End of one to four capitalised words at ``pos`` ("Bắc Quang", "Thừa Thiên Huế")."""
-    i, count = pos, 0
+    i, count, end = pos, 0, pos
     while count < 4:
         m = _PROPER_WORD.match(text, i)
         if m is None or m.end() > limit or not text[i].isupper():
@@ -599,7 +599,7 @@ def _place_names(text: str, low: str, piece_start: int, j: int, nxt: int,
         return None
     prefix = f"{piece[:level.start()].rstrip()} {piece[level.start(1):level.end(1)]}"
     names = [piece[level.end():].strip()]
-    i = nxt
+    i = end = nxt
     while True:
         run = _capital_run(text, i, limit)
         if run is None or _head_match(text, low, i, first=False) is not None:

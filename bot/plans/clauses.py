@@ -385,8 +385,8 @@ def _addressed(text: str, low: str, folded: str, pos: int, start: int, end: int,
     if when and re.search(r"\d", when.group(0)):
         # "Chủ tịch UBND tỉnh yêu cầu: từ ngày 30/4/2020 đến hết ngày 03/5/2020, các đơn vị bố
         # trí trực …": the time comes first, the addressees after it.
-        named = assignment_at(text, when.end(), low=low, folded=folded, first=False)
-        if named is not None and not is_speaker(named.lead):
+        after_time = assignment_at(text, when.end(), low=low, folded=folded, first=False)
+        if after_time is not None and not is_speaker(after_time.lead):
             pos = when.end()
     # After a request verb a bare category is an addressee: "yêu cầu chủ đầu tư …".
     found = assignment_at(text, pos, low=low, folded=folded, first=False)
