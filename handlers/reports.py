@@ -10,7 +10,7 @@ Who may:
 A refusal is a Vietnamese message and nothing else: no file, no picture. The store is read on
 the event loop (it is not shared with threads); the workbook, the chart and the calendar are
 built in a worker thread (:func:`asyncio.to_thread`), so a large report does not stall other
-chats.
+chats (the handlers do not block the update queue).
 """
 
 from __future__ import annotations
@@ -167,5 +167,6 @@ async def lich_ics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def register(app: Application) -> None:
     """Add /baocao and /lich_ics."""
-    app.add_handler(CommandHandler("baocao", baocao))
-    app.add_handler(CommandHandler("lich_ics", lich_ics))
+    # block=False: while a large workbook is built in its thread, other chats are answered.
+    app.add_handler(CommandHandler("baocao", baocao, block=False))
+    app.add_handler(CommandHandler("lich_ics", lich_ics, block=False))
