@@ -12,6 +12,12 @@ only drives the chat and leaves start/stop to the caller. Typical use::
         app = build_application(token=api.token, base_url=api.base_url,
                                 base_file_url=api.base_file_url)
         asyncio.run(run_console(app, api, chat_id=1001, user_id=1001))
+
+Files and pictures the bot sends (the /baocao workbook, charts, the /lich_ics calendar) are
+saved under ``out_dir`` (the demo: ``data/demo-out/``) and their path printed, so a person can
+open them. Messages the bot sends on its own (reminders, digests, a scheduled announcement)
+are printed as they arrive, without waiting for the next command: a watcher polls the fake
+server's record of sent calls while the prompt waits for input.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import mimetypes
+import re
 import sys
 import threading
 from html.parser import HTMLParser
@@ -38,6 +45,10 @@ GROUP_TITLE = "Nhóm thử nghiệm"
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 """The console reads the whole file into memory; the bot itself refuses files over 20 MB."""
 BOT_PREFIX = "Bot> "
+WATCH_SECONDS = 0.2
+"""How often the idle console looks for messages the bot sent on its own."""
+_UNSAFE_NAME = re.compile(r"[^\w.\-]+")
+_NUMBERED = re.compile(r"^(\d{1,9})-")
 
 BANNER = """\
 Trò chuyện thử với bot ngay trên máy (không cần BOT_TOKEN, không cần mạng).
@@ -125,8 +136,13 @@ class _Console:
 
     def __init__(self, api: FakeBotApi, *, chat_id: int, user_id: int, group_chat_id: int,
                  stdin: TextIO, stdout: TextIO, prompt: str, reply_timeout: float,
-                 quiet: float, guest_id: int | None = None) -> None:
+                 quiet: float, guest_id: int | None = None, out_dir: Path | None = None) -> None:
         self.api = api
+        self.out_dir = out_dir
+        """Where files and pictures the bot sends are saved (None: not saved)."""
+        self.saved = 0
+        self.busy = False
+        """A typed line is being handled: its replies are shown by :meth:`show_replies`."""
         self.private_id = chat_id
         self.group_id = group_chat_id
         self.guest_id = guest_id
@@ -291,11 +307,59 @@ class _Console:
         if not await self.wait_quiet(mark):
             self.say(f"(bot chưa trả lời sau {self.reply_timeout:g} giây)")
             return
+        for line in self.take_new():
+            self.say(line)
+
+    def take_new(self) -> list[str]:
+        """Lines for every call not shown yet (files saved on the way); marks them shown."""
         sent = self.api.sent
+        lines = []
         for record in sent[self.shown:]:
-            for line in self.describe(record):
-                self.say(line)
+            lines.extend(self.describe(record))
+            if record["ok"] and record["method"] in ("sendDocument", "sendPhoto"):
+                path = self.save(record)
+                if path is not None:
+                    lines.append(" " * len(BOT_PREFIX) + f"(đã lưu: {path})")
         self.shown = len(sent)
+        return lines
+
+    def save(self, record: dict) -> Path | None:
+        """Write a sent file under ``out_dir`` with a numbered, safe name; None if not saved."""
+        data = record.get("file")
+        if self.out_dir is None or not isinstance(data, bytes | bytearray):
+            return None
+        default = "anh.png" if record["method"] == "sendPhoto" else "tep"
+        name = _UNSAFE_NAME.sub("_", Path(str(record.get("filename") or "")).name).strip("._")
+        try:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            if self.saved == 0:  # numbered after the files of earlier sessions
+                self.saved = max((int(m.group(1)) for p in self.out_dir.iterdir()
+                                  if (m := _NUMBERED.match(p.name))), default=0)
+            while True:  # never overwriting
+                self.saved += 1
+                path = self.out_dir / f"{self.saved:03d}-{name or default}"
+                if not path.exists():
+                    break
+            path.write_bytes(data)
+        except OSError as err:
+            self.say(f"(không lưu được tệp vào {self.out_dir}: {err.strerror or err})")
+            return None
+        return path
+
+    async def watch(self) -> None:
+        """Print what the bot sends on its own (reminders, digests) while the user is idle,
+        then show the prompt again. Runs until cancelled."""
+        while True:
+            await asyncio.sleep(WATCH_SECONDS)
+            if self.busy or self.api.sent_count <= self.shown:
+                continue
+            await self.wait_quiet(self.shown)
+            if self.busy:
+                continue
+            lines = self.take_new()
+            if lines:
+                self.stdout.write("\n" + "\n".join(lines) + "\n" + self.prompt)
+                self.stdout.flush()
 
     def describe(self, record: dict) -> list[str]:
         """Lines showing one outgoing call, or none for calls a user would not notice."""
@@ -373,10 +437,11 @@ async def run_console(app: Application, api: FakeBotApi, *, chat_id: int, user_i
                       stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout,
                       prompt: str = "Bạn> ", group_chat_id: int = DEFAULT_GROUP_ID,
                       reply_timeout: float = 10.0, quiet: float = 0.3,
-                      guest_id: int | None = None) -> None:
+                      guest_id: int | None = None, out_dir: Path | None = None) -> None:
     """Chat with ``app`` through ``api`` until "/thoat" or end of input.
 
     ``guest_id``: a second person the user can play (/khach), in their own private chat.
+    ``out_dir``: where files and pictures the bot sends are saved (None: not saved).
     Starts and stops ``app`` itself unless it is already running (see the module docstring).
     Raises ConfigError when ``app`` is not pointed at ``api``.
     """
@@ -388,14 +453,17 @@ async def run_console(app: Application, api: FakeBotApi, *, chat_id: int, user_i
         raise ConfigError("Mã người dùng thứ hai phải là số dương, khác mã trò chuyện riêng.")
     console = _Console(api, chat_id=chat_id, user_id=user_id, group_chat_id=group_chat_id,
                        stdin=stdin, stdout=stdout, prompt=prompt,
-                       reply_timeout=reply_timeout, quiet=quiet, guest_id=guest_id)
+                       reply_timeout=reply_timeout, quiet=quiet, guest_id=guest_id,
+                       out_dir=out_dir)
     api.add_chat(chat_id, "private", first_name=OWN_NAME)  # the bot may write first
     owned = not app.running
     if owned:
         await _start(app)
+    watcher: asyncio.Task[None] | None = None
     try:
         console.say(BANNER)
         console.say(console.where())
+        watcher = asyncio.create_task(console.watch())
         while True:
             stdout.write(prompt)
             stdout.flush()
@@ -406,9 +474,21 @@ async def run_console(app: Application, api: FakeBotApi, *, chat_id: int, user_i
             text = line.strip()
             if console.echo:
                 console.say(text)
-            if text and not await console.handle(text):
-                break
+            if not text:
+                continue
+            console.busy = True
+            try:
+                if not await console.handle(text):
+                    break
+            finally:
+                console.busy = False
         console.say("Tạm biệt!")
     finally:
+        if watcher is not None:
+            watcher.cancel()
+            try:
+                await watcher
+            except asyncio.CancelledError:
+                pass
         if owned:
             await _stop(app)

@@ -26,6 +26,8 @@ from bot.store import Store
 logger = logging.getLogger(__name__)
 
 DEMO_DB = "demo.json"
+DEMO_OUT = "demo-out"
+"""Folder (in DATA_DIR) where the local chat saves the files and pictures the bot sends."""
 DEMO_USER = 1001
 """The person at the console: an admin of the demo bot, chatting in private chat 1001."""
 DEMO_GUEST = 1002
@@ -129,14 +131,16 @@ def run_local(settings: Settings, *, today: date | None, samples: Path,
         stdout.write("\n".join(lines) + "\n")
         stdout.write(f"Hôm nay (giả lập): {clock.today():%d/%m/%Y} — đổi bằng "
                      "--today YYYY-MM-DD. Bạn là quản trị viên; thử /dangky tai chinh, "
-                     "/nhiemvu, /quahan, /thongke, /moi tai chinh. Gõ /khach để đóng vai một "
-                     "người khác gửi yêu cầu tham gia (/dangky y te), rồi /rieng để duyệt "
-                     "(bấm số của nút «Duyệt»).\n\n")
+                     "/nhiemvu, /quahan, /thongke, /baocao, /lich_ics, /moi tai chinh (tệp "
+                     f"và ảnh bot gửi được lưu vào {settings.data_dir / DEMO_OUT}). Gõ /khach "
+                     "để đóng vai một người khác gửi yêu cầu tham gia (/dangky y te), rồi "
+                     "/rieng để duyệt (bấm số của nút «Duyệt»).\n\n")
         with FakeBotApi() as api:
             app = build_application(settings, store, clock, token=api.token,
                                     base_url=api.base_url, base_file_url=api.base_file_url)
             asyncio.run(run_console(app, api, chat_id=DEMO_USER, user_id=DEMO_USER,
-                                    stdin=stdin, stdout=stdout, guest_id=DEMO_GUEST))
+                                    stdin=stdin, stdout=stdout, guest_id=DEMO_GUEST,
+                                    out_dir=settings.data_dir / DEMO_OUT))
     finally:
         store.close()
     return 0

@@ -189,3 +189,91 @@ def test_html_to_text(html, text):
 ])
 def test_format_buttons(markup, lines):
     assert format_buttons(markup) == lines
+
+
+# ------------------------------------------------------------------------------ files, late messages
+def _png() -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 3), "red").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+async def on_files(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await update.message.reply_document(b"PK-xlsx-bytes", filename="../../x/bí mật.xlsx",
+                                        caption="Báo cáo")
+    await update.message.reply_photo(_png(), filename="thongke.png")
+
+
+def test_files_and_pictures_the_bot_sends_are_saved_and_their_path_printed(tmp_path):
+    out_dir = tmp_path / "demo-out"
+    (out_dir).mkdir()
+    (out_dir / "001-thongke.png").write_bytes(b"from an earlier session")
+    out = io.StringIO()
+    with FakeBotApi() as api:
+        app = build_app(api)
+        app.add_handler(CommandHandler("tep_gui", on_files), group=-1)
+        asyncio.run(run_console(app, api, chat_id=USER, user_id=USER,
+                                stdin=io.StringIO("/tep_gui\n"), stdout=out, quiet=0.3,
+                                out_dir=out_dir))
+    output = out.getvalue()
+    document, photo = out_dir / "002-bí_mật.xlsx", out_dir / "003-thongke.png"
+    assert document.read_bytes() == b"PK-xlsx-bytes"  # no path taken from the file name
+    assert photo.read_bytes() == _png()
+    assert (out_dir / "001-thongke.png").read_bytes() == b"from an earlier session"
+    assert "Bot> [Tệp] ../../x/bí mật.xlsx" in output or "Bot> [Tệp] bí mật.xlsx" in output
+    assert f"(đã lưu: {document})" in output and f"(đã lưu: {photo})" in output
+    assert sorted(p.name for p in out_dir.iterdir()) == [
+        "001-thongke.png", "002-bí_mật.xlsx", "003-thongke.png"]
+
+
+class _GatedInput(io.StringIO):
+    """Gives "/hen", then waits (in the console's reader thread) until ``text`` has been
+    printed, then ends the input. ``seen`` tells whether the wait ended by the text."""
+
+    def __init__(self, out: io.StringIO, text: str) -> None:
+        super().__init__()
+        self.out, self.text, self.calls, self.seen = out, text, 0, False
+
+    def readline(self, *args) -> str:  # type: ignore[override]
+        import time
+
+        self.calls += 1
+        if self.calls == 1:
+            return "/hen\n"
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self.text in self.out.getvalue():
+                self.seen = True
+                break
+            time.sleep(0.02)
+        return ""
+
+
+async def on_later(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    chat_id = update.effective_chat.id
+
+    async def later() -> None:
+        await asyncio.sleep(0.6)
+        await context.bot.send_message(chat_id, "Nhắc việc: hạn hôm nay")
+
+    context.application.create_task(later())
+    await update.message.reply_text("Đã hẹn")
+
+
+def test_a_message_sent_later_appears_while_the_prompt_waits():
+    """Causality: the input ends only once the late message is on screen, so without the
+    watcher the console would wait for the next line and never show it."""
+    out = io.StringIO()
+    stdin = _GatedInput(out, "Nhắc việc: hạn hôm nay")
+    with FakeBotApi() as api:
+        app = build_app(api)
+        app.add_handler(CommandHandler("hen", on_later), group=-1)
+        asyncio.run(run_console(app, api, chat_id=USER, user_id=USER, stdin=stdin,
+                                stdout=out, quiet=0.1))
+    output = out.getvalue()
+    assert stdin.seen, output
+    assert output.index("Bot> Đã hẹn") < output.index("Bot> Nhắc việc: hạn hôm nay")
+    assert "Bot> Nhắc việc: hạn hôm nay\nBạn> " in output  # the prompt is shown again
+    assert output.count("Nhắc việc: hạn hôm nay") == 1
