@@ -11,25 +11,44 @@ bytes out; no Telegram types, no store.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime, timedelta, timezone
 
 from bot.records import StoredTask
 from bot.text import clip
 
-__all__ = ["ALARM_BEFORE", "PRODID", "SUMMARY_CHARS", "build_calendar", "event_uid"]
+__all__ = ["ALARM_BEFORE", "MAX_EVENTS", "PRODID", "SUMMARY_CHARS", "build_calendar",
+           "event_uid", "pick_tasks"]
 
 PRODID = "-//Bot nhac viec//Lich han nhiem vu//VI"
 UID_DOMAIN = "nhacviec.bot"
 SUMMARY_CHARS = 80
 ALARM_BEFORE = timedelta(hours=15)
 """Before the start of the all-day event (00:00): 09:00 the day before."""
+MAX_EVENTS = 2000
+"""At most this many events in one file: a calendar app shows a unit's deadlines, not a
+province's (100,000 events would take minutes to build and hundreds of MB)."""
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def event_uid(task: StoredTask) -> str:
     """Stable per task: the same in every file the bot makes."""
     return f"nhiemvu-{task.id}@{UID_DOMAIN}"
+
+
+def pick_tasks(tasks: Iterable[StoredTask], today: date,
+               limit: int = MAX_EVENTS) -> tuple[list[StoredTask], int]:
+    """(the tasks to put in the calendar, how many had a deadline): open tasks with a due
+    date; beyond ``limit``, the coming deadlines first (soonest first), then the most recent
+    overdue ones. The result is ordered by due date."""
+    dated = [t for t in tasks if t.is_open and t.due is not None]
+    if len(dated) <= limit:
+        return sorted(dated, key=lambda t: (t.due, t.id)), len(dated)
+    coming = sorted((t for t in dated if t.due >= today), key=lambda t: (t.due, t.id))
+    overdue = sorted((t for t in dated if t.due < today), key=lambda t: (t.due, t.id),
+                     reverse=True)
+    chosen = (coming + overdue)[:limit]
+    return sorted(chosen, key=lambda t: (t.due, t.id)), len(dated)
 
 
 def _plain(text: str) -> str:

@@ -25,8 +25,10 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterable, Sequence
+from copy import copy
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from bot.errors import UsageError
 from bot.models import Period
@@ -334,22 +336,31 @@ def build_workbook(report: Report) -> bytes:
     fills = {"done_on_time": "E8F5E9", "done_late": "FFF8E1", "not_yet_due": "E3F2FD",
              "overdue_open": "FFEBEE"}
 
+    styles: dict[tuple[Any, ...], Any] = {}
+
     def cell(sheet, value, *, bold: bool = False, fmt: str | None = None,  # type: ignore[no-untyped-def]
              align: Alignment | None = None, fill: str | None = None, size: int | None = None,
              framed: bool = True):
         item = WriteOnlyCell(sheet, value=_text(value) if isinstance(value, str) else value)
         if isinstance(value, str):
             item.data_type = "s"  # never a formula, whatever the text starts with
-        if bold or size:
-            item.font = Font(bold=bold, size=size or 11)
-        if fmt:
-            item.number_format = fmt
-        if align is not None:
-            item.alignment = align
-        if fill:
-            item.fill = PatternFill("solid", fgColor=fill)
-        if framed:
-            item.border = border
+        # Setting a style looks it up by hashing every attribute (most of the time of a large
+        # report): each combination is set once, then its style indices are copied.
+        style = (bold, fmt, id(align), fill, size, framed)
+        if style not in styles:
+            if bold or size:
+                item.font = Font(bold=bold, size=size or 11)
+            if fmt:
+                item.number_format = fmt
+            if align is not None:
+                item.alignment = align
+            if fill:
+                item.fill = PatternFill("solid", fgColor=fill)
+            if framed:
+                item.border = border
+            styles[style] = copy(item._style)
+        else:
+            item._style = copy(styles[style])
         return item
 
     def header(sheet, names: Sequence[str]) -> list:  # type: ignore[no-untyped-def]

@@ -24,7 +24,7 @@ from telegram import InputFile, Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bot.errors import BotError, NotAllowed, UsageError
-from bot.icsexport import build_calendar
+from bot.icsexport import build_calendar, pick_tasks
 from bot.membership import Actor
 from bot.reports import (
     ALL_UNITS_WORDS,
@@ -145,7 +145,7 @@ async def lich_ics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     scope = chat_scope(update, context, " ".join(context.args or ()).strip() or None)
     store = svc.store
-    tasks = [t for t in store.open_tasks(scope.keys) if t.due is not None]
+    tasks, dated = pick_tasks(store.open_tasks(scope.keys), svc.today())
     name = scope.title or _scope_name(store, scope.keys)
     if not tasks:
         await reply_html(update, html.escape(NO_DEADLINES.format(scope=name), quote=False))
@@ -158,10 +158,14 @@ async def lich_ics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     document = InputFile(data, filename=ICS_FILENAME)
     document.mimetype = ICS_MIME
     caption = (f"<b>Lịch hạn {len(tasks)} nhiệm vụ đang mở</b> – "
-               f"{html.escape(clip(name, CAPTION_SCOPE_CHARS), quote=False)}.\n"
-               "Mở tệp bằng ứng dụng lịch (Google Calendar, Outlook, lịch điện thoại) để thêm "
-               "các hạn; mỗi hạn có lời nhắc lúc 9 giờ sáng hôm trước. Nhập lại tệp mới thì "
-               "các hạn được cập nhật, không bị trùng.")
+               f"{html.escape(clip(name, CAPTION_SCOPE_CHARS), quote=False)}.\n")
+    if dated > len(tasks):
+        caption += (f"Có {dated} nhiệm vụ có hạn; lịch chỉ gồm {len(tasks)} hạn gần nhất (các "
+                    "hạn sắp tới trước). Gõ /lich_ics &lt;đơn vị&gt; để lấy lịch của một "
+                    "đơn vị.\n")
+    caption += ("Mở tệp bằng ứng dụng lịch (Google Calendar, Outlook, lịch điện thoại) để "
+                "thêm các hạn; mỗi hạn có lời nhắc lúc 9 giờ sáng hôm trước. Nhập lại tệp mới "
+                "thì các hạn được cập nhật, không bị trùng.")
     await update.effective_message.reply_document(document=document, caption=caption)
 
 

@@ -13,7 +13,7 @@ from icalendar import Calendar
 from openpyxl import load_workbook
 
 from bot.errors import UsageError
-from bot.icsexport import build_calendar, event_uid
+from bot.icsexport import build_calendar, event_uid, pick_tasks
 from bot.models import DocumentInfo, ParsedPlan, Task
 from bot.reports import (
     CATEGORIES,
@@ -316,3 +316,16 @@ def test_calendar_uid_is_stable_and_long_texts_are_shortened(store):
     summary = str(a["SUMMARY"])
     assert len(summary) <= 90 and summary.endswith("…")
     assert str(a["DESCRIPTION"]).startswith("rất dài " * 99 + "rất dài")
+
+
+def test_pick_tasks_keeps_the_coming_deadlines_first_when_there_are_too_many(store):
+    lines = by_line(store)
+    open_tasks = store.open_tasks()
+    chosen, dated = pick_tasks(open_tasks, TODAY)
+    assert dated == 5 and [t.line for t in chosen] == [30, 50, 80, 40, 60]  # by due date
+    chosen, dated = pick_tasks(open_tasks, TODAY, limit=3)
+    # Coming (80: 1/9, 40: 20/9, 60: 15/11) before overdue (50: 5/8, 30: 1/8).
+    assert dated == 5 and [t.line for t in chosen] == [80, 40, 60]
+    chosen, _ = pick_tasks(open_tasks, TODAY, limit=4)
+    assert [t.line for t in chosen] == [50, 80, 40, 60]  # then the most recent overdue
+    assert lines[10] not in pick_tasks(store.tasks_for_units([key(store, TC)]), TODAY)[0]
