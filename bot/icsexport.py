@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from bot.records import StoredTask
 from bot.text import clip
@@ -41,14 +41,14 @@ def pick_tasks(tasks: Iterable[StoredTask], today: date,
     """(the tasks to put in the calendar, how many had a deadline): open tasks with a due
     date; beyond ``limit``, the coming deadlines first (soonest first), then the most recent
     overdue ones. The result is ordered by due date."""
-    dated = [t for t in tasks if t.is_open and t.due is not None]
-    if len(dated) <= limit:
-        return sorted(dated, key=lambda t: (t.due, t.id)), len(dated)
-    coming = sorted((t for t in dated if t.due >= today), key=lambda t: (t.due, t.id))
-    overdue = sorted((t for t in dated if t.due < today), key=lambda t: (t.due, t.id),
-                     reverse=True)
-    chosen = (coming + overdue)[:limit]
-    return sorted(chosen, key=lambda t: (t.due, t.id)), len(dated)
+    dated = [(t.due, t.id, t) for t in tasks if t.is_open and t.due is not None]
+    if len(dated) > limit:
+        coming = sorted(d for d in dated if d[0] >= today)
+        overdue = sorted((d for d in dated if d[0] < today), reverse=True)
+        chosen = (coming + overdue)[:limit]
+    else:
+        chosen = dated
+    return [t for _, _, t in sorted(chosen, key=lambda d: d[:2])], len(dated)
 
 
 def _plain(text: str) -> str:
@@ -72,7 +72,7 @@ def build_calendar(tasks: Sequence[StoredTask], *, now: datetime, name: str,
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
     calendar.add("x-wr-calname", _plain(name))
-    stamp = now.astimezone(timezone.utc)  # DTSTAMP is in UTC (RFC 5545, 3.8.7.2)
+    stamp = now.astimezone(UTC)  # DTSTAMP is in UTC (RFC 5545, 3.8.7.2)
     for task in tasks:
         if not task.is_open or task.due is None:
             continue

@@ -318,10 +318,16 @@ def report_filename(report: Report) -> str:
 
 def build_workbook(report: Report) -> bytes:
     """The report as .xlsx bytes (see the module docstring for the layout)."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-    from openpyxl.utils import get_column_letter
+    from openpyxl import Workbook  # type: ignore[import-untyped]
+    from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped]
+    from openpyxl.styles import (  # type: ignore[import-untyped]
+        Alignment,
+        Border,
+        Font,
+        PatternFill,
+        Side,
+    )
+    from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
 
     book = Workbook(write_only=True)
     book.properties.title = f"Báo cáo tình hình thực hiện nhiệm vụ – {report.scope}"
@@ -400,8 +406,8 @@ def build_workbook(report: Report) -> bytes:
     for index, stats in enumerate(report.stats, start=1):
         summary.append(stats_row(index, stats.unit.label, stats))
     summary.append(stats_row("", "Tổng cộng", report.total, bold=True))
-    notes = ["Tỷ lệ đúng hạn = số hoàn thành đúng hạn / số nhiệm vụ đã đến hạn (tổng số trừ "
-             "chưa đến hạn). Chưa đến hạn gồm cả nhiệm vụ chưa hoàn thành không có thời hạn."]
+    notes = [("Tỷ lệ đúng hạn = số hoàn thành đúng hạn / số nhiệm vụ đã đến hạn (tổng số trừ "
+              "chưa đến hạn). Chưa đến hạn gồm cả nhiệm vụ chưa hoàn thành không có thời hạn.")]
     if report.multi_lead:
         notes.append("Nhiệm vụ có nhiều đơn vị chủ trì được tính cho từng đơn vị; dòng Tổng "
                      "cộng tính mỗi nhiệm vụ một lần.")

@@ -105,7 +105,9 @@ def chart_title(report: Report) -> str:
 @guarded
 async def baocao(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/baocao [đơn vị] [kỳ]"""
-    svc = services(context)
+    svc, message = services(context), update.effective_message
+    if message is None:
+        return
     unit_query, period_words = split_request(" ".join(context.args or ()))
     period = parse_period(period_words) if period_words else None
     keys, scope = report_scope(svc.store, actor(update, context), unit_query)
@@ -121,7 +123,6 @@ async def baocao(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 len(report.rows), len(data))
     document = InputFile(data, filename=report_filename(report))
     document.mimetype = XLSX_MIME
-    message = update.effective_message
     await message.reply_document(document=document, caption=report_caption(report))
     try:
         from bot.charts import stats_chart  # matplotlib: loaded on first use
@@ -142,7 +143,9 @@ def _scope_name(store: Store, keys: Sequence[str] | None) -> str:
 @guarded
 async def lich_ics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/lich_ics [đơn vị]: the open deadlines as an .ics file."""
-    svc = services(context)
+    svc, message = services(context), update.effective_message
+    if message is None:
+        return
     scope = chat_scope(update, context, " ".join(context.args or ()).strip() or None)
     store = svc.store
     tasks, dated = pick_tasks(store.open_tasks(scope.keys), svc.today())
@@ -166,7 +169,7 @@ async def lich_ics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     caption += ("Mở tệp bằng ứng dụng lịch (Google Calendar, Outlook, lịch điện thoại) để "
                 "thêm các hạn; mỗi hạn có lời nhắc lúc 9 giờ sáng hôm trước. Nhập lại tệp mới "
                 "thì các hạn được cập nhật, không bị trùng.")
-    await update.effective_message.reply_document(document=document, caption=caption)
+    await message.reply_document(document=document, caption=caption)
 
 
 def register(app: Application) -> None:

@@ -108,8 +108,8 @@ def test_member_group_gets_its_unit_report_and_a_done_task_counts(bot_env: BotEn
     ("/baocao tất cả quý 5/2024", "Không hiểu kỳ báo cáo «quý 5/2024»"),
     ("/baocao tháng 13/2024", "Tháng 13 không có"),
     ("/baocao không có đơn vị này", "không"),
-    ("/baocao tất cả tháng 1/2001", "Không có nhiệm vụ nào của Tất cả đơn vị có hạn trong "
-                                    "tháng 1/2001"),
+    ("/baocao tất cả tháng 1/2001",
+     "Không có nhiệm vụ nào của Tất cả đơn vị có hạn trong tháng 1/2001"),
 ])
 def test_bad_input_gets_a_message_and_no_file(bot_env: BotEnv, text: str, fragment: str) -> None:
     bot_env.load_samples()
