@@ -591,6 +591,16 @@ class TransactionMiddleware(Middleware):
         self.depth = 0
         self.commits = 0
 
+    _OWN = frozenset({"_storage_cls", "storage", "_data", "_base", "depth", "commits"})
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Attributes the middleware does not own are the storage's: TinyDB's Middleware
+        already forwards reads of them (``db.storage.writes``), writes follow the same way."""
+        if name in self._OWN or self.__dict__.get("storage") is None:
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self.storage, name, value)
+
     def read(self) -> dict[str, dict[str, Any]]:
         if self._data is None:
             self._data = self.storage.read() or {}
@@ -1129,7 +1139,7 @@ class TinyRepository:
         row = self._raw(spec.table, row_id)
         if row is None:
             return None
-        return self._chat(row_id, row) if kind is Chat else spec.from_row(row_id, row)
+        return self._chat(row_id, row) if kind is Chat else self._convert(spec, row_id, row)
 
     def _chat(self, chat_id: int, row: Mapping[str, Any]) -> Chat:
         subs = self._chat_subs.get(chat_id) or {}
@@ -1248,7 +1258,14 @@ class TinyRepository:
         rows = sorted(self._rows(spec.table), key=lambda item: item[0])
         if kind is Chat:
             return [self._chat(i, row) for i, row in rows]
-        return [spec.from_row(i, row) for i, row in rows]
+        return [self._convert(spec, i, row) for i, row in rows]
+
+    def _convert(self, spec: _Kind, row_id: int, row: Mapping[str, Any]) -> Any:
+        """A record from its row; a row no code can read is a clear ConfigError."""
+        try:
+            return spec.from_row(row_id, row)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise self._bad_record(spec.table, row_id, exc) from exc
 
     # -------------------------------------------------------------- documents
     def document_by_hash(self, file_hash: str) -> StoredDocument | None:

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-import bot.store as store_module
+import bot.tinystore as store_module
 from bot.board import build_board, forget
 from bot.errors import ConfigError
 from bot.models import Deadline, DocumentInfo, ParsedPlan, Period, Recurrence, Task
