@@ -118,8 +118,8 @@ def cmd_schedule(args: argparse.Namespace) -> int:
         print(f"Chưa có cơ sở dữ liệu {settings.db_path}: hãy nhập kế hoạch trước "
               "(python -m bot nhap TỆP).", file=sys.stderr)
         return 2
-    # lock=False: a read-only look, allowed while the bot itself runs.
-    with Store(settings.db_path, lock=False) as store:
+    # Read-only: no lock, no write, no cut of the running bot's journal (allowed while it runs).
+    with Store.open(settings, read_only=True) as store:
         print(preview_text(store, settings, clock.now(), args.days))
     return 0
 

@@ -77,7 +77,7 @@ class Store(Tracker):
     def open(cls, settings: Any, *, read_only: bool = False) -> Store:
         """The store the settings name: PostgreSQL when ``DATABASE_URL`` is set (the
         ``bot.pgstore`` backend), else the TinyDB file ``settings.db_path``."""
-        url = getattr(settings, "database_url", None) or os.environ.get("DATABASE_URL")
+        url = getattr(settings, "database_url", None)
         if url:
             from bot import pgstore  # type: ignore[attr-defined]  # plugged by its backend
 
