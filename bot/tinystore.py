@@ -929,6 +929,8 @@ class TinyRepository:
             return
         self._check_writable()
         table = self._table(name)
+        if name in self._floor:
+            self._floor[name] = max(self._floor[name], max(rows))
         with self._mw.transaction():
             present = [i for i in rows if self._raw(name, i) is not None]
             if present:
