@@ -98,9 +98,23 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """2: the file may come with a journal (``<name>.journal``) that older versions would ignore,
-so they must refuse it; the tables themselves are those of version 1."""
+so they must refuse it. 3: tasks are spread over tables of :data:`TASK_SHARD` ids ("tasks"
+for ids below it, then "tasks.1", "tasks.2"...): TinyDB rebuilds a whole table on every
+write, so a write costs a shard, not 100,000 rows; version 2 code would miss the shards."""
+TASK_SHARD_BITS = 12
+TASK_SHARD = 1 << TASK_SHARD_BITS
+
+
+def task_table(task_id: int) -> str:
+    """The table holding task ``task_id``."""
+    shard = task_id >> TASK_SHARD_BITS
+    return f"tasks.{shard}" if shard else "tasks"
+
+
+def is_task_table(name: str) -> bool:
+    return name == "tasks" or name.startswith("tasks.")
 TABLES = (
     "meta", "documents", "tasks", "units", "chats", "subscriptions", "events", "deliveries",
     "reminders", "announcements",
@@ -590,8 +604,16 @@ class TransactionMiddleware(Middleware):
         """The tables as last written (the same dict objects: TinyDB replaces, not edits)."""
         self.depth = 0
         self.commits = 0
+        self._touched: dict[str, set[str]] = {}
+        """Row ids a caller says it changed, per table: the diff then costs those rows."""
 
-    _OWN = frozenset({"_storage_cls", "storage", "_data", "_base", "depth", "commits"})
+    def touch(self, table: str, row_ids: Iterable[int | str]) -> None:
+        """Declare the rows of ``table`` a write is about to change (an optional hint: a
+        table changed without one is compared row by row)."""
+        self._touched.setdefault(table, set()).update(str(i) for i in row_ids)
+
+    _OWN = frozenset({"_storage_cls", "storage", "_data", "_base", "depth", "commits",
+                      "_touched"})
 
     def __setattr__(self, name: str, value: Any) -> None:
         """Attributes the middleware does not own are the storage's: TinyDB's Middleware
@@ -621,6 +643,16 @@ class TransactionMiddleware(Middleware):
             new, old = data.get(name, {}), self._base.get(name, {})
             if new is old:
                 continue
+            hinted = self._touched.get(name)
+            if hinted is not None and (name in self._base or not old):
+                for k in hinted:
+                    row = new.get(k)
+                    if row is None:
+                        if k in old:
+                            deletes.setdefault(name, []).append(k)
+                    elif old.get(k) is not row:
+                        puts.setdefault(name, {})[k] = row
+                continue
             changed = {k: v for k, v in new.items() if old.get(k) is not v}
             gone = [k for k in old if k not in new] if len(new) - len(changed) < len(old) \
                 else []
@@ -636,6 +668,7 @@ class TransactionMiddleware(Middleware):
         the last written state and the error propagates."""
         data = self.read()
         puts, deletes = self.changes()
+        self._touched = {}
         if not whole and not puts and not deletes:
             self._base = dict(data)
             return False
@@ -658,6 +691,7 @@ class TransactionMiddleware(Middleware):
     def rollback(self) -> None:
         """Forget every change since the last write."""
         self._data = dict(self._base)
+        self._touched = {}
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
@@ -719,7 +753,22 @@ def _migrate_1_to_2(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-_MIGRATIONS = {0: _migrate_0_to_1, 1: _migrate_1_to_2}
+def _migrate_2_to_3(data: dict[str, Any]) -> dict[str, Any]:
+    """Tasks move into their shards (see :data:`SCHEMA_VERSION`)."""
+    tasks = data.get("tasks") or {}
+    if any(int(i) >= TASK_SHARD for i in tasks):
+        shards: dict[str, dict[str, Any]] = {}
+        for row_id, row in tasks.items():
+            shards.setdefault(task_table(int(row_id)), {})[row_id] = row
+        data["tasks"] = shards.pop("tasks", {})
+        data.update(shards)
+    meta = dict((data.get("meta") or {}).get(str(META_ID)) or {})
+    meta["schema_version"] = 3
+    data["meta"] = {str(META_ID): meta}
+    return data
+
+
+_MIGRATIONS = {0: _migrate_0_to_1, 1: _migrate_1_to_2, 2: _migrate_2_to_3}
 
 
 def migrate(data: Mapping[str, Any] | None) -> tuple[dict[str, Any], bool]:
@@ -932,6 +981,7 @@ class TinyRepository:
         if name in self._floor:
             self._floor[name] = max(self._floor[name], max(rows))
         with self._mw.transaction():
+            self._mw.touch(name, rows)
             present = [i for i in rows if self._raw(name, i) is not None]
             if present:
                 table.remove(doc_ids=present)
@@ -941,12 +991,23 @@ class TinyRepository:
         present = [i for i in dict.fromkeys(ids) if self._raw(name, i) is not None]
         if present:
             self._check_writable()
-            self._table(name).remove(doc_ids=present)
+            with self._mw.transaction():
+                self._mw.touch(name, present)
+                self._table(name).remove(doc_ids=present)
         return present
 
     def _raw(self, name: str, row_id: int) -> Mapping[str, Any] | None:
         """The stored row (not a copy: read it, never change it), or None."""
         return self._mw.read().get(name, {}).get(str(row_id))
+
+    def _task_row(self, task_id: int) -> Mapping[str, Any] | None:
+        return self._mw.read().get(task_table(task_id), {}).get(str(task_id))
+
+    def _task_rows(self) -> Iterator[tuple[int, Mapping[str, Any]]]:
+        data = self._mw.read()
+        for name in [n for n in data if is_task_table(n)]:
+            for row_id, row in data[name].items():
+                yield int(row_id), row
 
     def _rows(self, name: str) -> Iterator[tuple[int, Mapping[str, Any]]]:
         for row_id, row in self._mw.read().get(name, {}).items():
@@ -977,8 +1038,11 @@ class TinyRepository:
         self._dir_rows: dict[str, int] = {}
         self._units: dict[str, StoredUnit] = {}
         self._units_sorted: list[StoredUnit] | None = None
-        self._floor = {name: max((int(i) for i in self._mw.read().get(name, {})), default=0)
+        data = self._mw.read()
+        self._floor = {name: max((int(i) for i in data.get(name, {})), default=0)
                        for name in ID_KINDS}
+        self._floor["tasks"] = max((int(i) for name in data if is_task_table(name)
+                                    for i in data[name]), default=0)
         """Largest id per kind at load: ids are never reused, whatever the counters say."""
         table: str = "tasks"
         row_id: Any = None
@@ -987,7 +1051,7 @@ class TinyRepository:
             open_keys: dict[str, list[int]] = defaultdict(list)
             open_all: list[int] = []
             shared: dict[str, str] = {}
-            for row_id, row in self._rows("tasks"):
+            for row_id, row in self._task_rows():
                 if not isinstance(row["doc"], int) or not isinstance(row["text"], str):
                     raise TypeError("task row")
                 text = row["text"]  # equal texts (a plan sent to many communes): one object
@@ -1280,15 +1344,14 @@ class TinyRepository:
 
     # -------------------------------------------------------------- tasks
     def task(self, task_id: int) -> StoredTask | None:
-        row = self._raw("tasks", task_id) if isinstance(task_id, int) else None
+        row = self._task_row(task_id) if isinstance(task_id, int) else None
         return StoredTask.from_row(task_id, row) if row is not None else None
 
     def tasks(self, task_ids: Iterable[int]) -> list[StoredTask]:
-        table = self._mw.read().get("tasks", {})
         shared: dict[Any, Any] = {}
         out = []
         for task_id in dict.fromkeys(task_ids):
-            row = table.get(str(task_id))
+            row = self._task_row(task_id)
             if row is not None:
                 out.append(StoredTask.from_row(task_id, row, shared))
         return out
@@ -1305,9 +1368,14 @@ class TinyRepository:
         if not tasks:
             return
         rows = {t.id: t.to_row() for t in tasks}
+        shards: dict[str, dict[int, dict[str, Any]]] = defaultdict(dict)
+        for task_id, row in rows.items():
+            shards[task_table(task_id)][task_id] = row
+        self._floor["tasks"] = max(self._floor["tasks"], max(rows))
         with self.transaction():
-            old = {i: self._raw("tasks", i) for i in rows}
-            self._replace("tasks", rows)
+            old = {i: self._task_row(i) for i in rows}
+            for name, part in shards.items():
+                self._replace(name, part)
         for task_id, row in rows.items():
             before = old[task_id]
             if before is not None:
@@ -1315,10 +1383,15 @@ class TinyRepository:
             self._index_task(task_id, row)
 
     def delete_tasks(self, task_ids: Iterable[int]) -> int:
-        ids = list(task_ids)
+        ids = list(dict.fromkeys(task_ids))
+        shards: dict[str, list[int]] = defaultdict(list)
+        for task_id in ids:
+            shards[task_table(task_id)].append(task_id)
+        gone: list[int] = []
         with self.transaction():
-            old = {i: self._raw("tasks", i) for i in ids}
-            gone = self._remove("tasks", ids)
+            old = {i: self._task_row(i) for i in ids}
+            for name, part in shards.items():
+                gone += self._remove(name, part)
         for task_id in gone:
             row = old[task_id]
             assert row is not None
@@ -1385,7 +1458,7 @@ class TinyRepository:
 
     def search_tasks(self, words: Sequence[str], unit_keys: Sequence[str] | None = None,
                      *, limit: int | None = None) -> list[StoredTask]:
-        table = self._mw.read().get("tasks", {})
+        row_of = self._task_row
         ids: Iterable[int] = (self._keys if unit_keys is None else
                               (k & ID_MASK for k in
                                self._ordered_keys(unit_keys, False, None, None)))
@@ -1395,10 +1468,12 @@ class TinyRepository:
             text = folded.get(task_id)
             row = None
             if text is None:
-                row = table[str(task_id)]
+                row = row_of(task_id)
+                assert row is not None
                 text = folded[task_id] = search_fold(row["text"])
             if all(w in text for w in words):
-                row = row or table[str(task_id)]
+                row = row or row_of(task_id)
+                assert row is not None
                 found.append((row.get("status", OPEN) != OPEN, self._keys[task_id], task_id))
         found.sort()
         if limit is not None:
@@ -1407,7 +1482,7 @@ class TinyRepository:
 
     def lead_stats(self, today: date, unit_keys: Sequence[str] | None = None,
                    ) -> dict[str, tuple[int, int, int, int]]:
-        table = self._mw.read().get("tasks", {})
+        row_of = self._task_row
         wanted = None if unit_keys is None else set(_as_keys(unit_keys))
         ids: Iterable[int] = (self._keys if wanted is None else
                               (k & ID_MASK for k in
@@ -1415,7 +1490,8 @@ class TinyRepository:
         iso_today = today.isoformat()
         counts: dict[str, list[int]] = {}
         for task_id in ids:
-            row = table[str(task_id)]
+            row = row_of(task_id)
+            assert row is not None
             lead = row.get("lead")
             if not lead:
                 continue
@@ -1495,13 +1571,12 @@ class TinyRepository:
     def prune(self, before: datetime) -> PruneCounts:
         old_deliveries = [row["key"] for _, row in self._rows("deliveries")
                           if datetime.fromisoformat(row["at"]) < before]
-        tasks = self._mw.read().get("tasks", {})
         old_events = []
         for row_id, row in self._rows("events"):
             if datetime.fromisoformat(row["at"]) >= before:
                 continue
             task_id, doc_id = row.get("task"), row.get("doc")
-            if task_id is not None and str(task_id) in tasks:
+            if task_id is not None and task_id in self._keys:
                 continue
             if doc_id is not None and doc_id in self._docs:
                 continue
@@ -1540,7 +1615,6 @@ class TinyRepository:
                 continue
             chats.append(self._chat(chat_id, row))
         units = dict.fromkeys(k for chat in chats for k in chat.unit_keys)
-        table = self._mw.read().get("tasks", {})
         built: dict[int, StoredTask] = {}
         shared: dict[Any, Any] = {}
         open_tasks: dict[str, list[StoredTask]] = {}
@@ -1553,13 +1627,13 @@ class TinyRepository:
                 task_id = key & ID_MASK
                 task = built.get(task_id)
                 if task is None:
-                    task = built[task_id] = StoredTask.from_row(task_id, table[str(task_id)],
-                                                                shared)
+                    task = built[task_id] = StoredTask.from_row(
+                        task_id, self._task_row(task_id), shared)  # type: ignore[arg-type]
                 items.append(task)
             open_tasks[unit] = items
         documents = {d: self._docs[d] for d in {t.doc_id for t in built.values()}
                      if d in self._docs}
         names = {k: (self._units[k].name if k in self._units else k) for k in units}
         snoozes = {i: Snooze.from_row(i, row).until for i, row in self._rows("snoozes")
-                   if str(i) in table}
+                   if i in self._keys}
         return DigestSource(chats, open_tasks, documents, names, snoozes)

@@ -574,3 +574,18 @@ def test_read_only_repository_refuses_every_write(backend: Backend, repo: Any) -
         assert reader.task_count() == 1 and reader.all(Chat) == [Chat(1, "a", "private")]
     finally:
         reader.close()
+
+
+def test_tasks_with_far_apart_ids(repo: Any, reopen) -> None:
+    """Ids far apart (the TinyDB backend keeps them in different tables) behave as one."""
+    far = [1, 4095, 4096, 70_000]
+    repo.put_tasks([task(i, due=date(2024, 3, 1) + timedelta(days=n))
+                    for n, i in enumerate(reversed(far))])
+    assert ids(repo.task_page()) == list(reversed(far)) and repo.count_tasks() == 4
+    assert repo.next_id("tasks") > 70_000
+    repo.put_tasks([replace(repo.task(4096), status=DONE, done_at=T0)])
+    assert repo.delete_tasks([4095, 5]) == 1
+    repo = reopen(repo)
+    assert ids(repo.task_page(open_only=False)) == [70_000, 4096, 1]
+    assert not repo.task(4096).is_open and repo.task(4095) is None
+    assert repo.lead_stats(date(2024, 3, 1))[HEALTH] == (1, 0, 2, 0)

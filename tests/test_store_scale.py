@@ -450,7 +450,7 @@ def test_file_of_previous_version_opens_and_is_upgraded(path: Path) -> None:
         assert store.schedule_announcement("x", [], T0 + timedelta(days=3), actor=1,
                                            now=T0) == 2
     raw = path.read_bytes()
-    assert raw.startswith(b"{\n") and json.loads(raw)["meta"]["1"]["schema_version"] == 2
+    assert raw.startswith(b"{\n") and json.loads(raw)["meta"]["1"]["schema_version"] == SCHEMA_VERSION
     with Store(path) as again:
         assert {k: v for k, v in snapshot(again).items() if k in ("chats", "reminders")} == {
             k: expected[k] for k in ("chats", "reminders")}
@@ -568,3 +568,24 @@ def test_lazy_board_is_rebuilt_after_a_change(spread: Store) -> None:
     after = build_board(spread, None, today)
     assert len(after) == len(before) - 1 and first not in list(after.tasks)
     assert after.done_count == before.done_count + 1
+
+
+def test_schema_2_file_moves_far_task_ids_into_their_tables(path: Path) -> None:
+    """Version 3 spreads tasks over tables of 4,096 ids (a TinyDB write rebuilds one table):
+    a version 2 file with one big "tasks" table is moved over once, in one whole write."""
+    with Store(path) as store:
+        store.import_plan(plan(base()), filename="a", file_hash="h", actor=1, now=T0)
+        expected = snapshot(store)
+    data = json.loads(path.read_bytes())
+    data["meta"]["1"]["schema_version"] = 2
+    data["tasks"]["5000"] = dict(data["tasks"]["1"], text="Việc số 5000")
+    path.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+    with Store(path) as store:
+        assert store.task(5000).text == "Việc số 5000"
+        assert store.task(1) == expected["tasks"][0] and len(store.open_tasks()) == 6
+        skip = ("tasks", "open", "history")
+        assert {k: v for k, v in snapshot(store).items() if k not in skip} == {
+            k: v for k, v in expected.items() if k not in skip}
+    raw = json.loads(path.read_bytes())
+    assert raw["meta"]["1"]["schema_version"] == SCHEMA_VERSION == 3
+    assert "5000" in raw["tasks.1"] and "5000" not in raw["tasks"] and "1" in raw["tasks"]
