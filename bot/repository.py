@@ -19,10 +19,17 @@ General rules, for every implementation:
   (only the outermost commits or rolls back). A write outside any transaction is its own
   one-write transaction. Every domain operation that changes more than one row uses one
   transaction. Implementations serialise writers (TinyDB: one process holds the file lock;
-  PostgreSQL: the transaction's isolation plus the unique keys named below).
+  PostgreSQL: the transaction's isolation plus the unique keys named below). Reads of a row
+  inside a transaction that later writes it are serialised with other writers of that row
+  (PostgreSQL: ``FOR UPDATE``), so the domain layer (:mod:`bot.tracking`) does every rule's
+  reads inside the transaction that writes (read, check, then put). A :meth:`put` refused
+  with ValueError (a unique key) writes none of its records and leaves the surrounding
+  transaction usable.
 * **Ids.** :meth:`Repository.next_id` hands out ids per kind; committed ids are unique and
   increase. An id handed out inside a transaction that rolled back may be handed out again
-  (TinyDB) or skipped (PostgreSQL sequences): never rely on either.
+  (TinyDB) or skipped (PostgreSQL sequences): never rely on either. Across processes ids
+  are not in commit order (a transaction holding id 5 may commit after one holding 6):
+  "by id" orderings (events newest first) are id order.
 * **Time.** Every ``datetime`` given to or returned by a repository is timezone-aware;
   implementations keep the offset they were given (ISO 8601 in TinyDB, ``timestamptz`` in
   PostgreSQL: compare by instant).

@@ -688,6 +688,15 @@ class TransactionMiddleware(Middleware):
         """Use ``data`` as the database in memory (a read-only view of a migration)."""
         self._data = data
 
+    @property
+    def dirty(self) -> bool:
+        """Whether anything changed since the last write (tables are replaced, not edited)."""
+        data = self._data
+        if data is None:
+            return False
+        return len(data) != len(self._base) or any(
+            data[name] is not self._base.get(name) for name in data)
+
     def rollback(self) -> None:
         """Forget every change since the last write."""
         self._data = dict(self._base)
@@ -902,6 +911,7 @@ class TinyRepository:
                  read_only: bool = False) -> None:
         self.path = Path(path)
         self._read_only = read_only
+        self._indexes_touched = False
         self._mw = TransactionMiddleware(storage)
         self.db = TinyDB(self.path, storage=self._mw, lock=lock, read_only=read_only)
         gc_was_enabled = gc.isenabled()
@@ -961,8 +971,12 @@ class TinyRepository:
             with self._mw.transaction():
                 yield
         except BaseException:
-            self._build()  # memory follows the data back to its last written state
+            if self._mw.dirty or self._indexes_touched:
+                self._mw.rollback()
+                self._build()  # memory follows the data back to its last written state
             raise
+        finally:
+            self._indexes_touched = False
 
     def _check_writable(self) -> None:
         if self._read_only:
@@ -977,6 +991,7 @@ class TinyRepository:
         if not rows:
             return
         self._check_writable()
+        self._indexes_touched = True
         table = self._table(name)
         if name in self._floor:
             self._floor[name] = max(self._floor[name], max(rows))
@@ -991,6 +1006,7 @@ class TinyRepository:
         present = [i for i in dict.fromkeys(ids) if self._raw(name, i) is not None]
         if present:
             self._check_writable()
+            self._indexes_touched = True
             with self._mw.transaction():
                 self._mw.touch(name, present)
                 self._table(name).remove(doc_ids=present)
@@ -1215,12 +1231,38 @@ class TinyRepository:
         if not records:
             return
         self._check_writable()
+        by_kind: dict[type, list[Any]] = defaultdict(list)
+        for record in records:
+            by_kind[type(record)].append(record)
+        for kind, items in by_kind.items():  # all checks first: a refused put writes nothing
+            self._check_unique(kind, items)
         with self.transaction():
-            by_kind: dict[type, list[Any]] = defaultdict(list)
-            for record in records:
-                by_kind[type(record)].append(record)
             for kind, items in by_kind.items():
                 self._put_kind(kind, items)
+
+    def _check_unique(self, kind: type, items: list[Any]) -> None:
+        if kind is Event:
+            seen: set[int] = set()
+            for item in items:
+                if item.id in seen or self._raw("events", item.id) is not None:
+                    raise ValueError(f"event {item.id} exists already")
+                seen.add(item.id)
+        elif kind is Membership:
+            pairs: dict[tuple[int, str], int] = {}
+            for item in items:
+                pair = (item.chat_id, item.unit_key)
+                clash = pairs.get(pair, self._subs.get(pair))
+                if clash is not None and clash != item.id:
+                    raise ValueError(f"chat {item.chat_id} is a member of "
+                                     f"{item.unit_key} already")
+                pairs[pair] = item.id
+        elif kind is StoredDocument:
+            hashes: dict[str, int] = {}
+            for item in items:
+                clash = hashes.get(item.file_hash, self._doc_by_hash.get(item.file_hash))
+                if clash is not None and clash != item.id:
+                    raise ValueError(f"a document with hash {item.file_hash} exists")
+                hashes[item.file_hash] = item.id
 
     def _put_kind(self, kind: type, items: list[Any]) -> None:
         spec = _KINDS[kind]
@@ -1245,21 +1287,6 @@ class TinyRepository:
         else:
             for item in items:
                 rows[int(spec.key(item))] = item.to_row()
-            if kind is Event:
-                for row_id in rows:
-                    if self._raw("events", row_id) is not None:
-                        raise ValueError(f"event {row_id} exists already")
-            elif kind is Membership:
-                for item in items:
-                    clash = self._subs.get((item.chat_id, item.unit_key))
-                    if clash is not None and clash != item.id:
-                        raise ValueError(f"chat {item.chat_id} is a member of "
-                                         f"{item.unit_key} already")
-            elif kind is StoredDocument:
-                for item in items:
-                    clash = self._doc_by_hash.get(item.file_hash)
-                    if clash is not None and clash != item.id:
-                        raise ValueError(f"a document with hash {item.file_hash} exists")
         if kind is Membership:
             for item in items:
                 old = self._raw("subscriptions", item.id)

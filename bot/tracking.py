@@ -11,15 +11,16 @@ statistics and unit matching. Rights (who may do what) are :mod:`bot.membership`
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
 import secrets
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
-from typing import Any, overload
+from typing import Any, TypeVar, overload
 
 from bot.errors import BotError, EmptyPlan, UnitNotFound, UsageError
 from bot.models import DocumentInfo, ParsedPlan
@@ -122,6 +123,22 @@ def _keys_or_none(keys: Iterable[str] | str | None) -> list[str] | None:
     return None if keys is None else _as_keys(keys)
 
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _atomic(method: _F) -> _F:
+    """Run a rule in one repository transaction: what it reads before writing is read inside
+    the transaction that writes it (a backend serialising writers of a row then makes the
+    read-modify-write safe), and all its writes commit together or not at all."""
+
+    @functools.wraps(method)
+    def run(self: Tracker, *args: Any, **kwargs: Any) -> Any:
+        with self.repo.transaction():
+            return method(self, *args, **kwargs)
+
+    return run  # type: ignore[return-value]
+
+
 class TaskPages(Sequence[StoredTask]):
     """Open tasks of some units in (due, id) order, read a page at a time from the
     repository (never a view of its memory): a page of 80,000 open tasks costs the page.
@@ -214,6 +231,7 @@ class Tracker:
         return directory
 
     # -------------------------------------------------------------- import
+    @_atomic
     def import_plan(self, plan: ParsedPlan, *, filename: str, file_hash: str,
                     actor: int | None, now: datetime) -> ImportResult:
         """Store a parsed plan: "new", "replaced" (same number and issuer) or "duplicate".
@@ -323,6 +341,7 @@ class Tracker:
                 keys.append(key)
         return tuple(keys)
 
+    @_atomic
     def undo_import(self, doc_id: int, actor: int | None, now: datetime) -> StoredDocument:
         """Remove a document and its tasks. A replaced earlier version is not restored."""
         _require_aware(now)
@@ -505,6 +524,7 @@ class Tracker:
     def _save_task(self, new: StoredTask) -> None:
         self.repo.put_tasks([new])
 
+    @_atomic
     def mark_done(self, code: object, *, actor: int | None, now: datetime,
                   note: str | None = None) -> tuple[StoredTask, int]:
         """Mark a task done; returns it with the days it was late (0 when on time)."""
@@ -522,6 +542,7 @@ class Tracker:
             self._save_task(new)
         return new, days_late
 
+    @_atomic
     def reopen(self, code: object, *, actor: int | None, now: datetime) -> StoredTask:
         """Undo a "done": the task is open again (the event keeps who had closed it)."""
         _require_aware(now)
@@ -536,6 +557,7 @@ class Tracker:
             self._save_task(new)
         return new
 
+    @_atomic
     def extend(self, code: object, new_due: date, *, actor: int | None, now: datetime,
                reason: str | None = None) -> StoredTask:
         """Move an open task's deadline (/giahan); the plan's date stays in ``original_due``."""
@@ -580,6 +602,7 @@ class Tracker:
         """Active chats that follow ``unit_key``."""
         return self.repo.unit_chats(unit_key)
 
+    @_atomic
     def subscribe(self, chat_id: int, unit_key: str, *, title: str, chat_type: str,
                   actor: int | None, now: datetime, via: str = VIA_ADMIN, by_name: str = "",
                   granted_by: int | None = None, granted_by_name: str = "",
@@ -625,6 +648,7 @@ class Tracker:
         assert found is not None
         return found
 
+    @_atomic
     def unsubscribe(self, chat_id: int, unit_key: str, *, actor: int | None,
                     now: datetime, kind: str = "unsubscribe") -> Chat:
         """Take a chat out of a unit; the event is ``kind`` ("remove_member" for an admin's
@@ -643,6 +667,7 @@ class Tracker:
         assert chat is not None
         return chat
 
+    @_atomic
     def set_chat_active(self, chat_id: int, active: bool, reason: str | None,
                         now: datetime) -> Chat | None:
         """Mark a chat (in)active, e.g. when the bot is removed or blocked; None if unknown."""
@@ -656,6 +681,7 @@ class Tracker:
             self._event(now, None, "chat_active", chat_id=chat_id, active=active, reason=reason)
         return new
 
+    @_atomic
     def migrate_chat(self, old_id: int, new_id: int, now: datetime) -> Chat | None:
         """A group became a supergroup (new id): move its subscriptions and reminders."""
         _require_aware(now)
@@ -707,6 +733,7 @@ class Tracker:
         _require_aware(now)
         return self.repo.claim_delivery(key, chat_id=chat_id, now=now)
 
+    @_atomic
     def record_delivery(self, key: str, *, chat_id: int | None, status: str, now: datetime,
                         detail: str | None = None) -> Delivery:
         """Record (or overwrite) the outcome of delivering reminder ``key``."""
@@ -715,6 +742,7 @@ class Tracker:
         self.repo.record_delivery(delivery)
         return delivery
 
+    @_atomic
     def forget_deliveries(self, before: datetime) -> int:
         """Drop delivery records older than ``before`` (keeps the file small); one write."""
         old = [d.key for d in self.repo.all(Delivery) if d.at < before]
@@ -726,6 +754,7 @@ class Tracker:
         return self.repo.prune(before)
 
     # -------------------------------------------------------------- announcements
+    @_atomic
     def log_announcement(self, text: str, *, actor: int | None, now: datetime,
                          chat_ids: Iterable[int] = (), unit_keys: Iterable[str] = (),
                          failed: Iterable[int] = ()) -> Announcement:
@@ -741,6 +770,7 @@ class Tracker:
         return self.repo.all(Announcement)
 
     # -------------------------------------------------------------- one-off reminders
+    @_atomic
     def add_reminder(self, code: object, chat_id: int, at: datetime, actor: int | None,
                      now: datetime) -> Reminder:
         """Remind ``chat_id`` of a task at ``at`` (aware, in the future)."""
@@ -762,6 +792,7 @@ class Tracker:
         _require_aware(until)
         return self.repo.unsent_reminders(until=until)
 
+    @_atomic
     def mark_reminder_sent(self, reminder_id: int, now: datetime) -> Reminder:
         _require_aware(now)
         reminder = self.repo.get(Reminder, reminder_id)
@@ -791,6 +822,7 @@ class Tracker:
         return result
 
     # -------------------------------------------------------------- snoozes
+    @_atomic
     def snooze(self, code: object, until: date, *, actor: int | None,
                now: datetime) -> StoredTask:
         """Pause a task's reminders until ``until`` (they resume that day); an event is logged."""
@@ -812,6 +844,7 @@ class Tracker:
                         until=until.isoformat())
         return task
 
+    @_atomic
     def unsnooze(self, code: object, *, actor: int | None, now: datetime) -> bool:
         """Resume a snoozed task's reminders now; False when it was not snoozed."""
         _require_aware(now)
@@ -837,6 +870,7 @@ class Tracker:
     def _runs(self) -> dict[int, date]:
         return {r.chat_id: r.day for r in self.repo.all(DigestRun)}
 
+    @_atomic
     def record_digest_run(self, day: date, chat_ids: Iterable[int], *, now: datetime,
                           undelivered: Mapping[int, tuple[str, int, datetime | None]]
                           | None = None) -> None:
@@ -879,6 +913,7 @@ class Tracker:
             if cleared:
                 self.repo.delete(OwedDigest, cleared)
 
+    @_atomic
     def owe_digests(self, chat_ids: Iterable[int], since: date, *, reason: str,
                     now: datetime) -> None:
         """Chats that had no digest from ``since`` on (the bot was down) owe its reminders;
@@ -915,6 +950,7 @@ class Tracker:
         return run.day if run else None
 
     # -------------------------------------------------------------- scheduled announcements
+    @_atomic
     def schedule_announcement(self, text: str, unit_keys: Iterable[str], at: datetime, *,
                               actor: int | None, now: datetime) -> int:
         """Plan a broadcast for ``at`` (to chats following ``unit_keys``; none = every chat)."""
@@ -956,6 +992,7 @@ class Tracker:
         _require_aware(until)
         return [a for a in self.scheduled_announcements() if a.at <= until]
 
+    @_atomic
     def _finish_announcement(self, announcement_id: int, now: datetime, *, actor: int | None,
                              cancel: bool) -> ScheduledAnnouncement:
         _require_aware(now)
@@ -997,6 +1034,7 @@ class Tracker:
         """Every chat that belongs to ``unit_key`` (inactive ones too), oldest first."""
         return self.repo.memberships(unit_key=unit_key)
 
+    @_atomic
     def remove_member(self, membership_id: int, *, actor: int | None,
                       now: datetime) -> Membership:
         """Take a chat out of a unit (an admin's decision); logged as "remove_member"."""
@@ -1007,6 +1045,7 @@ class Tracker:
                          kind="remove_member")
         return member
 
+    @_atomic
     def upgrade_memberships(self, admin_ids: Iterable[int], now: datetime) -> tuple[int, int]:
         """Give the subscriptions of an older version their place; returns (kept, demoted).
 
@@ -1044,6 +1083,7 @@ class Tracker:
         return kept, demoted
 
     # -------------------------------------------------------------- invitations
+    @_atomic
     def create_invitation(self, unit_key: str, *, actor: int | None, actor_name: str,
                           now: datetime, ttl: timedelta) -> Invitation:
         """A new open invitation to ``unit_key``, valid for ``ttl``."""
@@ -1078,6 +1118,7 @@ class Tracker:
             raise UsageError(f"Lời mời mã {invite_id} {_INVITE_STATES[status]}.")
         return item
 
+    @_atomic
     def revoke_invitation(self, invite_id: int, *, actor: int | None,
                           now: datetime) -> Invitation:
         """Make an open invitation unusable."""
@@ -1089,6 +1130,7 @@ class Tracker:
             self._event(now, actor, "invite_revoke", unit=item.unit_key, invitation=item.id)
         return revoked
 
+    @_atomic
     def accept_invitation(self, invite_id: int, *, chat_id: int, title: str, chat_type: str,
                           user_id: int | None, user_name: str, now: datetime) -> Membership:
         """Use an open invitation: the chat becomes a member; one write.
@@ -1114,6 +1156,7 @@ class Tracker:
         return found
 
     # -------------------------------------------------------------- requests
+    @_atomic
     def request_membership(self, chat_id: int, unit_key: str, *, title: str, chat_type: str,
                            user_id: int | None, user_name: str,
                            now: datetime) -> tuple[JoinRequest, bool]:
@@ -1144,6 +1187,7 @@ class Tracker:
                 and (unit_key is None or r.unit_key == unit_key)
                 and (chat_id is None or r.chat_id == chat_id)]
 
+    @_atomic
     def decide_request(self, request_id: int, *, approve: bool, actor: int | None,
                        actor_name: str, now: datetime) -> JoinRequest:
         """Approve (the chat becomes a member, same write) or refuse a pending request."""

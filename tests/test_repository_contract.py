@@ -589,3 +589,16 @@ def test_tasks_with_far_apart_ids(repo: Any, reopen) -> None:
     assert ids(repo.task_page(open_only=False)) == [70_000, 4096, 1]
     assert not repo.task(4096).is_open and repo.task(4095) is None
     assert repo.lead_stats(date(2024, 3, 1))[HEALTH] == (1, 0, 2, 0)
+
+
+def test_a_refused_put_leaves_the_transaction_usable(repo: Any, reopen) -> None:
+    repo.put(Chat(-100, "Tổ", "group"), membership(1, -100))
+    with repo.transaction():
+        repo.put(Chat(5, "An", "private"))
+        with pytest.raises(ValueError):
+            repo.put(Chat(6, "Bình", "private"), membership(2, -100))  # clash: none of it
+        assert repo.get(Chat, 6) is None
+        repo.put(membership(3, 5))
+    repo = reopen(repo)
+    assert [c.id for c in repo.all(Chat)] == [-100, 5]
+    assert [m.id for m in repo.memberships()] == [1, 3]
