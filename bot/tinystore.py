@@ -1054,6 +1054,7 @@ class TinyRepository:
         self._dir_rows: dict[str, int] = {}
         self._units: dict[str, StoredUnit] = {}
         self._units_sorted: list[StoredUnit] | None = None
+        self._loc_units: dict[str, list[str]] = {}
         data = self._mw.read()
         self._floor = {name: max((int(i) for i in data.get(name, {})), default=0)
                        for name in ID_KINDS}
@@ -1157,11 +1158,13 @@ class TinyRepository:
                                 int(row.get("version") or 0))
 
     def _add_units(self, row: UnitDirectoryRow, labels: dict[Any, Any] | None = None) -> None:
-        prefix = row.loc_key + "|"
-        for key in [k for k in self._units if k.startswith(prefix)]:
-            del self._units[key]
+        """The units of a locality become those of ``row`` (its earlier ones go)."""
+        for key in self._loc_units.pop(row.loc_key, ()):
+            self._units.pop(key, None)
+        keys = self._loc_units[row.loc_key] = []
         for unit in directory_units(row, labels):
             self._units[unit.key] = unit
+            keys.append(unit.key)
         self._units_sorted = None
 
     def _index_task(self, task_id: int, row: Mapping[str, Any]) -> None:
