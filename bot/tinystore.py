@@ -855,6 +855,95 @@ class _SortedIds:
         return lo, max(lo, hi)
 
 
+class _SearchIndex:
+    """Folded task texts for /timkiem, as one string per block of :data:`TASK_SHARD` ids
+    (texts joined by newlines): a word is looked for with ``str.find`` over the whole block
+    (C speed) instead of one Python test per task. Built on the first search (folding
+    100,000 texts takes seconds, as before); a changed or deleted task only marks its block,
+    which is rebuilt from slices of the old one on the next search."""
+
+    __slots__ = ("_blocks", "_pos", "_pending", "_ready")
+
+    def __init__(self) -> None:
+        self._blocks: dict[int, tuple[str, list[int], list[int]]] = {}
+        """block -> (joined text, start offsets, task ids), in id order."""
+        self._pos: dict[int, int] = {}
+        """task id -> its index in its block."""
+        self._pending: set[int] = set()
+        self._ready = False
+
+    def mark(self, task_id: int) -> None:
+        """The text of ``task_id`` changed, or the task came or went."""
+        if self._ready:
+            self._pending.add(task_id)
+
+    def _fresh(self, row_of: Any, all_ids: Iterable[int]) -> None:
+        if not self._ready:
+            self._pending = set(all_ids)
+            self._ready = True
+        if not self._pending:
+            return
+        by_block: dict[int, list[int]] = defaultdict(list)
+        for task_id in self._pending:
+            by_block[task_id >> TASK_SHARD_BITS].append(task_id)
+        for block, changed in by_block.items():
+            texts: dict[int, str] = {}
+            old = self._blocks.get(block)
+            if old is not None:
+                joined, starts, ids = old
+                for index, task_id in enumerate(ids):
+                    end = starts[index + 1] - 1 if index + 1 < len(ids) else len(joined) - 1
+                    texts[task_id] = joined[starts[index]:end]
+            for task_id in changed:
+                row = row_of(task_id)
+                if row is None:
+                    texts.pop(task_id, None)
+                else:
+                    texts[task_id] = search_fold(row["text"])
+            ids = sorted(texts)
+            starts, offset = [], 0
+            for task_id in ids:
+                starts.append(offset)
+                offset += len(texts[task_id]) + 1
+            for index, task_id in enumerate(ids):
+                self._pos[task_id] = index
+            if ids:
+                self._blocks[block] = ("\n".join(texts[i] for i in ids) + "\n", starts, ids)
+            else:
+                self._blocks.pop(block, None)
+        for task_id in self._pending:
+            if row_of(task_id) is None:
+                self._pos.pop(task_id, None)
+        self._pending = set()
+
+    def text(self, task_id: int) -> str:
+        joined, starts, ids = self._blocks[task_id >> TASK_SHARD_BITS]
+        index = self._pos[task_id]
+        end = starts[index + 1] - 1 if index + 1 < len(ids) else len(joined) - 1
+        return joined[starts[index]:end]
+
+    def matching(self, words: Sequence[str], row_of: Any, all_ids: Iterable[int],
+                 within: Iterable[int] | None = None) -> list[int]:
+        """Ids of the tasks whose folded text contains every word (``within``: only
+        those tasks)."""
+        self._fresh(row_of, all_ids)
+        if within is not None:
+            return [i for i in within if all(w in self.text(i) for w in words)]
+        first = max(words, key=len)  # the longest word: the fewest hits to check
+        others = [w for w in words if w != first]
+        found: list[int] = []
+        for block in sorted(self._blocks):
+            joined, starts, ids = self._blocks[block]
+            pos = joined.find(first)
+            while pos != -1:
+                index = bisect_left(starts, pos + 1) - 1
+                end = starts[index + 1] - 1 if index + 1 < len(ids) else len(joined) - 1
+                if not others or all(w in joined[starts[index]:end] for w in others):
+                    found.append(ids[index])
+                pos = joined.find(first, end + 1)
+        return found
+
+
 def _as_keys(keys: Iterable[str] | str) -> list[str]:
     return [keys] if isinstance(keys, str) else list(dict.fromkeys(keys))
 
@@ -1041,7 +1130,7 @@ class TinyRepository:
         self._unit_open: dict[str, _SortedIds] = {}
         self._open = _SortedIds()
         self._keys: dict[int, int] = {}
-        self._folded: dict[int, str] = {}
+        self._search = _SearchIndex()
         self._docs: dict[int, StoredDocument] = {}
         self._doc_by_hash: dict[str, int] = {}
         self._doc_by_ident: dict[tuple[str, str], int] = {}
@@ -1186,7 +1275,6 @@ class TinyRepository:
                 self._unit_open[unit].discard(key)
         if is_open:
             self._open.discard(key)
-        self._folded.pop(task_id, None)
 
     # -------------------------------------------------------------- ids
     def next_id(self, kind: str) -> int:
@@ -1410,6 +1498,8 @@ class TinyRepository:
             before = old[task_id]
             if before is not None:
                 self._unindex_task(task_id, before)
+            if before is None or before["text"] != row["text"]:
+                self._search.mark(task_id)
             self._index_task(task_id, row)
 
     def delete_tasks(self, task_ids: Iterable[int]) -> int:
@@ -1426,6 +1516,7 @@ class TinyRepository:
             row = old[task_id]
             assert row is not None
             self._unindex_task(task_id, row)
+            self._search.mark(task_id)
         return len(gone)
 
     def task_count(self) -> int:
@@ -1489,22 +1580,13 @@ class TinyRepository:
     def search_tasks(self, words: Sequence[str], unit_keys: Sequence[str] | None = None,
                      *, limit: int | None = None) -> list[StoredTask]:
         row_of = self._task_row
-        ids: Iterable[int] = (self._keys if unit_keys is None else
-                              (k & ID_MASK for k in
-                               self._ordered_keys(unit_keys, False, None, None)))
-        folded = self._folded
+        within = (None if unit_keys is None else
+                  [k & ID_MASK for k in self._ordered_keys(unit_keys, False, None, None)])
         found: list[tuple[bool, int, int]] = []
-        for task_id in ids:
-            text = folded.get(task_id)
-            row = None
-            if text is None:
-                row = row_of(task_id)
-                assert row is not None
-                text = folded[task_id] = search_fold(row["text"])
-            if all(w in text for w in words):
-                row = row or row_of(task_id)
-                assert row is not None
-                found.append((row.get("status", OPEN) != OPEN, self._keys[task_id], task_id))
+        for task_id in self._search.matching(words, row_of, self._keys, within):
+            row = row_of(task_id)
+            assert row is not None
+            found.append((row.get("status", OPEN) != OPEN, self._keys[task_id], task_id))
         found.sort()
         if limit is not None:
             found = found[:limit]

@@ -602,3 +602,17 @@ def test_a_refused_put_leaves_the_transaction_usable(repo: Any, reopen) -> None:
     repo = reopen(repo)
     assert [c.id for c in repo.all(Chat)] == [-100, 5]
     assert [m.id for m in repo.memberships()] == [1, 3]
+
+
+def test_search_follows_every_change(spread: Any) -> None:
+    tiem = search_fold("tiêm").split()
+    assert ids(spread.search_tasks(tiem)) == [1, 6, 7]  # the first search indexes
+    spread.put_tasks([task(9000, "Tiêm chủng, tiêm nhắc lại, tiêm bù", due=date(2024, 3, 2)),
+                      task(10, "Không liên quan")])
+    spread.delete_tasks([6])
+    assert ids(spread.search_tasks(tiem)) == [9000, 1, 7]  # once each, even with 3 hits
+    assert ids(spread.search_tasks(search_fold("nhắc tiêm").split())) == [9000]
+    assert ids(spread.search_tasks(search_fold("tiêm dại").split())) == []
+    spread.put_tasks([replace(spread.task(10), text="Tiêm phòng")])
+    assert ids(spread.search_tasks(["tiem", "phong"])) == [10]
+    assert ids(spread.search_tasks(tiem, [HEALTH])) == [9000, 1, 10, 7]  # open first
