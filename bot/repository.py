@@ -80,7 +80,7 @@ import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from bot.errors import BotError
@@ -102,7 +102,8 @@ from bot.records import (
 from bot.text import DASHES, fold
 
 __all__ = [
-    "CLAIMED", "DigestRun", "DigestSource", "ReadOnlyError", "Record", "Repository",
+    "CLAIMED", "CLAIM_TIMEOUT", "RECLAIMABLE", "DigestRun", "DigestSource", "ReadOnlyError",
+    "Record", "Repository",
     "RepositoryError", "PruneCounts", "Snooze", "StorageError", "UnitDirectoryRow",
     "directory_units", "locality_key", "search_fold", "ID_KINDS",
 ]
@@ -123,6 +124,11 @@ class ReadOnlyError(StorageError):
 CLAIMED = "claimed"
 """Status of a delivery row written by :meth:`Repository.claim_delivery` and not yet settled
 by :meth:`Repository.record_delivery`."""
+CLAIM_TIMEOUT = timedelta(minutes=15)
+"""A claim older than this is dead (its sender crashed or lost its lead): it may be taken."""
+RECLAIMABLE = ("failed", "undeliverable")
+"""Settled statuses a new send may claim again (the dispatcher retries them). "sent" and
+"uncertain" (Telegram may have shown it) never are."""
 
 ID_KINDS = (
     "documents", "tasks", "units", "subscriptions", "events", "deliveries", "reminders",
@@ -375,10 +381,12 @@ class Repository(Protocol):
 
     # ------------------------------------------------------------------ delivery log
     def claim_delivery(self, key: str, *, chat_id: int | None, now: datetime) -> bool:
-        """Insert-if-absent: write ``Delivery(key, chat_id, CLAIMED, now)`` and return True
-        only when no row with ``key`` exists; otherwise change nothing and return False.
-        Atomic across processes sharing the database: of concurrent claimers exactly one
-        gets True. A later :meth:`record_delivery` settles the claim."""
+        """Write ``Delivery(key, chat_id, CLAIMED, now)`` and return True when this caller
+        may send ``key``: no row yet, a row whose status is in :data:`RECLAIMABLE`, or a
+        claim with ``at <= now - CLAIM_TIMEOUT``; otherwise change nothing and return False
+        ("sent", "uncertain", a live claim). Atomic across processes sharing the database:
+        of concurrent claimers exactly one gets True (PostgreSQL: ``INSERT … ON CONFLICT
+        DO UPDATE … WHERE <reclaimable>``). A later :meth:`record_delivery` settles it."""
         ...
 
     def record_delivery(self, delivery: Delivery) -> None:

@@ -72,8 +72,10 @@ from bot.records import (
     _cached_date,
 )
 from bot.repository import (
+    CLAIM_TIMEOUT,
     CLAIMED,
     ID_KINDS,
+    RECLAIMABLE,
     DigestRun,
     DigestSource,
     PruneCounts,
@@ -1672,7 +1674,9 @@ class TinyRepository:
 
     # -------------------------------------------------------------- delivery log
     def claim_delivery(self, key: str, *, chat_id: int | None, now: datetime) -> bool:
-        if key in self._deliveries:
+        held = self.get(Delivery, key)
+        if held is not None and held.status not in RECLAIMABLE and not (
+                held.status == CLAIMED and held.at <= now - CLAIM_TIMEOUT):
             return False
         self.put(Delivery(key, chat_id, CLAIMED, now))
         return True

@@ -33,8 +33,10 @@ from bot.records import (
     StoredTask,
 )
 from bot.repository import (
+    CLAIM_TIMEOUT,
     CLAIMED,
     ID_KINDS,
+    RECLAIMABLE,
     DigestRun,
     ReadOnlyError,
     Repository,
@@ -308,17 +310,16 @@ def test_failed_transaction_writes_nothing(repo: Any, reopen) -> None:
     repo.put(Chat(-100, "Tổ", "group"), directory_row("Phòng Y tế"))
     repo.put_tasks([task(1, due=date(2024, 3, 5))])
     before_id = repo.next_id("events")
-    with pytest.raises(RuntimeError):
-        with repo.transaction():
-            repo.put(doc(1, task_ids=(1, 2)))
-            repo.put_tasks([task(2), replace(task(1, due=date(2024, 3, 5)), status=DONE,
-                                             done_at=T0)])
-            repo.delete_tasks([1])
-            repo.put(membership(1, -100), Snooze(1, date(2024, 3, 9), 1, T0))
-            repo.put(directory_row("Phòng Y tế", "Phòng Tài chính - Kế hoạch"))
-            repo.put(event(repo.next_id("events"), task_id=1))
-            repo.record_delivery(Delivery("k", -100, "sent", T0))
-            raise RuntimeError("midway")
+    with pytest.raises(RuntimeError), repo.transaction():
+        repo.put(doc(1, task_ids=(1, 2)))
+        repo.put_tasks([task(2), replace(task(1, due=date(2024, 3, 5)), status=DONE,
+                                         done_at=T0)])
+        repo.delete_tasks([1])
+        repo.put(membership(1, -100), Snooze(1, date(2024, 3, 9), 1, T0))
+        repo.put(directory_row("Phòng Y tế", "Phòng Tài chính - Kế hoạch"))
+        repo.put(event(repo.next_id("events"), task_id=1))
+        repo.record_delivery(Delivery("k", -100, "sent", T0))
+        raise RuntimeError("midway")
 
     def check(r: Any) -> None:
         assert r.get(StoredDocument, 1) is None and r.document_by_hash("h1") is None
@@ -335,13 +336,12 @@ def test_failed_transaction_writes_nothing(repo: Any, reopen) -> None:
 
 
 def test_nested_transaction_joins_the_outer_one(repo: Any, reopen) -> None:
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError), repo.transaction():
+        repo.put(Chat(1, "a", "private"))
         with repo.transaction():
-            repo.put(Chat(1, "a", "private"))
-            with repo.transaction():
-                repo.put(Chat(2, "b", "private"))
-            assert repo.get(Chat, 2) is not None  # not committed yet, but visible
-            raise KeyError("outer fails")
+            repo.put(Chat(2, "b", "private"))
+        assert repo.get(Chat, 2) is not None  # not committed yet, but visible
+        raise KeyError("outer fails")
     assert repo.all(Chat) == []
     repo = reopen(repo)
     assert repo.all(Chat) == []
@@ -460,7 +460,8 @@ def test_units_come_from_directories(repo: Any, reopen) -> None:
     repo.put(directory_row("Phòng Y tế", "Công an thành phố"))
     assert repo.get(UnitDirectoryRow, LOC).version > first.version
     repo = reopen(repo)
-    assert [u.key for u in repo.units()] == [POLICE, HEALTH, f"uong bi|{unit_key('Phòng Y tế', 'Uông Bí')}"]
+    uong_bi = f"uong bi|{unit_key('Phòng Y tế', 'Uông Bí')}"
+    assert [u.key for u in repo.units()] == [POLICE, HEALTH, uong_bi]
     assert repo.unit(FINANCE) is None
 
 
@@ -496,11 +497,25 @@ def test_claim_then_record_a_delivery(repo: Any, reopen) -> None:
     assert repo.get(Delivery, "d:1") == Delivery("d:1", 5, CLAIMED, T0)
     repo.record_delivery(Delivery("d:1", 5, "sent", T0 + timedelta(seconds=1)))
     assert repo.claim_delivery("d:1", chat_id=5, now=T0) is False
-    repo.record_delivery(Delivery("d:2", 6, "failed", T0, "403"))
-    assert repo.claim_delivery("d:2", chat_id=6, now=T0) is False
+    repo.record_delivery(Delivery("d:2", 6, "uncertain", T0, "timeout"))
+    assert repo.claim_delivery("d:2", chat_id=6, now=T0 + timedelta(days=1)) is False
     repo = reopen(repo)
     assert repo.get(Delivery, "d:1").status == "sent"
     assert repo.claim_delivery("d:1", chat_id=5, now=T0) is False
+
+
+def test_a_failed_send_or_a_dead_claim_may_be_claimed_again(repo: Any, reopen) -> None:
+    for status in RECLAIMABLE:
+        repo.record_delivery(Delivery(f"f:{status}", 6, status, T0, "403"))
+        assert repo.claim_delivery(f"f:{status}", chat_id=6, now=T0) is True
+        assert repo.get(Delivery, f"f:{status}").status == CLAIMED
+        assert repo.claim_delivery(f"f:{status}", chat_id=6, now=T0) is False
+    assert repo.claim_delivery("live", chat_id=1, now=T0) is True
+    repo = reopen(repo)
+    just_alive = T0 + CLAIM_TIMEOUT - timedelta(seconds=1)
+    assert repo.claim_delivery("live", chat_id=1, now=just_alive) is False
+    assert repo.claim_delivery("live", chat_id=1, now=T0 + CLAIM_TIMEOUT) is True
+    assert repo.get(Delivery, "live").at == T0 + CLAIM_TIMEOUT
 
 
 def test_prune_keeps_what_history_needs(repo: Any, reopen) -> None:
