@@ -404,3 +404,32 @@ def test_units_under_a_bare_parent() -> None:
     # Without a separator after it, "sở" may start the predicate's object: left alone.
     alone = read_units("các đơn vị trực thuộc báo cáo Sở")
     assert alone is not None and alone.units == ("các đơn vị trực thuộc",)
+
+
+# blind5 m19: a speaker before a colon and a quotation is not a colon-form unit.
+@pytest.mark.parametrize("text", [
+    "Thủ tướng: 'Làm ngày làm đêm, làm thêm ngày nghỉ' để hoàn thành công việc",
+    "Bộ trưởng Bộ Y tế: “Không để thiếu thuốc, vật tư y tế”",
+])
+def test_speaker_and_quotation_is_no_colon_form(text: str) -> None:
+    from bot.plans.assign import assignment_at
+
+    assert assignment_at(text, 0) is None
+
+
+def test_colon_form_still_reads_a_unit_label() -> None:
+    from bot.plans.assign import assignment_at
+
+    found = assignment_at("Phòng Y tế: Rà soát, báo cáo số liệu tiêm chủng.", 0)
+    assert found is not None and found.lead == ("Phòng Y tế",)
+
+
+# blind5 m17: "để các địa phương kịp chuẩn bị": "kịp" ends a unit name; the localities that are
+# given time are no actor of a task.
+def test_kip_ends_a_unit_name_and_gives_no_task() -> None:
+    from bot.plans import parse_text
+
+    plan = parse_text("Việc sắp xếp đơn vị hành chính phải hoàn thành trước tháng 10/2024 để các "
+                      "địa phương kịp chuẩn bị tổ chức Đại hội.")
+    assert [t.lead for t in plan.tasks] == [()]
+    assert [d.due.isoformat() for t in plan.tasks for d in t.deadlines] == ["2024-09-30"]

@@ -173,3 +173,53 @@ def test_a_decision_in_force_gives_no_task_under_its_article() -> None:
         "căn cứ Quyết định thi hành.\n"
         "Quyết định này có hiệu lực kể từ ngày ký ban hành./.")
     assert [t.line for t in plan.tasks if t.lead] == [3]
+
+
+# blind5 m13, blind4 m19, blind g24: "đã chỉ đạo"/"đã phân công" recount how work was handed
+# out; "đã đề nghị"/"đã yêu cầu" still wait for an answer (blind g21, blind2 k22).
+@pytest.mark.parametrize("text, kind", [
+    ("UBND tỉnh đã chỉ đạo các sở, ban ngành, UBND các huyện tập trung giải quyết, trả lời "
+     "cử tri.", PAST),
+    ("Thủ tướng Chính phủ đã phân công các thành viên Chính phủ chuẩn bị báo cáo.", PAST),
+    ("UBND tỉnh đã yêu cầu UBND các huyện hoàn thành trước ngày 30/6/2024.", ASSIGN),
+    ("Đoàn ĐBQH tỉnh đã đề nghị Ủy ban MTTQ tỉnh chủ trì tổ chức hội nghị.", ASSIGN),
+    ("UBND tỉnh chỉ đạo các sở, ngành tập trung giải quyết dứt điểm.", ASSIGN),
+])
+def test_handing_out_work_in_the_past_is_an_account(text: str, kind: str) -> None:
+    assert first(text).kind == kind
+
+
+# blind5 m07: a unit followed by the paper it wrote ("tại báo cáo số …") proposed; it is not
+# asked to act.
+def test_the_proposer_cited_with_its_report_is_no_assignee() -> None:
+    text = ("Xét đề nghị của Văn phòng Đoàn đại biểu Quốc hội, HĐND và UBND thành phố tại báo "
+            "cáo số 21/BC-VP ngày 23-7-2020, Chủ tịch UBND thành phố biểu dương Sở Tài chính.")
+    assert all(c.kind != ASSIGN for c in analyse(text, 0, len(text), issuer_speaks))
+
+
+# blind5 m24: "X vừa ký công văn gửi Y … và đề nghị Z …" is news of a letter: Z is asked.
+@pytest.mark.parametrize("text, lead", [
+    ("Bộ trưởng Bộ Giáo dục và Đào tạo vừa ký công văn gửi Chủ tịch UBND các tỉnh về việc điều "
+     "chỉnh khung kế hoạch và đề nghị Chủ tịch UBND các tỉnh, thành phố xem xét cho học sinh đi "
+     "học trở lại.", ("Chủ tịch UBND các tỉnh, thành phố",)),
+    ("Giám đốc Sở Y tế vừa ký công văn gửi các huyện và đề nghị Trung tâm Y tế các huyện rà "
+     "soát thuốc.",
+     ("Trung tâm Y tế các huyện",)),
+])
+def test_news_of_a_signed_letter_names_its_addressees(text: str, lead: tuple[str, ...]) -> None:
+    asked = [c for c in analyse(text, 0, len(text), lambda u: False) if c.kind == ASSIGN]
+    assert asked and asked[0].lead == lead
+
+
+# blind5 m23 (and m12): a connective ("Cùng với đó,") or a bracketed source of several words
+# ("(Xây dựng) –") stands before the subject.
+@pytest.mark.parametrize("text, lead", [
+    ("Cùng với đó, Bộ Tài chính chủ trì, phối hợp với các Bộ, cơ quan, địa phương triển khai các "
+     "giải pháp.", ("Bộ Tài chính",)),
+    ("Song song với đó, Sở Y tế tăng cường kiểm tra.", ("Sở Y tế",)),
+    ("(Xây dựng) – Chủ tịch UBND tỉnh Vĩnh Phúc yêu cầu các Sở, ngành tiếp tục rà soát các "
+     "thủ tục.", ("các Sở, ngành",)),
+])
+def test_connective_or_source_before_the_subject(text: str, lead: tuple[str, ...]) -> None:
+    asked = [c for c in analyse(text, 0, len(text), lambda u: False) if c.kind == ASSIGN]
+    assert asked and asked[0].lead == lead

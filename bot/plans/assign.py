@@ -129,7 +129,7 @@ PREDICATE = frozenset({
     "đặc biệt là", "yêu cầu", "đề nghị", "giao", "có", "thẩm định", "thẩm tra", "gửi", "nộp",
     "trình", "cung cấp", "thống kê", "kiểm đếm", "kiểm soát", "kiểm kê", "điều tra", "khảo sát",
     "thông báo", "kêu gọi", "tiếp nhận", "thanh toán", "chi trả", "cấp phát", "phân bổ",
-    "giải ngân", "đối chiếu", "treo", "ra quân", "tuần tra", "sẵn sàng", "di dời", "sơ tán",
+    "giải ngân", "đối chiếu", "treo", "kịp", "ra quân", "tuần tra", "sẵn sàng", "di dời", "sơ tán",
     "huy động", "bàn giao", "lấy ý kiến", "góp ý", "tham dự", "cử cán bộ", "cử đại diện",
     "cử người", "đăng ký", "phê duyệt", "bám", "bám vào", "cam kết", "nhận xét",
     "xác minh", "xác nhận", "niêm yết", "công khai", "công bố", "số hóa", "chuẩn hóa",
@@ -992,6 +992,9 @@ _NOT_PREDICATE = re.compile(
 ("Huyện bị phê bình"); "với tinh thần trách nhiệm …" is a manner before the verb."""
 
 
+_QUOTE_MARKS = frozenset("'\"“‘«")
+
+
 def _colon_form(text: str, low: str, pos: int) -> Assignment | None:
     """"Phòng Y tế: ...", "Các phòng: A, B, Ban C: ...", "X phối hợp với Y: ...", "X và các cơ
     quan liên quan căn cứ chức năng, nhiệm vụ: ...": the units stand before a colon."""
@@ -1017,6 +1020,8 @@ def _colon_form(text: str, low: str, pos: int) -> Assignment | None:
         colon, names_from = text.find(":", pos, pos + 300), pos
     if colon < 0 or re.search(r"[.;(]\s?", text[pos:colon]):
         return None  # a sentence end, or "(trừ các TP: Hạ Long, …)" inside brackets
+    if text[_skip_space(low, colon + 1):][:1] in _QUOTE_MARKS:
+        return None  # "Thủ tướng: 'Làm ngày làm đêm …'": a speaker and the words quoted
     if names_from == pos and re.search(r"(?:các|những)\s+\w+\s*$", low[pos:colon]) and \
             text[_skip_space(low, colon + 1):][:1].isupper() and \
             re.search(r"\s(?:và|với|hợp|cùng)\s+(?:các|những)\s+\w+\s*$", low[pos:colon]):

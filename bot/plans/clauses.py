@@ -49,6 +49,11 @@ _REQUEST = re.compile(
     r"(?<!\w)(?:kính đề nghị|đề nghị|yêu cầu|giao cho|" + _GIAO + r"|chỉ đạo|phân công|"
     r"ủy quyền cho|kêu gọi|chỉ thị|cho phép)(?!\w)"
 )
+_CITED_IN = re.compile(r"tại (?:báo cáo|tờ trình|công văn|văn bản|thông báo)(?!\w)")
+"""A unit followed by the paper it wrote is the one who proposed, not one who is asked."""
+_DONE_DIRECTING = ("chỉ đạo", "phân công")
+"""Handing out work that an account reports as done ("đã chỉ đạo", "đã phân công"); "đã đề
+nghị"/"đã yêu cầu" still wait for an answer and stay requests."""
 _STRONG_REQUEST = ("kính đề nghị", "đề nghị", "yêu cầu", "giao cho", "giao", "phân công",
                    "ủy quyền cho", "kêu gọi", "chỉ thị", "cho phép")
 """Verbs that make their subject a speaker whoever it is ("chỉ đạo" does only for a speaker:
@@ -84,8 +89,10 @@ _SPEAKER_BEFORE = re.compile(
     r"thường trực)(?:\s+(?!về\s|của\s|theo\s)[^\s,.;:]+){0,4}\s+(?:(?:cũng|đã|vừa|tiếp tục)"
     r"\s+)?$")
 """A speaker right before a request verb deep in a sentence: "…, Chủ tịch UBND tỉnh yêu cầu"."""
-_JUST_ISSUED = re.compile(r"\s*(?:vừa|đã)\s+(?:ký\s+)?ban hành(?!\w)")
-"""News of a document: "UBND tỉnh vừa ban hành khung kế hoạch …" (the issuer speaks)."""
+_JUST_ISSUED = re.compile(r"\s*(?:vừa|đã)\s+(?:ký\s+(?:ban hành|(?:các\s+)?(?:công văn|văn bản|"
+                          r"công điện|thông báo|chỉ thị|quyết định))|ban hành)(?!\w)")
+"""News of a document: "UBND tỉnh vừa ban hành khung kế hoạch …", "Bộ trưởng vừa ký công văn
+gửi … và đề nghị …" (the issuer speaks)."""
 _HONOUR = re.compile(r"(?:truy tặng|tặng|phong tặng|khen thưởng|xét tặng|công nhận)(?!\w)")
 """A proposal of an honour, not a request for work: "Đề nghị tặng Huân chương … cho bà …"."""
 _ADVERB = re.compile(r"(?:cũng|vừa|tiếp tục|đồng thời|còn|đặc biệt|trân trọng|kính|một lần nữa)"
@@ -136,7 +143,8 @@ _STARTERS = re.compile(
     r"trao đổi|theo kế hoạch)"
     r"(?!\w)"
 )
-_NEWS_SOURCE = re.compile(r"\(?[A-ZĐ][\w.]{1,20}\)?\s*[-–]\s*(?=[A-ZĐ])")
+_NEWS_SOURCE = re.compile(r"(?:\(?[A-ZĐ][\w.]{1,20}\)?|\([A-ZĐ][\w.]*(?: [\w.]+){1,3}\))\s*[-–]\s*"
+                          r"(?=[A-ZĐ])")
 _CONDITION = re.compile(r"(?:nếu|có|khi|hoặc|phát sinh|gặp)(?!\w)")
 """Later parts of a leading adverbial: "Trong quá trình thực hiện, có vướng mắc, …"."""
 _SHORT_SUBJECT_REQUEST = re.compile(
@@ -149,7 +157,8 @@ _NAMED_PERSON = re.compile(r"(?:[Đđ]ồng chí|[Ôô]ng|[Bb]à)\s+(?:[A-ZĐÀ-
                            r"(?:[A-ZĐÀ-Ỹ][^\s,]*)\s*[-–,]\s*")
 """A person named before the title they speak with: "đồng chí Trần Ngọc Bình – "."""
 _DATED_OPENING = re.compile(r"ngày\s+\d{1,2}\s*[/.-]\s*\d{1,2}")
-_PARTICLES = re.compile(r"(?:riêng|đồng thời|ngoài ra|theo đó|bên cạnh đó|mặt khác|trong đó|"
+_PARTICLES = re.compile(r"(?:riêng|đồng thời|ngoài ra|theo đó|bên cạnh đó|cùng với đó|"
+                        r"song song với đó|mặt khác|trong đó|"
                         r"tiếp theo|sau đó|đặc biệt|nhất là|cụ thể)(?!\w)\s*,?\s*")
 
 
@@ -313,6 +322,12 @@ def _clause_at(text: str, low: str, folded: str, pos: int, start: int, end: int,
     verb = _REQUEST.match(low, after)
     if verb is None and low.startswith("đã ", after):
         verb = _REQUEST.match(low, _skip_adverbs(low, after + 3))  # "X đã đề nghị Y …"
+        if verb is not None and verb.group(0) in _DONE_DIRECTING:
+            # "UBND tỉnh đã chỉ đạo các sở … giải quyết", "Thủ tướng đã phân công …": an
+            # account of how the work was handed out, not a request still open.
+            return Clause(PAST, start, body_start=end)
+    if _CITED_IN.match(low, after):
+        return None  # "Xét đề nghị của …, HĐND và UBND thành phố tại báo cáo số …": a proposer
     if verb is None and low.startswith(",", after):
         verb = _REQUEST.match(low, _skip(low, after + 1))  # "Chủ tịch UBND tỉnh, Yêu cầu …"
         if verb is not None and verb.group(0) not in _STRONG_REQUEST:
