@@ -123,6 +123,47 @@ def _keys_or_none(keys: Iterable[str] | str | None) -> list[str] | None:
     return None if keys is None else _as_keys(keys)
 
 
+def _merged_keys(row: UnitDirectoryRow | None) -> dict[str, str]:
+    """Unit key (unscoped, of this locality) -> the scoped key it was merged into."""
+    merged = row.directory.get("merged") if row is not None else None
+    return dict(merged) if isinstance(merged, Mapping) else {}
+
+
+def _forms(directory: Mapping[str, Any] | None) -> dict[str, dict[str, int]]:
+    return {item["key"]: {form: count for form, count in item["forms"]}
+            for item in (directory or {}).get("units", ())}
+
+
+def _directory_added(before: Mapping[str, Any] | None,
+                     after: Mapping[str, Any]) -> list[list[Any]]:
+    """What an import added to a directory: [unit key, written form, count added]."""
+    old = _forms(before)
+    return [[key, form, count - old.get(key, {}).get(form, 0)]
+            for key, forms in _forms(after).items() for form, count in forms.items()
+            if count > old.get(key, {}).get(form, 0)]
+
+
+def _directory_minus(directory: Mapping[str, Any],
+                     added: Iterable[Sequence[Any]]) -> tuple[dict[str, Any], list[str]]:
+    """``directory`` without what :func:`_directory_added` listed; also the unit keys that
+    disappear with it."""
+    take: dict[tuple[str, str], int] = {(k, f): n for k, f, n in added}
+    units, gone = [], []
+    for item in directory.get("units", ()):
+        forms = [[f, n - take.get((item["key"], f), 0)] for f, n in item["forms"]]
+        forms = [pair for pair in forms if pair[1] > 0]
+        if forms:
+            units.append({"key": item["key"], "forms": forms})
+        else:
+            gone.append(item["key"])
+    out = {k: v for k, v in directory.items() if k != "units"}
+    out["units"] = units
+    return out, gone
+
+
+UNDO_BLOCKERS = ("done", "reopen", "extend")
+"""Events after an import that undoing a replaced version refuses to overwrite."""
+
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
@@ -233,7 +274,7 @@ class Tracker:
     # -------------------------------------------------------------- import
     @_atomic
     def import_plan(self, plan: ParsedPlan, *, filename: str, file_hash: str,
-                    actor: int | None, now: datetime) -> ImportResult:
+                    actor: int | None, now: datetime, by_name: str = "") -> ImportResult:
         """Store a parsed plan: "new", "replaced" (same number and issuer) or "duplicate".
 
         A replaced version keeps the id and done status of every task whose fingerprint is
@@ -257,10 +298,12 @@ class Tracker:
         directory = (UnitDirectory.from_json(dir_row.directory) if dir_row is not None
                      else UnitDirectory())  # a copy to extend
         locality = dir_row.locality if dir_row is not None else info.locality
+        merged = _merged_keys(dir_row)
         warnings = list(plan.warnings)
         with repo.transaction():
             old_by_fp: dict[str, list[StoredTask]] = defaultdict(list)
-            for task in repo.document_tasks(previous.id) if previous else ():
+            old_tasks = repo.document_tasks(previous.id) if previous else []
+            for task in old_tasks:
                 old_by_fp[task.fingerprint].append(task)
             doc_id = previous.id if previous else repo.next_id("documents")
             new_tasks: list[StoredTask] = []
@@ -268,9 +311,10 @@ class Tracker:
             no_lead: list[int] = []
             for item in plan.tasks:
                 lead = self._unit_keys(directory, loc_key, info.locality, item.lead, item.line,
-                                       warnings)
+                                       warnings, merged)
                 support = tuple(k for k in self._unit_keys(directory, loc_key, info.locality,
-                                                           item.support, item.line, warnings)
+                                                           item.support, item.line, warnings,
+                                                           merged)
                                 if k not in lead)
                 if not lead:
                     no_lead.append(item.line)
@@ -307,16 +351,32 @@ class Tracker:
                 version=previous.version + 1 if previous else 1,
             )
             repo.put(doc)
+            reminders = repo.unsent_reminders(task_ids=removed_ids) if removed_ids else []
             if removed_ids:
-                reminders = repo.unsent_reminders(task_ids=removed_ids)
                 repo.delete(Reminder, [r.id for r in reminders])
                 repo.delete_tasks(removed_ids)
             repo.put_tasks(new_tasks)
-            repo.put(UnitDirectoryRow(loc_key, locality, directory.to_json()))
+            dir_json = directory.to_json()
+            if merged:
+                dir_json["merged"] = dict(merged)
+            repo.put(UnitDirectoryRow(loc_key, locality, dir_json))
+            written = repo.get(UnitDirectoryRow, loc_key)
+            # What "Hoàn tác" needs to put everything back as it was (see undo_import).
+            snapshot: dict[str, Any] = {
+                "dir": {"loc": loc_key, "version": written.version if written else None,
+                        "existed": dir_row is not None,
+                        "added": _directory_added(dir_row.directory if dir_row else None,
+                                                  dir_json)},
+            }
+            if previous is not None:
+                snapshot.update(doc=previous.to_row(),
+                                tasks=[[t.id, t.to_row()] for t in old_tasks],
+                                reminders=[[r.id, r.to_row()] for r in reminders])
             status = "replaced" if previous else "new"
             self._event(now, actor, "import", doc_id=doc_id, status=status, filename=filename,
                         number=info.number, version=doc.version, tasks=len(new_tasks),
-                        kept_done=kept_done, removed=len(removed))
+                        kept_done=kept_done, removed=len(removed), by_name=by_name,
+                        undo=snapshot)
         stored = repo.get(UnitDirectoryRow, loc_key)
         if stored is not None:
             self._dirs[loc_key] = (stored.version, directory)
@@ -328,9 +388,17 @@ class Tracker:
 
     @staticmethod
     def _unit_keys(directory: UnitDirectory, loc_key: str, locality: str | None,
-                   names: Iterable[str], line: int, warnings: list[str]) -> tuple[str, ...]:
+                   names: Iterable[str], line: int, warnings: list[str],
+                   merged: Mapping[str, str] | None = None) -> tuple[str, ...]:
         keys: list[str] = []
         for name in names:
+            # A unit merged into another (/gopdonvi) lands on its target, never in the
+            # directory again.
+            target = merged.get(unit_key(name, locality)) if merged else None
+            if target is not None:
+                if target not in keys:
+                    keys.append(target)
+                continue
             try:
                 unit = directory.add(name, locality)
             except BotError:
@@ -342,24 +410,147 @@ class Tracker:
         return tuple(keys)
 
     @_atomic
-    def undo_import(self, doc_id: int, actor: int | None, now: datetime) -> StoredDocument:
-        """Remove a document and its tasks. A replaced earlier version is not restored."""
+    def undo_import(self, doc_id: int, actor: int | None, now: datetime, *,
+                    version: int | None = None, by_name: str = "") -> StoredDocument:
+        """Undo the import of a document's current version (``version``, when given, must
+        still be the current one: a second press of the same button is refused).
+
+        Version 1: the document, its tasks and their unsent reminders go. A later version
+        (it replaced the previous one): everything that import changed comes back exactly as
+        it was, from the snapshot the import kept in its event: the previous document row,
+        its tasks with their done marks and /giahan dates, the reminders it deleted; tasks
+        new in the undone version go with their unsent reminders. Snoozes, reminders and
+        history of the tasks that come back are kept. Refused (nothing changes) when a task
+        of the version was marked done, reopened or extended after the import (undoing would
+        silently drop that work) and for a version imported before snapshots existed.
+        A unit merged since (/gopdonvi) is followed: restored tasks name its target. The unit
+        directory is put back too when nothing else changed it since (and no chat, request,
+        invitation or announcement names a unit that would disappear). Returns the undone
+        document (the current version before the undo).
+        """
         _require_aware(now)
         repo = self.repo
         doc = repo.get(StoredDocument, doc_id)
         if doc is None:
             raise UsageError(f"Không có văn bản mã {doc_id}.")
+        if version is not None and doc.version != version:
+            raise UsageError(f"Phiên bản {version} của văn bản này đã được hoàn tác hoặc đã "
+                             f"có phiên bản mới hơn (hiện là phiên bản {doc.version}); "
+                             "không hoàn tác thêm.")
         tasks = repo.document_tasks(doc_id)
         ids = [t.id for t in tasks]
+        found = self._import_event(doc)
+        event, later = found if found is not None else (None, [])
+        snapshot = event.data.get("undo") if event is not None else None
+        previous = snapshot.get("doc") if isinstance(snapshot, Mapping) else None
+        if doc.version > 1 and previous is None:
+            raise UsageError("Không thể hoàn tác phiên bản này: nó được nhập trước khi bot "
+                             "lưu lại phiên bản cũ để khôi phục. Hãy gửi lại tệp của phiên "
+                             "bản trước.")
+        renames: dict[str, str] = {}
+        for item in later:  # oldest first
+            if item.kind == "unit_merge":
+                source, target = item.data.get("source"), item.data.get("target")
+                renames = {k: (target if v == source else v) for k, v in renames.items()}
+                renames[source] = target
+        if previous is not None:
+            alive = set(ids)
+            touched = sorted({e.task_id for e in later
+                              if e.kind in UNDO_BLOCKERS and e.task_id in alive})
+            if touched:
+                shown = ", ".join(map(str, touched[:10])) + ("…" if len(touched) > 10 else "")
+                raise UsageError(f"Không thể hoàn tác: sau khi nhập phiên bản này, nhiệm vụ "
+                                 f"{shown} đã được báo hoàn thành, mở lại hoặc gia hạn; hoàn "
+                                 "tác sẽ làm mất các cập nhật đó.")
+        restored: StoredDocument | None = None
         with repo.transaction():
-            if ids:
-                repo.delete(Reminder, [r.id for r in repo.unsent_reminders(task_ids=ids)])
-                repo.delete_tasks(ids)
-            repo.delete(StoredDocument, [doc_id])
+            if previous is not None:
+                restored = StoredDocument.from_row(doc_id, previous)
+                old_tasks = [self._renamed(StoredTask.from_row(i, row), renames)
+                             for i, row in snapshot.get("tasks", ())]
+                old_ids = {t.id for t in old_tasks}
+                gone = [i for i in ids if i not in old_ids]
+                if gone:
+                    repo.delete(Reminder, [r.id for r in repo.unsent_reminders(task_ids=gone)])
+                    repo.delete_tasks(gone)
+                repo.put(restored)
+                repo.put_tasks(old_tasks)
+                reminders = [Reminder.from_row(i, row) for i, row in snapshot.get("reminders", ())]
+                if reminders:
+                    repo.put(*reminders)
+            else:
+                gone = ids
+                if ids:
+                    repo.delete(Reminder, [r.id for r in repo.unsent_reminders(task_ids=ids)])
+                    repo.delete_tasks(ids)
+                repo.delete(StoredDocument, [doc_id])
+            directory = self._restore_directory(snapshot) if snapshot else False
             self._event(now, actor, "undo_import", doc_id=doc_id, number=doc.number,
-                        filename=doc.filename, tasks=len(tasks))
-        logger.info("undid import of document %d (%d tasks)", doc_id, len(tasks))
+                        filename=doc.filename, tasks=len(tasks), version=doc.version,
+                        restored_version=restored.version if restored else None,
+                        removed=len(gone), directory_restored=directory, by_name=by_name)
+        logger.info("undid import of document %d version %d (%d tasks%s)", doc_id, doc.version,
+                    len(tasks), f", version {restored.version} restored" if restored else "")
         return doc
+
+    def _import_event(self, doc: StoredDocument) -> tuple[Event, list[Event]] | None:
+        """The "import" event of the document's current version and every event after it
+        (oldest first), read newest first in growing windows: an undo is usually right after
+        its import."""
+        limit = 64
+        while True:
+            events = self.repo.recent_events(limit)
+            for index, event in enumerate(events):
+                if (event.kind == "import" and event.doc_id == doc.id
+                        and event.data.get("version", 1) == doc.version):
+                    return event, events[:index][::-1]
+            if len(events) < limit:
+                return None
+            limit *= 4
+
+    @staticmethod
+    def _renamed(task: StoredTask, renames: Mapping[str, str]) -> StoredTask:
+        if not renames or not any(k in renames for k in task.units):
+            return task
+        lead = tuple(dict.fromkeys(renames.get(k, k) for k in task.lead))
+        support = tuple(k for k in dict.fromkeys(renames.get(k, k) for k in task.support)
+                        if k not in lead)
+        return replace(task, lead=lead, support=support,
+                       fingerprint=fingerprint(task.text, lead))
+
+    def _restore_directory(self, snapshot: Mapping[str, Any]) -> bool:
+        """Put the unit directory back as before the import when it is safe (see
+        :meth:`undo_import`); inside the caller's transaction. True when it was."""
+        repo = self.repo
+        info = snapshot.get("dir") or {}
+        loc_key = info.get("loc")
+        row = repo.get(UnitDirectoryRow, loc_key) if loc_key else None
+        if row is None or row.version != info.get("version"):
+            return False
+        added = info.get("added") or []
+        if not added:
+            return True
+        before, gone = _directory_minus(row.directory, added)
+        scoped = {f"{loc_key}|{k}" for k in gone}
+        if scoped and self._units_in_use(scoped):
+            return False
+        if not info.get("existed") and not before["units"] and set(before) == {"version",
+                                                                                "units"}:
+            repo.delete(UnitDirectoryRow, [loc_key])
+        else:
+            repo.put(UnitDirectoryRow(loc_key, row.locality, before))
+        self._dirs.pop(loc_key, None)
+        return True
+
+    def _units_in_use(self, keys: set[str]) -> bool:
+        """Whether a task, chat, request, invitation or announcement names one of ``keys``."""
+        repo = self.repo
+        return bool(
+            repo.count_tasks(sorted(keys), open_only=False)
+            or any(m.unit_key in keys for m in repo.all(Membership))
+            or any(r.unit_key in keys for r in repo.all(JoinRequest))
+            or any(i.unit_key in keys for i in repo.all(Invitation))
+            or any(keys.intersection(a.unit_keys) for a in repo.all(ScheduledAnnouncement)))
 
     # -------------------------------------------------------------- task queries
     def task(self, code: object) -> StoredTask | None:

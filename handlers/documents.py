@@ -50,6 +50,7 @@ from handlers.common import (
     services,
     usage,
     user_id,
+    user_name,
 )
 
 logger = logging.getLogger(__name__)
@@ -148,14 +149,17 @@ def vanban_text(store: Store) -> str:
     return "\n".join(lines)
 
 
-def undo_text(doc: StoredDocument, removed: int) -> str:
-    """HTML that replaces the import summary once the import was undone."""
-    text = (f"↩️ Đã hoàn tác việc nhập <b>{html.escape(document_title(doc))}</b>: đã xóa "
-            f"{removed} nhiệm vụ của văn bản này.")
-    if doc.version > 1:
-        text += (" Phiên bản trước của văn bản không được khôi phục; nếu cần, hãy gửi lại tệp "
-                 "của phiên bản đó.")
-    return text
+def undo_text(doc: StoredDocument, removed: int,
+              restored: StoredDocument | None = None) -> str:
+    """HTML that replaces the import summary once the import was undone (``restored``: the
+    previous version, back as it was)."""
+    title = html.escape(document_title(doc))
+    if restored is not None:
+        return (f"↩️ Đã hoàn tác phiên bản {doc.version} của <b>{title}</b>: phiên bản "
+                f"{restored.version} ({len(restored.task_ids)} nhiệm vụ) đã được khôi phục "
+                "nguyên trạng, gồm cả trạng thái hoàn thành, gia hạn và lời nhắc.")
+    return (f"↩️ Đã hoàn tác việc nhập <b>{title}</b>: đã xóa {removed} nhiệm vụ của văn bản "
+            "này.")
 
 
 @guarded
@@ -203,31 +207,39 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
                                            progress=progress.report)
     svc = services(context)
     result = store_document(svc.store, prepared, actor=user_id(update), now=svc.now())
-    rows = (None if result.status == "duplicate"
-            else [[(UNDO_LABEL, f"{UNDO}{result.document.id}")]])
+    rows = (None if result.status == "duplicate" else [[(
+        UNDO_LABEL, f"{UNDO}{result.document.id}:{result.document.version}")]])
     await reply_html(update, summarize_import(result), rows)
 
 
 @guarded
 async def on_undo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The "Hoàn tác" button under an import summary: remove that document and its tasks."""
+    """The "Hoàn tác" button under an import summary ("undo:<doc id>:<version>"; buttons of
+    older messages lack the version): undo that import, a new version giving back the
+    previous one (:meth:`bot.tracking.Tracker.undo_import`)."""
     if not is_admin(update, context):
         raise NotAllowed("Chỉ quản trị viên mới được hoàn tác việc nhập văn bản.")
     raw = (update.callback_query.data or "").removeprefix(UNDO)
-    if not raw.isdigit():
+    doc_part, _, version_part = raw.partition(":")
+    if not doc_part.isdigit() or not (version_part.isdigit() or not version_part):
         raise UsageError("Nút hoàn tác không hợp lệ.")
     svc = services(context)
-    doc = svc.store.document(int(raw))
+    doc = svc.store.document(int(doc_part))
     if doc is None:
         raise UsageError("Văn bản này đã được hoàn tác hoặc không còn trong hệ thống.")
-    removed = len(svc.store.document_tasks(doc.id))
-    svc.store.undo_import(doc.id, user_id(update), svc.now())
+    undone = svc.store.undo_import(doc.id, user_id(update), svc.now(),
+                                   version=int(version_part) if version_part else None,
+                                   by_name=user_name(update))
+    restored = svc.store.document(doc.id)
+    removed = len(undone.task_ids) if restored is None else len(
+        set(undone.task_ids) - set(restored.task_ids))
+    text = undo_text(undone, removed, restored)
     await answer(update, "Đã hoàn tác việc nhập văn bản.")
     try:
-        await update.callback_query.edit_message_text(undo_text(doc, removed), reply_markup=None)
+        await update.callback_query.edit_message_text(text, reply_markup=None)
     except TelegramError as exc:  # the undo is done; a stale message is only cosmetic
         logger.info("could not edit the import summary: %s", exc)
-        await reply_html(update, undo_text(doc, removed))
+        await reply_html(update, text)
 
 
 def register(app: Application) -> None:

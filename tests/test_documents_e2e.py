@@ -66,7 +66,7 @@ def test_admin_uploads_sample_then_undoes(bot_env: BotEnv) -> None:
         assert f"Số nhiệm vụ: <b>{bot_env.store.task_count}</b>" in summary["text"]
         assert bot_env.store.task_count > 10
         data = _undo_button(summary)
-        assert data == f"undo:{doc.id}"
+        assert data == f"undo:{doc.id}:{doc.version}"
 
         [dup] = await _upload(bot_env, admin, "ban sao.txt", path.read_bytes(), user_id=admin)
         assert "đã nhập trước đây" in dup["text"]
