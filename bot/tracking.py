@@ -874,7 +874,11 @@ class Tracker:
 
     @_atomic
     def migrate_chat(self, old_id: int, new_id: int, now: datetime) -> Chat | None:
-        """A group became a supergroup (new id): move its subscriptions and reminders."""
+        """A group became a supergroup (new id): move its memberships, reminders, requests,
+        the last day its digest went out and the reminders it is owed ("nhắc bù"), so the new
+        chat neither gets a day's reminders twice nor loses owed ones. Every caller (the
+        service message, the dispatcher's "chat migrated" answer) gets all of it. Idempotent;
+        returns the new chat, or None when the old one was not (or no longer is) known."""
         _require_aware(now)
         repo = self.repo
         old = repo.get(Chat, old_id)
@@ -885,6 +889,7 @@ class Tracker:
         if old is None:  # a group that only asked to join a unit: its requests follow
             if requests:
                 repo.put(*requests)
+            self._carry_digests(old_id, new_id)
             return None
         target = repo.get(Chat, new_id)
         keys = target.unit_keys if target else ()
@@ -906,9 +911,28 @@ class Tracker:
                 repo.put(*reminders)
             if requests:
                 repo.put(*requests)
+            self._carry_digests(old_id, new_id)
             self._event(now, None, "chat_migrate", chat_id=new_id, old_chat_id=old_id)
         logger.info("chat %s migrated to %s", old_id, new_id)
         return repo.get(Chat, new_id)
+
+    def _carry_digests(self, old_id: int, new_id: int) -> None:
+        """Inside migrate_chat's transaction: the old id's digest day and owed digest go to
+        the new id (the later day, the earlier owed day win when both have one)."""
+        repo = self.repo
+        run, owed = repo.get(DigestRun, old_id), repo.get(OwedDigest, old_id)
+        if run is not None:
+            there = repo.get(DigestRun, new_id)
+            if there is None or there.day < run.day:
+                repo.put(DigestRun(new_id, run.day, run.at))
+            repo.delete(DigestRun, [old_id])
+        if owed is not None:
+            there_owed = repo.get(OwedDigest, new_id)
+            if there_owed is None:
+                repo.put(replace(owed, chat_id=new_id))
+            elif owed.since < there_owed.since:
+                repo.put(replace(there_owed, since=owed.since))
+            repo.delete(OwedDigest, [old_id])
 
     # -------------------------------------------------------------- delivery log
     def delivery(self, key: str) -> Delivery | None:

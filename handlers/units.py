@@ -540,19 +540,11 @@ def reactivate(store: Store, chat_id: int, reason: str, now: datetime) -> bool:
 
 
 def carry_chat(store: Store, old_id: int, new_id: int, now: datetime) -> bool:
-    """A group became a supergroup: memberships, reminders and requests move with
-    ``store.migrate_chat``; the last digest day and any owed reminders ("nhắc bù") move here,
-    so the new chat neither gets yesterday's reminders again nor loses owed ones. Idempotent
+    """A group became a supergroup: ``store.migrate_chat`` moves everything of the chat
+    (memberships, reminders, requests, the last digest day and owed reminders). Idempotent
     (Telegram sends the news twice: in the old chat and in the new one); True when the
     memberships moved now."""
-    moved = store.migrate_chat(old_id, new_id, now) is not None
-    days = store.digest_days()
-    if old_id in days and days[old_id] > days.get(new_id, date.min):
-        store.record_digest_run(days[old_id], [new_id], now=now)
-    owed = store.digest_owed()
-    if old_id in owed and new_id not in owed:
-        store.owe_digests([new_id], owed[old_id].since, reason=owed[old_id].reason, now=now)
-    return moved
+    return store.migrate_chat(old_id, new_id, now) is not None
 
 
 def _back_text(store: Store, chat_type: str, keys: Sequence[str]) -> str:
