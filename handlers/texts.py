@@ -65,6 +65,9 @@ COMMAND_SPECS: tuple[CommandSpec, ...] = (
     CommandSpec("moi", "/moi [đơn vị]",
                 "Tạo liên kết mời vào đơn vị; không kèm tên: xem và thu hồi lời mời",
                 admin=True),
+    CommandSpec("gopdonvi", "/gopdonvi <đơn vị nguồn> => <đơn vị đích>",
+                "Gộp hai đơn vị trùng nhau: nhiệm vụ, thành viên và tên gọi chuyển sang đơn vị "
+                "đích", admin=True),
 )
 
 UNKNOWN_COMMAND = "Bot chưa biết lệnh {command}. Gõ /help để xem các lệnh."

@@ -23,7 +23,7 @@ from handlers.texts import (
 REQUIRED = (
     "start", "help", "dangky", "huydangky", "donvi", "nhiemvu", "chitiet", "sapden", "quahan",
     "timkiem", "xong", "mo", "giahan", "thongke", "vanban", "nhacnho", "tamhoan", "thongbao",
-    "thanhvien", "moi", "baocao", "lich_ics",
+    "thanhvien", "moi", "baocao", "lich_ics", "gopdonvi",
 )
 
 
@@ -47,7 +47,7 @@ def test_descriptions_are_vietnamese_with_diacritics(name: str, description: str
 
 
 def test_admin_commands_are_marked() -> None:
-    assert {"giahan", "thongbao", "moi"} <= ADMIN_COMMANDS
+    assert {"giahan", "thongbao", "moi", "gopdonvi"} <= ADMIN_COMMANDS
     assert not {"start", "help", "dangky", "nhiemvu", "xong", "thanhvien"} & ADMIN_COMMANDS
 
 
