@@ -109,6 +109,39 @@ class StoredDocument:
 
 
 @dataclass(frozen=True, slots=True)
+class TaskProgress:
+    """The latest progress a lead unit reported on a task (/tiendo), kept on the task.
+
+    ``percent`` 0-100 or None (a note only); ``note`` the words as typed (length-limited by
+    :mod:`bot.progress`); ``by_name`` the reporter's Telegram name, ``by_unit`` the unit they
+    reported for (its label), as they were at the time.
+    """
+
+    percent: int | None
+    note: str
+    at: datetime
+    by: int | None = None
+    by_name: str = ""
+    by_unit: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        row: dict[str, Any] = {"at": self.at.isoformat()}
+        _put(row, "pct", self.percent)
+        _put(row, "note", self.note)
+        _put(row, "by", self.by)
+        _put(row, "by_name", self.by_name)
+        _put(row, "by_unit", self.by_unit)
+        return row
+
+    @classmethod
+    def from_json(cls, row: Mapping[str, Any]) -> TaskProgress:
+        pct = row.get("pct")
+        return cls(percent=int(pct) if pct is not None else None, note=row.get("note") or "",
+                   at=datetime.fromisoformat(row["at"]), by=row.get("by"),
+                   by_name=row.get("by_name") or "", by_unit=row.get("by_unit") or "")
+
+
+@dataclass(frozen=True, slots=True)
 class StoredTask:
     """One tracked task. ``lead``/``support`` hold scoped unit keys ("cam pha|phong y te")."""
 
@@ -134,6 +167,8 @@ class StoredTask:
     note: str | None = None
     fingerprint: str = ""
     """Folded text + lead units, to recognise the same task in a new version of a plan."""
+    progress: TaskProgress | None = None
+    """The latest /tiendo report (issue 10); rows written before it have none."""
 
     @property
     def code(self) -> str:
@@ -181,6 +216,8 @@ class StoredTask:
             row["note"] = self.note
         if self.fingerprint:
             row["fp"] = self.fingerprint
+        if self.progress is not None:
+            row["progress"] = self.progress.to_json()
         return row
 
     @classmethod
@@ -193,6 +230,7 @@ class StoredTask:
         original = _cached_date(row["original_due"]) if "original_due" in row else due
         rec = get("recurrence")
         done_at = get("done_at")
+        progress = get("progress")
         line = row["line"]
         text, section = row["text"], get("section", "")
         lead, support = tuple(get("lead", ())), tuple(get("support", ()))
@@ -220,6 +258,7 @@ class StoredTask:
                        rec.get("month_of_period"), rec.get("month")) if rec else None,
             get("status", OPEN), datetime.fromisoformat(done_at) if done_at else None,
             get("done_by"), get("note"), get("fp", ""),
+            TaskProgress.from_json(progress) if progress else None,
         )
 
 

@@ -32,6 +32,7 @@ from typing import Any
 
 from bot.errors import UsageError
 from bot.models import Period
+from bot.progress import progress_text
 from bot.records import StoredDocument, StoredTask, StoredUnit, UnitStats
 from bot.store import Store
 from bot.text import clip, fold
@@ -197,7 +198,15 @@ class ReportRow:
     """Lead unit labels."""
     support: tuple[str, ...]
     progress: str = ""
-    """Progress as reported; empty until the bot records progress reports."""
+    """The latest /tiendo report ("60% — đã lấy ý kiến (20/12/2022)"); empty when none."""
+
+
+def progress_cell(task: StoredTask) -> str:
+    """The "Tiến độ" cell: percent and note of the latest report, and its date."""
+    shown = progress_text(task.progress)
+    if not shown or task.progress is None:
+        return ""
+    return f"{shown} ({task.progress.at:%d/%m/%Y})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,7 +275,7 @@ def collect(store: Store, keys: Sequence[str] | None, today: date,
             docs[task.doc_id] = store.document(task.doc_id)
         rows.append(ReportRow(task, field, docs[task.doc_id],
                               tuple(label(k) for k in task.lead),
-                              tuple(label(k) for k in task.support)))
+                              tuple(label(k) for k in task.support), progress_cell(task)))
 
     def unit_of(key: str) -> StoredUnit:
         if not key:

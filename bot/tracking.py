@@ -24,6 +24,7 @@ from typing import Any, TypeVar, overload
 
 from bot.errors import BotError, EmptyPlan, UnitNotFound, UsageError
 from bot.models import DocumentInfo, ParsedPlan
+from bot.progress import actor_fields
 from bot.records import (
     APPROVED,
     CANCELLED,
@@ -241,6 +242,7 @@ class Tracker:
     # -------------------------------------------------------------- helpers
     def _event(self, now: datetime, actor: int | None, kind: str, *, task_id: int | None = None,
                doc_id: int | None = None, **data: Any) -> Event:
+        data = {**actor_fields(self.repo, actor, task_id), **data}
         event = Event(self.repo.next_id("events"), now, actor, kind, task_id, doc_id, data)
         self.repo.put(event)
         return event
@@ -330,6 +332,8 @@ class Tracker:
                     recurrence=item.recurrence, fingerprint=fp,
                 )
                 if old is not None:
+                    if old.progress is not None:  # issue 10: the last /tiendo carries over
+                        task = replace(task, progress=old.progress)
                     if not old.is_open:
                         task = replace(task, status=old.status, done_at=old.done_at,
                                        done_by=old.done_by, note=old.note)

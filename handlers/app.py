@@ -25,7 +25,17 @@ from bot.clock import Clock
 from bot.config import Settings, load_invite_key
 from bot.store import Store
 from bot.text import quote
-from handlers import actions, documents, members, reminders, reports, tasks, unitadmin, units
+from handlers import (
+    actions,
+    documents,
+    members,
+    progress,
+    reminders,
+    reports,
+    tasks,
+    unitadmin,
+    units,
+)
 from handlers.common import Services, guarded, reply_html
 from handlers.texts import COMMANDS, UNKNOWN_COMMAND
 from handlers.updates import ChatOrderedProcessor
@@ -33,7 +43,7 @@ from schedules.jobs import start_schedules
 
 logger = logging.getLogger(__name__)
 
-SLICES = (units, tasks, actions, documents, reminders, members, reports, unitadmin)
+SLICES = (units, tasks, actions, documents, reminders, members, reports, unitadmin, progress)
 """Handler modules, each with ``register(app)``. Order matters only for catch-alls (last)."""
 QUOTE_COMMAND_CHARS = 40
 """A command is at most 32 characters; anything longer is quoted cut."""

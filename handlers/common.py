@@ -25,6 +25,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.errors import BotError, UsageError
 from bot.membership import Actor
+from bot.progress import Acting, acting, display_name
 from bot.store import Store
 from bot.text import clip, utf16_len, utf16_prefix
 from schedules.dispatch import Dispatcher, keyboard
@@ -106,6 +107,15 @@ def user_name(update: Update) -> str:
     if user is None:
         return ""
     return f"{user.full_name} (@{user.username})" if user.username else user.full_name
+
+
+def acting_person(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Acting:
+    """Who acts in this update, for the events the rules write (:mod:`bot.progress`): the
+    name history shows ("Nguyễn Văn A", else "@nva"), the chat, whether a bot admin."""
+    user, chat = update.effective_user, update.effective_chat
+    name = display_name(user.first_name, user.last_name, user.username) if user else ""
+    return Acting(user.id if user else None, name, chat.id if chat else None,
+                  is_admin(update, context) if user else False)
 
 
 def actor(update: Update, context: ContextTypes.DEFAULT_TYPE, *,
@@ -269,7 +279,8 @@ def guarded(handler: H) -> H:
     @functools.wraps(handler)
     async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Any:
         try:
-            return await handler(update, context)
+            with acting(acting_person(update, context)):
+                return await handler(update, context)
         except BotError as exc:
             await _tell(update, exc.message)
         except TelegramError:

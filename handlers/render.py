@@ -16,8 +16,9 @@ import hashlib
 import html
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from bot.board import (
     DONE,
@@ -30,7 +31,16 @@ from bot.board import (
     clamp_page,
     days_left_phrase,
 )
-from bot.records import Event, StoredDocument, StoredTask
+from bot.progress import (
+    EXT_APPROVE,
+    EXT_REFUSE,
+    EXT_REQUEST,
+    PROGRESS,
+    pending_extension,
+    progress_text,
+    who_label,
+)
+from bot.records import Event, StoredDocument, StoredTask, TaskProgress
 from bot.store import Store
 from bot.text import utf16_len, utf16_prefix
 
@@ -345,8 +355,9 @@ def search_page(store: Store, tasks: TaskList, query: str, page: int = 1, *,
 
 
 # ------------------------------------------------------------------------------ detail
-def _actor(actor: int | None) -> str:
-    return f"người dùng {actor}" if actor is not None else "hệ thống"
+def _actor(actor: int | None, data: Mapping[str, Any] | None = None) -> str:
+    """"Nguyễn Văn A (Phòng Y tế)" from the event's data; older events: "người dùng 1001"."""
+    return who_label(data or {}, actor)
 
 
 def _iso_date(value: object) -> str:
@@ -403,9 +414,19 @@ def event_line(event: Event) -> str:
                 f"{_iso_date(data.get('until'))})")
     elif event.kind == "unsnooze":
         what = "nhắc lại như thường (bỏ tạm hoãn)"
+    elif event.kind == PROGRESS:
+        shown = progress_text(TaskProgress(data.get("percent"), str(data.get("note") or ""),
+                                           event.at))
+        what = f"báo tiến độ: {shown}" if shown else "báo tiến độ"
+    elif event.kind == EXT_REQUEST:
+        what = (f"xin gia hạn (yêu cầu #{event.id}) {_iso_date(data.get('old_due'))} → "
+                f"{_iso_date(data.get('new_due'))}, lý do: {data.get('reason') or ''}")
+    elif event.kind in (EXT_APPROVE, EXT_REFUSE):
+        verb = "duyệt" if event.kind == EXT_APPROVE else "từ chối"
+        what = f"{verb} yêu cầu gia hạn #{data.get('request')}"
     else:
         what = EVENT_LABELS.get(event.kind, "thay đổi khác")
-    return f"• {when} — {_e(what)} — {_e(_actor(event.actor))}"
+    return f"• {when} — {_e(what)} — {_e(_actor(event.actor, data))}"
 
 
 def _recurrence_text(task: StoredTask) -> str | None:
@@ -421,14 +442,15 @@ def _recurrence_text(task: StoredTask) -> str | None:
     return f"{text} («{rec.phrase}»)" if rec.phrase else text
 
 
-def _status_text(task: StoredTask) -> str:
+def _status_text(task: StoredTask, history: Sequence[Event] = ()) -> str:
     if task.is_open:
         return "chưa hoàn thành"
     text = "đã hoàn thành"
     if task.done_at is not None:
         text += f" lúc {vn_datetime(task.done_at)}"
     if task.done_by is not None:
-        text += f", {_actor(task.done_by)} đánh dấu"
+        closing = next((e for e in reversed(history) if e.kind == "done"), None)
+        text += f", {_actor(task.done_by, closing.data if closing else None)} đánh dấu"
     if task.due is not None and task.done_at is not None:
         late = (task.done_at.date() - task.due).days
         text += f" — quá hạn {late} ngày" if late > 0 else " — đúng hạn"
@@ -473,7 +495,14 @@ def task_detail(store: Store, task: StoredTask, today: date,
     recurrence = _recurrence_text(task)
     if recurrence:
         lines.append(f"<b>Định kỳ:</b> {_e(recurrence)}")
-    lines.append(f"<b>Trạng thái:</b> {_e(_status_text(task))}")
+    lines.append(f"<b>Trạng thái:</b> {_e(_status_text(task, history))}")
+    if task.progress is not None:
+        lines.append(progress_line(task.progress))
+    waiting = pending_extension(list(history)) if task.is_open else None
+    if waiting is not None:
+        lines.append(f"<b>Xin gia hạn:</b> yêu cầu #{waiting.id} đến "
+                     f"{vn_date(waiting.new_due)}, đang chờ quản trị viên duyệt "
+                     f"({_e(_actor(waiting.event.actor, waiting.event.data))}).")
     if task.note:
         lines.append(f"<b>Ghi chú:</b> {_e(task.note)}")
     where = f"{document_label(doc)}, dòng {task.line}"
@@ -488,6 +517,13 @@ def task_detail(store: Store, task: StoredTask, today: date,
         lines.append("<b>Lịch sử:</b>")
         lines.extend(event_line(e) for e in history)
     return "\n".join(lines)
+
+
+def progress_line(progress: TaskProgress) -> str:
+    """/chitiet's "Tiến độ:" line: the latest report, when, who (HTML)."""
+    who = _actor(progress.by, {"by_name": progress.by_name, "by_unit": progress.by_unit})
+    return (f"<b>Tiến độ:</b> {_e(progress_text(progress))} "
+            f"<i>({_e(who)}, {vn_datetime(progress.at)})</i>")
 
 
 def unknown_task_text(code: str) -> str:

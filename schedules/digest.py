@@ -24,6 +24,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from bot.board import days_left_phrase
 from bot.membership import MIN_ROLE, Action, Role
 from bot.models import Recurrence
+from bot.progress import progress_text
 from bot.records import Reminder, StoredTask
 from bot.store import Store
 from bot.text import clip, utf16_len
@@ -53,6 +54,8 @@ MIN_SNIPPET = 16
 """Shortest start of a task's text before a digest is split into several messages."""
 SPLIT_SNIPPET = 90
 """Text length used once a digest has to be split anyway."""
+PROGRESS_NOTE_CHARS = 40
+"""Longest progress note in a digest line (the start of the latest /tiendo note)."""
 REMINDER_TEXT_CHARS = 700
 ANNOUNCEMENT_CHARS = 3900
 MAX_UNITS_LINE = 300
@@ -240,10 +243,18 @@ def _line_parts(line: DigestLine) -> tuple[str, str]:
             f"• <b>{code}</b>{html.escape(meta, quote=False)} · <i>{role}</i>: ")
 
 
+def _progress_part(line: DigestLine) -> str:
+    """The task's latest progress as a short second line ("\n   ↳ tiến độ 60% — …"), or ""."""
+    shown = progress_text(line.task.progress, note_chars=PROGRESS_NOTE_CHARS)
+    return f"\n   ↳ tiến độ {shown}" if shown else ""
+
+
 def _line_piece(line: DigestLine, text_chars: int) -> _Piece:
     visible, body = _line_parts(line)
     start = snippet(line.task.text, text_chars)
-    return _Piece(body + html.escape(start, quote=False), vlen(visible + start), line.task.id)
+    extra = _progress_part(line)
+    return _Piece(body + html.escape(start, quote=False) + html.escape(extra, quote=False),
+                  vlen(visible + start + extra), line.task.id)
 
 
 def _title(day: date, part: int, parts: int) -> _Piece:
@@ -287,7 +298,7 @@ def render_digest(digest: ChatDigest) -> list[Outgoing]:
     footer = _text_piece(_footer(digest), italic=True)
     fixed = (_title(digest.day, 99, 99).visible + sum(p.visible + 1 for p in intro)
              + sum(h.visible + 2 for h in headings.values()) + footer.visible + 2 + _SAFETY)
-    overhead = sum(vlen(_line_parts(ln)[0]) + 1 for ln in digest.lines)
+    overhead = sum(vlen(_line_parts(ln)[0] + _progress_part(ln)) + 1 for ln in digest.lines)
     room = (MAX_MESSAGE_CHARS - fixed - overhead) // len(digest.lines)
     fits = len(digest.task_ids) <= MAX_BUTTONS and room >= MIN_SNIPPET
     text_chars = min(MAX_SNIPPET, room) if fits else SPLIT_SNIPPET
