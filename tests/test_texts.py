@@ -23,7 +23,7 @@ from handlers.texts import (
 REQUIRED = (
     "start", "help", "dangky", "huydangky", "donvi", "nhiemvu", "chitiet", "sapden", "quahan",
     "timkiem", "xong", "mo", "giahan", "thongke", "vanban", "nhacnho", "tamhoan", "thongbao",
-    "thanhvien", "moi", "baocao", "lich_ics", "gopdonvi",
+    "thanhvien", "moi", "baocao", "lich_ics", "gopdonvi", "tiendo", "xingiahan",
 )
 
 
