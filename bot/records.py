@@ -443,6 +443,8 @@ class ScheduledAnnouncement:
     created_at: datetime
     sent_at: datetime | None = None
     cancelled_at: datetime | None = None
+    by_name: str = ""
+    """The author's Telegram name (issue 10), shown in the message; "" in older rows."""
 
     @property
     def pending(self) -> bool:
@@ -450,9 +452,12 @@ class ScheduledAnnouncement:
         return self.sent_at is None and self.cancelled_at is None
 
     def to_row(self) -> dict[str, Any]:
-        return {"text": self.text, "units": list(self.unit_keys), "at": _iso(self.at),
-                "actor": self.actor, "created_at": _iso(self.created_at),
-                "sent_at": _iso(self.sent_at), "cancelled_at": _iso(self.cancelled_at)}
+        row: dict[str, Any] = {
+            "text": self.text, "units": list(self.unit_keys), "at": _iso(self.at),
+            "actor": self.actor, "created_at": _iso(self.created_at),
+            "sent_at": _iso(self.sent_at), "cancelled_at": _iso(self.cancelled_at)}
+        _put(row, "by_name", self.by_name)
+        return row
 
     @classmethod
     def from_row(cls, row_id: int, row: Mapping[str, Any]) -> ScheduledAnnouncement:
@@ -460,7 +465,8 @@ class ScheduledAnnouncement:
                    unit_keys=tuple(row.get("units") or ()),
                    at=datetime.fromisoformat(row["at"]), actor=row.get("actor"),
                    created_at=datetime.fromisoformat(row["created_at"]),
-                   sent_at=_dt(row.get("sent_at")), cancelled_at=_dt(row.get("cancelled_at")))
+                   sent_at=_dt(row.get("sent_at")), cancelled_at=_dt(row.get("cancelled_at")),
+                   by_name=row.get("by_name") or "")
 
 
 @dataclass(frozen=True, slots=True)

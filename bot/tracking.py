@@ -1189,7 +1189,8 @@ class Tracker:
             raise UsageError(f"Không có đơn vị «{quote(unknown[0])}» trong danh bạ.")
         with self.repo.transaction():
             item = ScheduledAnnouncement(self.repo.next_id("scheduled"), text, keys, at, actor,
-                                         now)
+                                         now, by_name=actor_fields(self.repo, actor, None)
+                                         .get("by_name", ""))
             self.repo.put(item)
             self._event(now, actor, "schedule_announcement", announcement_id=item.id,
                         at=at.isoformat(), units=list(keys))

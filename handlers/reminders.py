@@ -14,6 +14,7 @@ from bot.membership import Action, check_admin, check_task
 from bot.records import StoredTask
 from bot.text import fold, quote
 from handlers.common import (
+    acting_person,
     actor,
     answer,
     dispatcher,
@@ -180,7 +181,8 @@ async def _broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE, content
     svc = services(context)
     try:
         sent = await announce(dispatcher(context), svc.store, content, keys,
-                              actor=user_id(update), now=svc.now(), key=key, chats=chats)
+                              actor=user_id(update), now=svc.now(), key=key, chats=chats,
+                              by=acting_person(update, context).name)
     except Exception:  # the application's error handler logs it (create_task)
         await reply_html(update, html.escape(BROADCAST_FAILED, quote=False))
         raise

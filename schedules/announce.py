@@ -60,12 +60,15 @@ def target_chats(store: Store, unit_keys: Iterable[str]) -> list[int]:
     return sorted(found)
 
 
-def render(store: Store, text: str, unit_keys: Iterable[str]) -> str:
-    """The message: heading, to whom, then the text as typed (escaped)."""
+def render(store: Store, text: str, unit_keys: Iterable[str], by: str = "") -> str:
+    """The message: heading, to whom, from whom (the sender's Telegram name, when known),
+    then the text as typed (escaped)."""
     names = [store.unit_name(k) for k in unit_keys]
     to = (f"Gửi: {html.escape(clip('; '.join(names), MAX_UNITS_LINE), quote=False)}" if names
           else "Gửi: tất cả đơn vị")
-    return f"{HEADING}\n<i>{to}</i>\n\n{html.escape(text, quote=False)}"
+    sender = f"\n<i>Người gửi: {html.escape(clip(by, MAX_TITLE_CHARS), quote=False)}</i>" if by \
+        else ""
+    return f"{HEADING}\n<i>{to}</i>{sender}\n\n{html.escape(text, quote=False)}"
 
 
 def check_length(text: str) -> None:
@@ -77,16 +80,16 @@ def check_length(text: str) -> None:
 
 async def announce(dispatcher: Dispatcher, store: Store, text: str, unit_keys: Iterable[str],
                    *, actor: int | None, now: datetime, key: str,
-                   chats: Iterable[int] | None = None) -> Sent:
+                   chats: Iterable[int] | None = None, by: str = "") -> Sent:
     """Send ``text`` to the units' chats and log it; ``key`` identifies this announcement.
 
     ``chats``: the targets when the caller already counted them (for its acknowledgement);
-    by default :func:`target_chats`.
+    by default :func:`target_chats`. ``by``: the sender's name, shown in the message.
     """
     check_length(text)
     keys = tuple(unit_keys)
     chats = list(chats) if chats is not None else target_chats(store, keys)
-    body = render(store, text, keys)
+    body = render(store, text, keys, by)
     outcomes = await dispatcher.send_many(
         (Outgoing(f"announce:{key}:{chat_id}", chat_id, body) for chat_id in chats),
         concurrency=BROADCAST_CONCURRENCY)

@@ -414,7 +414,7 @@ def build_announcement(store: Store, item: object) -> list[Outgoing]:
     if vlen(text) > ANNOUNCEMENT_CHARS:  # the store refuses longer ones; never exceed 4,096
         text = snippet(text, ANNOUNCEMENT_CHARS)
     keys = tuple(getattr(item, "unit_keys", ()) or ())
-    body = render(store, text, keys)
+    body = render(store, text, keys, getattr(item, "by_name", "") or "")
     item_id = getattr(item, "id", 0)
     return [Outgoing(f"announce:{item_id}:{chat_id}", chat_id, body)
             for chat_id in target_chats(store, keys)]

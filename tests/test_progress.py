@@ -190,3 +190,21 @@ def test_extension_request_lifecycle(store: Store, unit_task) -> None:
         progress.decide_extension(store, admin, request.id, False, NOW)
     assert progress.pending_extension(store.history(task.id)) is None
     assert store.task(task.id).due == date(2023, 2, 1)
+
+
+def test_scheduled_announcement_keeps_its_author_name(store: Store, unit_task) -> None:
+    from bot.records import ScheduledAnnouncement
+    from schedules.digest import build_announcement
+
+    task, _ = unit_task
+    with acting(Acting(ADMIN, "Phạm Quản Trị", ADMIN, admin=True)):
+        item_id = store.schedule_announcement("Họp", [task.lead[0]], NOW + timedelta(days=1),
+                                              actor=ADMIN, now=NOW)
+    item = store.scheduled_announcement(item_id)
+    assert item.by_name == "Phạm Quản Trị"
+    [msg] = build_announcement(store, item)
+    assert "<i>Người gửi: Phạm Quản Trị</i>" in msg.text
+    old = ScheduledAnnouncement.from_row(9, {k: v for k, v in item.to_row().items()
+                                             if k != "by_name"})
+    assert old.by_name == ""
+    assert "Người gửi" not in build_announcement(store, old)[0].text

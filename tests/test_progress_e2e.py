@@ -359,3 +359,25 @@ def test_outsiders_cannot_report_progress_or_ask_or_decide_extensions(
     bot_env.run(scenario)
     assert api.messages_to(LEAD_CHAT) == []
     assert bot_env.store.task(s["census"].id).progress is None
+
+
+# ----------------------------------------------------------------------------- announcements
+def test_announcements_name_their_sender(bot_env: BotEnv) -> None:
+    setup(bot_env)
+
+    async def scenario(app) -> None:
+        before = len(bot_env.api.messages_to(LEAD_CHAT))
+        await bot_env.ask(bot_env.ADMIN, "/thongbao Công an thành phố: Họp giao ban lúc 14h",
+                          user_id=bot_env.ADMIN, first_name="Phạm <Quản> & Trị", n=2)
+        assert await bot_env.api.async_wait_for(
+            lambda: len(bot_env.api.messages_to(LEAD_CHAT)) > before)
+        message = bot_env.api.messages_to(LEAD_CHAT)[before]
+        text = check_html(message["text"])
+        assert "Người gửi: Phạm <Quản> & Trị" in text and "Họp giao ban lúc 14h" in text
+        assert "Phạm &lt;Quản&gt; &amp; Trị" in message["text"]
+        await bot_env.ask(bot_env.ADMIN, "/thongbao Công an thành phố lúc 8 giờ sáng mai: "
+                          "Nộp báo cáo", user_id=bot_env.ADMIN)
+
+    bot_env.run(scenario)
+    [item] = bot_env.store.scheduled_announcements()
+    assert item.by_name == "Phạm <Quản> & Trị"
