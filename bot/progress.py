@@ -42,8 +42,9 @@ if TYPE_CHECKING:
 __all__ = [
     "ADMIN_UNIT", "ASK_VERB", "EXT_APPROVE", "EXT_REFUSE", "EXT_REQUEST", "MAX_NAME_CHARS",
     "MAX_NOTE_CHARS", "PROGRESS", "Acting", "ExtensionRequest", "acting", "actor_fields",
-    "ask_extension", "check_lead", "current", "decide_extension", "decided_text", "display_name", "extension_request",
-    "parse_progress", "pending_extension", "progress_text", "report_progress", "who_label",
+    "ask_extension", "check_lead", "current", "decide_extension", "decided_text",
+    "display_name", "extension_request", "parse_progress", "pending_extension",
+    "progress_text", "report_progress", "who_label",
 ]
 
 PROGRESS = "progress"
@@ -58,8 +59,8 @@ ASK_VERB = "xin gia hạn nhiệm vụ này"
 ADMIN_UNIT = "quản trị viên"
 """``by_unit`` of an admin acting on a task none of whose units the chat belongs to."""
 
-_PERCENT_RE = re.compile(r"^([+\-−]?)\s*(\d{1,4}(?:[.,]\d{1,2})?)\s*(?:%|phần\s*trăm\b|phan\s*tram\b)"
-                         r"\s*[:,.;–-]?\s*", re.IGNORECASE)
+_PERCENT_RE = re.compile(r"^([+\-−]?)\s*(\d{1,4}(?:[.,]\d{1,2})?)\s*"
+                         r"(?:%|phần\s*trăm\b|phan\s*tram\b)\s*[:,.;–-]?\s*", re.IGNORECASE)
 _NUMBER_ONLY_RE = re.compile(r"^([+\-−]?)\s*(\d{1,4}(?:[.,]\d{1,2})?)$")
 USAGE_TIENDO = ("Cách dùng: /tiendo <mã> <phần trăm hoặc ghi chú>. Ví dụ: /tiendo 12 60% đã "
                 "lấy ý kiến các phòng, hoặc /tiendo 12 xong bước khảo sát.")

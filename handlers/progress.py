@@ -151,7 +151,8 @@ async def xingiahan(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 @guarded
 async def on_extension_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """"Duyệt" / "Từ chối" under a request (admins); the asking chat is told."""
-    match = _BUTTON_RE.match(update.callback_query.data or "")
+    query = update.callback_query
+    match = _BUTTON_RE.match((query.data if query else None) or "")
     if match is None:
         raise UsageError(BAD_BUTTON)
     approve, request_id = match.group(1) == "ok", int(match.group(2))
