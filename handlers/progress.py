@@ -24,6 +24,7 @@ from bot.errors import UsageError
 from bot.progress import USAGE_TIENDO, USAGE_XINGIAHAN, ExtensionRequest
 from bot.records import StoredTask
 from bot.store import Store
+from bot.text import quote
 from handlers.actions import parse_extension, task_snippet
 from handlers.common import (
     Rows,
@@ -136,8 +137,7 @@ async def xingiahan(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     # Rights first: an outsider learns nothing from the parsing of the date.
     task = svc.store.task(code)
     if task is None:
-        raise UsageError(f"Không có nhiệm vụ mã {html.escape(code[:20])}. Gõ /nhiemvu để xem "
-                         "các mã.")
+        raise UsageError(f"Không có nhiệm vụ mã {quote(code)}. Gõ /nhiemvu để xem các mã.")
     progress.check_lead(task, who, progress.ASK_VERB, svc.store)
     new_due, reason = parse_extension(context.args[1:], svc.today())
     request = progress.ask_extension(svc.store, who, code, new_due, reason or "", svc.now())
