@@ -208,3 +208,18 @@ def test_scheduled_announcement_keeps_its_author_name(store: Store, unit_task) -
                                              if k != "by_name"})
     assert old.by_name == ""
     assert "Người gửi" not in build_announcement(store, old)[0].text
+
+
+def test_undoing_a_new_version_after_a_progress_report_is_refused(store: Store,
+                                                                  unit_task) -> None:
+    """Undo restores the previous version's task rows: a later /tiendo would be lost."""
+    task, who = unit_task
+    info = DocumentInfo(kind="ke_hoach", number="12/KH-UBND", issuer="UBND thành phố Cẩm Phả",
+                        locality="Cẩm Phả")
+    v2 = store.import_plan(ParsedPlan(document=info, tasks=(
+        mk(3, "Tiêm chủng mở rộng", date(2023, 1, 20), support=(TC,)),)),
+        filename="v2.txt", file_hash="h2", actor=ADMIN, now=NOW + timedelta(hours=1))
+    progress.report_progress(store, who, task.id, "30%", NOW + timedelta(hours=2))
+    with pytest.raises(UsageError, match="báo tiến độ"):
+        store.undo_import(v2.document.id, ADMIN, NOW + timedelta(hours=3), version=2)
+    assert store.task(task.id).progress.percent == 30
