@@ -25,7 +25,8 @@ from bot.board import days_left_phrase
 from bot.membership import MIN_ROLE, Action, Role
 from bot.models import Recurrence
 from bot.progress import progress_text
-from bot.records import Reminder, StoredTask
+from bot.records import Reminder, StoredDocument, StoredTask
+from bot.repository import DigestSource
 from bot.store import Store
 from bot.text import clip, utf16_len
 from schedules.dispatch import Outgoing
@@ -110,8 +111,11 @@ class _PolicyTask:
     doc_period_end: date | None
 
 
-def _policy_tasks(store: Store, tasks: Iterable[StoredTask], last_day: date) -> list:
-    """Tasks as the policy wants them; one-off tasks due after ``last_day`` are dropped early."""
+def _policy_tasks(documents: Mapping[int, StoredDocument], tasks: Iterable[StoredTask],
+                  last_day: date) -> list:
+    """Tasks as the policy wants them; one-off tasks due after ``last_day`` are dropped early.
+
+    ``documents`` holds the documents of the tasks (a missing one has no period)."""
     out: list = []
     periods: dict[int, tuple[date | None, date | None]] = {}
     for task in tasks:
@@ -120,12 +124,23 @@ def _policy_tasks(store: Store, tasks: Iterable[StoredTask], last_day: date) -> 
                 out.append(task)
             continue
         if task.doc_id not in periods:
-            doc = store.document(task.doc_id)
+            doc = documents.get(task.doc_id)
             period = doc.period if doc else None
             periods[task.doc_id] = (period.start, period.end) if period else (None, None)
         start, end = periods[task.doc_id]
         out.append(_PolicyTask(task.id, task.due, task.status, task.recurrence, start, end))
     return out
+
+
+def _chat_tasks(source: DigestSource, keys: Sequence[str]) -> list[StoredTask]:
+    """Open tasks of any of ``keys``, each once, by (due, id) with undated ones last: what
+    ``store.open_tasks(keys)`` answers, from the run's one read."""
+    lists = [source.open_tasks.get(k, ()) for k in dict.fromkeys(keys)]
+    lists = [tasks for tasks in lists if tasks]
+    if len(lists) == 1:
+        return list(lists[0])
+    merged = {t.id: t for tasks in lists for t in tasks}
+    return sorted(merged.values(), key=lambda t: (t.due is None, t.due or date.min, t.id))
 
 
 # ------------------------------------------------------------------------------ digest model
@@ -169,23 +184,27 @@ def chat_digests(store: Store, today: date, *, offsets: Iterable[int] = DEFAULT_
                  overdue_every: int = DEFAULT_OVERDUE_EVERY,
                  missed_since: Mapping[int, date] | None = None,
                  snoozed: Mapping[int, date] | None = None,
-                 chat_ids: Iterable[int] | None = None) -> list[ChatDigest]:
+                 chat_ids: Iterable[int] | None = None,
+                 source: DigestSource | None = None) -> list[ChatDigest]:
     """The digest content of every active chat (or of ``chat_ids``) with something to say
-    on ``today``."""
+    on ``today``.
+
+    Everything is read in ONE store call, :meth:`bot.store.Store.digest_source` (issue 11),
+    or taken from ``source`` when the caller already read it (then ``chat_ids`` is ignored).
+    """
     offs = normalize_offsets(offsets)
-    snoozed = store.snoozes() if snoozed is None else snoozed
+    if source is None:
+        source = store.digest_source(chat_ids)
+    snoozed = source.snoozes if snoozed is None else snoozed
     # Before-deadline reminders move at most a few weeks earlier (Tết plus weekends).
     last_day = today + timedelta(days=max(offs) + 31)
     out: list[ChatDigest] = []
-    only = None if chat_ids is None else set(chat_ids)
-    for chat in store.chats(active_only=True):
-        if only is not None and chat.id not in only:
-            continue
+    for chat in source.chats:
         keys = chat.unit_keys
         if not keys:
             continue
-        stored = store.open_tasks(keys)
-        tasks = _policy_tasks(store, stored, last_day)
+        stored = _chat_tasks(source, keys)
+        tasks = _policy_tasks(source.documents, stored, last_day)
         if not tasks:
             continue
         by_id = {t.id: t for t in stored}
@@ -199,7 +218,7 @@ def chat_digests(store: Store, today: date, *, offsets: Iterable[int] = DEFAULT_
         lines = [_line(by_id[i.task_id], i, today, wanted, missed=False) for i in items]
         lines += [_line(by_id[i.task_id], i, today, wanted, missed=True) for i in missed]
         lines.sort(key=lambda ln: (bucket_rank(ln.bucket), ln.due, ln.task.id))
-        names = tuple(dict.fromkeys(store.unit_name(k) for k in keys))
+        names = tuple(dict.fromkeys(source.unit_names.get(k, k) for k in keys))
         out.append(ChatDigest(chat.id, today, names, tuple(lines)))
     return out
 
@@ -359,18 +378,21 @@ def build_digests(store: Store, today: date, *, offsets: Iterable[int] = DEFAULT
                   overdue_every: int = DEFAULT_OVERDUE_EVERY,
                   missed_since: Mapping[int, date] | None = None,
                   snoozed: Mapping[int, date] | None = None,
-                  chat_ids: Iterable[int] | None = None) -> list[Outgoing]:
+                  chat_ids: Iterable[int] | None = None,
+                  source: DigestSource | None = None) -> list[Outgoing]:
     """One digest (one or more parts) per active chat whose units have reminders ``today``
     (only the chats of ``chat_ids`` when given: a retry).
 
     ``missed_since`` maps chat id -> the last day its digest went out: reminders that fell
     between that day and ``today`` (bot down) are folded in, marked "nhắc bù". ``snoozed``
-    defaults to ``store.snoozes()``. Whether ``today`` is a working day is the caller's
+    defaults to the snoozes of the run's one read (``source``, see :func:`chat_digests`).
+    Whether ``today`` is a working day is the caller's
     business (the policy already moved every reminder onto working days).
     """
     out: list[Outgoing] = []
     for digest in chat_digests(store, today, offsets=offsets, overdue_every=overdue_every,
-                               missed_since=missed_since, snoozed=snoozed, chat_ids=chat_ids):
+                               missed_since=missed_since, snoozed=snoozed, chat_ids=chat_ids,
+                               source=source):
         out.extend(render_digest(digest))
     return out
 

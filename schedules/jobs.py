@@ -134,9 +134,11 @@ async def run_digest(app_or_services: Any, dispatcher: Dispatcher, now: datetime
     if not is_working_day(today):
         logger.info("digest skipped: %s is not a working day", today)
         return []
-    chats = [c.id for c in store.chats(active_only=True) if c.unit_keys]
+    source = store.digest_source()  # the run's one read of chats, tasks, units (issue 11)
+    chats = [c.id for c in source.chats if c.unit_keys]
     msgs = build_digests(store, today, offsets=settings.reminder_offsets,
-                         overdue_every=overdue_every, missed_since=store.digest_missed_since())
+                         overdue_every=overdue_every, missed_since=store.digest_missed_since(),
+                         source=source)
     logger.info("digest %s: %d message(s) for %d chat(s)", today, len(msgs),
                 len({m.chat_id for m in msgs}))
     outcomes = await dispatcher.send_many(msgs, concurrency=concurrency)

@@ -354,3 +354,82 @@ def test_preview_refuses_bad_windows(store: Store, days: int) -> None:
 
     with pytest.raises(UsageError, match="Số ngày xem trước"):
         preview(store, Settings(), NOW, days=days)
+
+
+# ----------------------------------------------------------------------------- one read per run
+class _Counting:
+    """A repository proxy that counts the calls made through it."""
+
+    def __init__(self, repo) -> None:
+        self._repo, self.calls = repo, []
+
+    def __getattr__(self, name):
+        attr = getattr(self._repo, name)
+        if callable(attr):
+            def counted(*args, **kwargs):
+                self.calls.append(name)
+                return attr(*args, **kwargs)
+            return counted
+        return attr
+
+
+def _busy_store(store: Store) -> date:
+    """Several chats with overlapping units, supporting roles, a recurring task with its
+    document's period, a snooze, an inactive chat and a chat with no unit."""
+    today = date(2023, 3, 20)
+    load(store, [mk(i, f"Việc {i} <của> Y tế", today + timedelta(days=i % 9 - 3),
+                    lead=(YT,) if i % 2 else (TC,), support=(TC,) if i % 2 else (YT, CA))
+                 for i in range(1, 25)])
+    monthly = Recurrence("monthly", "hằng tháng", day=20)
+    load(store, [mk(1, "Báo cáo tháng", None, lead=(CA,), recurrence=monthly),
+                 mk(2, "Việc không hạn", None, lead=(CA,))],
+         number="5/KH-UBND", h="h2",
+         period=Period("Năm 2023", date(2023, 1, 1), date(2023, 12, 31)))
+    follow(store, CHAT, YT)
+    follow(store, OTHER, TC, YT)
+    follow(store, -2002, CA, TC)
+    follow(store, -2003, YT)
+    store.set_chat_active(-2003, False, "blocked", now=NOW)
+    store.snooze("3", today + timedelta(days=2), actor=ADMIN,
+                 now=datetime(2023, 3, 19, 9, 0, tzinfo=TZ))
+    return today
+
+
+def test_digest_run_reads_the_store_once(store: Store) -> None:
+    today = _busy_store(store)
+    counting = _Counting(store.repo)
+    store.repo = counting
+    try:
+        msgs = build_digests(store, today, missed_since={CHAT: date(2023, 3, 10)})
+    finally:
+        store.repo = counting._repo
+    assert {m.chat_id for m in msgs} == {CHAT, OTHER, -2002}  # the inactive chat gets none
+    assert counting.calls == ["digest_source"]
+
+
+def test_one_read_gives_what_per_chat_queries_gave(store: Store) -> None:
+    """The run's one read answers, for every chat, what the former per-chat queries did
+    (open_tasks(keys), unit_name, document, snoozes): the digests stay byte-identical."""
+    from bot.repository import DigestSource
+    from schedules.digest import _chat_tasks
+
+    today = _busy_store(store)
+    source = store.digest_source()
+    assert [c.id for c in source.chats] == [c.id for c in store.chats(active_only=True)
+                                            if c.unit_keys]
+    assert source.snoozes == store.snoozes()
+    for chat in source.chats:
+        assert _chat_tasks(source, chat.unit_keys) == store.open_tasks(chat.unit_keys)
+        assert [source.unit_names[k] for k in chat.unit_keys] == [
+            store.unit_name(k) for k in chat.unit_keys]
+    # The digests of each chat built from per-chat queries, as before issue 11.
+    reference = []
+    for chat in source.chats:
+        tasks = store.open_tasks(chat.unit_keys)
+        one = DigestSource([chat], {k: tasks for k in chat.unit_keys},
+                           {t.doc_id: store.document(t.doc_id) for t in tasks},
+                           {k: store.unit_name(k) for k in chat.unit_keys}, store.snoozes())
+        reference += build_digests(store, today, source=one,
+                                   missed_since={OTHER: date(2023, 3, 1)})
+    ours = build_digests(store, today, missed_since={OTHER: date(2023, 3, 1)})
+    assert ours and ours == reference
