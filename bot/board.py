@@ -9,22 +9,20 @@ the store's ordered list, counts each group by bisection and turns only the show
 A board of open tasks does not even build that list: its ``tasks`` is the store's
 :class:`~bot.store.TaskSeq`, which looks tasks up only for the page shown.
 
-Lists are memoised per store (weakly, so a closed store is forgotten) and keyed by the store's
-generation — its task count and latest event id; every task change (import, undo, done,
-reopen, extend) records an event — so paging through a list costs only the page. Measured on
-100,000 tasks (80,000 open, 60 units): a fresh board for every unit ~16 ms, for one unit
-~1 ms, for three units ~9 ms; a memoised one well under 1 ms.
+Nothing is memoised (issue 11: no memo keyed on an object's identity, and a process-local
+list goes stale when other worker processes share a PostgreSQL database): each page is built
+from the store. That costs little because a board is lazy: ``bench.commands`` at 10,000
+tasks, an admin's board of every unit 0.3 ms p50 fresh, pages 2-6 after page 1 0.3 ms p50
+with the former memo and without it (see the README's figures at 100,000).
 """
 
 from __future__ import annotations
 
 import logging
-import weakref
 from bisect import bisect_left
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TypeVar
 
 from bot.records import StoredTask
 from bot.store import Store
@@ -44,38 +42,6 @@ LATER = "later"
 DONE = "done"
 
 _NO_DUE = date.max
-_MEMO_SIZE = 32
-"""Lists kept per store: a few chats paging at once."""
-
-T = TypeVar("T")
-_memos: weakref.WeakKeyDictionary[Store, dict[Hashable, tuple[Hashable, object]]] = (
-    weakref.WeakKeyDictionary())
-
-
-def _generation(store: Store) -> Hashable:
-    """Changes whenever a task changes: each task change records an event."""
-    latest = store.recent_events(1)
-    return store.task_count, latest[0].id if latest else 0
-
-
-def _memo(store: Store, key: Hashable, build: Callable[[], T]) -> T:
-    """``build()`` once per store generation and ``key``; the oldest entry is dropped first."""
-    memo = _memos.setdefault(store, {})
-    generation = _generation(store)
-    hit = memo.pop(key, None)
-    if hit is not None and hit[0] == generation:
-        memo[key] = hit  # most recently used last
-        return hit[1]  # type: ignore[return-value]
-    value = build()
-    memo[key] = (generation, value)
-    while len(memo) > _MEMO_SIZE:
-        del memo[next(iter(memo))]
-    return value
-
-
-def forget(store: Store) -> None:
-    """Drop the memoised lists of ``store`` (tests; a store changed behind its methods)."""
-    _memos.pop(store, None)
 
 
 def _due_key(task: StoredTask) -> date:
@@ -191,11 +157,10 @@ def build_board(store: Store, keys: Iterable[str] | None, today: date, *,
 
     ``include_support=False`` keeps only tasks one of ``keys`` leads. A fresh board costs one
     pass of the store's ordered index (no sorting) plus, for ``done_count``, the units' full
-    index; a memoised one nothing.
+    index.
     """
     wanted = _normalise(keys)
-    return _memo(store, ("board", wanted, today, include_support, soon_days),
-                 lambda: _build_board(store, wanted, today, include_support, soon_days))
+    return _build_board(store, wanted, today, include_support, soon_days)
 
 
 def _build_board(store: Store, wanted: tuple[str, ...] | None, today: date,
@@ -223,21 +188,17 @@ def upcoming_list(store: Store, keys: Iterable[str] | None, today: date,
                   days: int) -> TaskList:
     """Open tasks due from today to ``today + days``, soonest first (/sapden)."""
     wanted = _normalise(keys)
-    return _memo(store, ("upcoming", wanted, today, days),
-                 lambda: TaskList(wanted, today, tuple(store.upcoming(wanted, today, days)),
-                                  soon_days=days))
+    return TaskList(wanted, today, tuple(store.upcoming(wanted, today, days)), soon_days=days)
 
 
 def overdue_list(store: Store, keys: Iterable[str] | None, today: date) -> TaskList:
     """Open tasks past their deadline, most overdue first (/quahan)."""
     wanted = _normalise(keys)
-    return _memo(store, ("overdue", wanted, today),
-                 lambda: TaskList(wanted, today, tuple(store.overdue(wanted, today))))
+    return TaskList(wanted, today, tuple(store.overdue(wanted, today)))
 
 
 def search_list(store: Store, keys: Iterable[str] | None, today: date,
                 query: str) -> TaskList:
     """Tasks whose text holds every word of ``query`` (accents ignored); open ones first."""
     wanted = _normalise(keys)
-    return _memo(store, ("search", wanted, today, query),
-                 lambda: TaskList(wanted, today, tuple(store.search(query, wanted))))
+    return TaskList(wanted, today, tuple(store.search(query, wanted)))

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import bot.tinystore as store_module
-from bot.board import build_board, forget
+from bot.board import build_board
 from bot.errors import ConfigError
 from bot.models import Deadline, DocumentInfo, ParsedPlan, Period, Recurrence, Task
 from bot.store import SCHEMA_VERSION, AtomicJSONStorage, StorageError, Store
@@ -539,7 +539,6 @@ def _keys(store: Store, *names: str) -> tuple[str, ...]:
 def test_lazy_board_equals_the_full_list(spread: Store, names, support: bool) -> None:
     today = date(2024, 3, 1)
     keys = None if names is None else _keys(spread, *names)
-    forget(spread)
     board = build_board(spread, keys, today, include_support=support)
     wanted = None if keys is None else set(keys)
     every = [t for t in spread.tasks_for_units([u.key for u in spread.units()])
