@@ -36,6 +36,9 @@ MIN_SECRET_CHARS = 16
 _TRUE = frozenset({"1", "true", "yes", "on", "co", "có"})
 _FALSE = frozenset({"0", "false", "no", "off", "khong", "không"})
 MAX_REMINDER_OFFSET = 366
+DEFAULT_RETENTION_DAYS = 180
+MIN_RETENTION_DAYS, MAX_RETENTION_DAYS = 30, 3650
+"""RETENTION_DAYS bounds: the delivery log must outlive every retry and catch-up (days)."""
 
 _MASK = "***"
 _SPLIT_RE = re.compile(r"[\s,;]+")
@@ -63,6 +66,9 @@ class Settings:
     (see :func:`load_invite_key`)."""
     open_read: bool = False
     """OPEN_READ: any chat may read any unit's tasks (acting still needs membership)."""
+    retention_days: int = DEFAULT_RETENTION_DAYS
+    """RETENTION_DAYS: delivery log rows and events of deleted tasks older than this are
+    pruned every night (the history of existing tasks and documents stays)."""
 
     @property
     def tz(self) -> ZoneInfo:
@@ -89,7 +95,7 @@ class Settings:
             f"digest_time={self.digest_time.strftime('%H:%M')!r}, "
             f"reminder_offsets={self.reminder_offsets!r}, "
             f"invite_secret={_MASK if self.invite_secret else None!r}, "
-            f"open_read={self.open_read!r})"
+            f"open_read={self.open_read!r}, retention_days={self.retention_days!r})"
         )
 
     __str__ = __repr__
@@ -145,6 +151,7 @@ def _build(values: Mapping[str, str], token: str | None) -> Settings:
         ),
         invite_secret=_invite_secret(_optional(values, "INVITE_SECRET")),
         open_read=_flag("OPEN_READ", _optional(values, "OPEN_READ"), default=False),
+        retention_days=_retention(_optional(values, "RETENTION_DAYS")),
     )
     if not settings.admin_ids and token is not None:  # the local chat makes its own admin
         logger.warning("ADMIN_IDS is empty: nobody can import plans or change settings")
@@ -266,6 +273,18 @@ def _invite_secret(raw: str | None) -> str | None:
             "ngẫu nhiên. Hoặc bỏ trống để bot tự tạo khóa và lưu trong DATA_DIR."
         )
     return raw
+
+
+def _retention(raw: str | None) -> int:
+    if raw is None:
+        return DEFAULT_RETENTION_DAYS
+    if raw.isascii() and raw.isdigit() and MIN_RETENTION_DAYS <= int(raw) <= MAX_RETENTION_DAYS:
+        return int(raw)
+    raise ConfigError(
+        f"RETENTION_DAYS không hợp lệ: «{raw}». Cần là số ngày lưu nhật ký gửi tin và sự kiện "
+        f"cũ, từ {MIN_RETENTION_DAYS} đến {MAX_RETENTION_DAYS} (mặc định "
+        f"{DEFAULT_RETENTION_DAYS})."
+    )
 
 
 def _flag(name: str, raw: str | None, *, default: bool) -> bool:

@@ -39,10 +39,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from bot.errors import ConfigError
+from bot.repository import PruneCounts
+from bot.upkeep import prune_old
 from schedules.announce import report_scheduled
 from schedules.digest import (
     build_announcement,
@@ -71,6 +73,9 @@ logger = logging.getLogger(__name__)
 
 DIGEST_JOB_ID = "digest"
 SWEEP_JOB_ID = "sweep"
+PRUNE_JOB_ID = "prune"
+PRUNE_TIME = time(3, 15)
+"""Local time of the nightly pruning (issue 11): quiet, far from the digest and its retries."""
 DEFAULT_MISFIRE_GRACE = timedelta(hours=3)
 """How late the daily job may still fire (event loop blocked, clock jump); APScheduler's own
 default is 1 s, which silently skips a job delayed by a slow disk write."""
@@ -307,6 +312,16 @@ def _owe_missed_days(store: Any, last: date, today: date, now: datetime, *,
         store.owe_digests(chats, first, reason="missed", now=now)
 
 
+def run_prune(app_or_services: Any, now: datetime) -> PruneCounts:
+    """Delete delivery log rows and events older than ``settings.retention_days`` (the
+    history of existing tasks and documents stays); see :func:`bot.upkeep.prune_old`."""
+    services = _services(app_or_services)
+    counts = prune_old(services.store, services.settings.retention_days, now)
+    logger.info("prune: %d delivery row(s) and %d event(s) older than %d days deleted",
+                counts.deliveries, counts.events, services.settings.retention_days)
+    return counts
+
+
 # ------------------------------------------------------------------------------ wiring
 async def _digest_job(context: Any) -> None:
     """Daily digest (skips non-working days itself)."""
@@ -320,6 +335,22 @@ async def _sweep_job(context: Any) -> None:
     app = context.application
     services = _services(app)
     await run_sweep(services, app.bot_data["dispatcher"], services.clock.now())
+
+
+async def _prune_job(context: Any) -> None:
+    """Nightly: old delivery log rows and events go (issue 11)."""
+    services = _services(context.application)
+    run_prune(services, services.clock.now())
+
+
+def _add_prune_job(app: Any, settings: Any) -> None:
+    """The nightly pruning, run where the digest and sweep jobs run (the scheduler leader)."""
+    app.job_queue.run_daily(
+        _prune_job, time=PRUNE_TIME.replace(tzinfo=settings.tz), days=tuple(range(7)),
+        name=PRUNE_JOB_ID,
+        job_kwargs={"id": PRUNE_JOB_ID, "replace_existing": True,
+                    "misfire_grace_time": int(DEFAULT_MISFIRE_GRACE.total_seconds()),
+                    "coalesce": True, "max_instances": 1})
 
 
 async def start_schedules(app: Any, *, misfire_grace: timedelta = DEFAULT_MISFIRE_GRACE,
@@ -347,8 +378,10 @@ async def start_schedules(app: Any, *, misfire_grace: timedelta = DEFAULT_MISFIR
         job_kwargs={"id": SWEEP_JOB_ID, "replace_existing": True,
                     "misfire_grace_time": int(SWEEP_MISFIRE_GRACE.total_seconds()),
                     "coalesce": True, "max_instances": 1})
-    logger.info("schedules: digest daily at %s (%s), sweep every %s",
-                settings.digest_time.strftime("%H:%M"), settings.timezone, sweep_interval)
+    _add_prune_job(app, settings)
+    logger.info("schedules: digest daily at %s (%s), sweep every %s, pruning at %s",
+                settings.digest_time.strftime("%H:%M"), settings.timezone, sweep_interval,
+                PRUNE_TIME.strftime("%H:%M"))
     if not run_catch_up:
         return
     try:

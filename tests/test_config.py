@@ -192,3 +192,19 @@ def test_system_clock_is_aware_and_local() -> None:
     assert abs((utc - now).total_seconds()) < 60
     assert clock.today() == now.date() or clock.today() == (now + timedelta(seconds=1)).date()
     assert SystemClock(UTC).now().utcoffset() == timedelta(0)
+
+
+@pytest.mark.parametrize(("raw", "value"), [(None, 180), ("30", 30), (" 365 ", 365),
+                                            ("3650", 3650)])
+def test_retention_days(tmp_path: Path, raw: str | None, value: int) -> None:
+    env = {} if raw is None else {"RETENTION_DAYS": raw}
+    settings = load(tmp_path, **env)
+    assert settings.retention_days == value and f"retention_days={value}" in repr(settings)
+
+
+@pytest.mark.parametrize("raw", ["0", "29", "3651", "-5", "6 tháng", "90.5", "١٨٠"])
+def test_bad_retention_days_is_named_in_vietnamese(tmp_path: Path, raw: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load(tmp_path, RETENTION_DAYS=raw)
+    assert f"RETENTION_DAYS không hợp lệ: «{raw}»" in info.value.message
+    assert "từ 30 đến 3650" in info.value.message

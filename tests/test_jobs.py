@@ -22,15 +22,18 @@ from bot.clock import FixedClock
 from bot.config import Settings
 from bot.fakeapi import FakeBotApi, check_html
 from bot.models import DocumentInfo, ParsedPlan, Task
+from bot.records import Delivery
 from bot.store import Store
 from handlers.common import Services
 from schedules.dispatch import FAILED, SENT, SKIPPED, UNCERTAIN, UNDELIVERABLE, Dispatcher
 from schedules.jobs import (
     DIGEST_JOB_ID,
     GIVE_UP_AFTER,
+    PRUNE_JOB_ID,
     SWEEP_JOB_ID,
     catch_up,
     run_digest,
+    run_prune,
     run_sweep,
     schedule_instants,
     start_schedules,
@@ -492,6 +495,9 @@ def test_real_jobs_fire_at_local_digest_time_on_a_utc_machine(loaded: Env, utc_m
                 sweep = app.job_queue.scheduler.get_job(SWEEP_JOB_ID)
                 assert digest.misfire_grace_time == 3 * 3600 and digest.coalesce
                 assert sweep.misfire_grace_time > 1
+                (prune,) = app.job_queue.get_jobs_by_name(PRUNE_JOB_ID)
+                assert (prune.next_t.hour, prune.next_t.minute) == (3, 15)
+                assert prune.next_t.utcoffset() == timedelta(hours=7)
                 (job,) = app.job_queue.get_jobs_by_name(DIGEST_JOB_ID)
                 real_now = datetime.now(TZ)
                 expected = {next_digest_instant(real_now), next_digest_instant(
@@ -512,3 +518,45 @@ def test_real_jobs_fire_at_local_digest_time_on_a_utc_machine(loaded: Env, utc_m
     texts = loaded.texts(CHATS[0])
     assert len(texts) == 2  # the catch-up at start, then Wednesday's job run
     assert "ngày 20/12/2022" in texts[0] and "ngày 21/12/2022" in texts[1]
+
+
+# ----------------------------------------------------------------------------- pruning
+def test_prune_drops_old_deliveries_and_events_but_keeps_live_history(loaded: Env) -> None:
+    store = loaded.store
+    loaded.digest(at(TUE, 7, 30))  # delivery rows dated TUE
+    gone = ParsedPlan(document=DocumentInfo(kind="ke_hoach", number="99/KH-UBND",
+                                            issuer="UBND thành phố Cẩm Phả", locality="Cẩm Phả"),
+                      tasks=(mk(1, "Việc sẽ bị hoàn tác", TUE),))
+    result = store.import_plan(gone, filename="x.txt", file_hash="x", actor=ADMIN,
+                               now=at(TUE, 8))
+    dead_task = result.document.task_ids[0]
+    store.mark_done(dead_task, actor=ADMIN, now=at(TUE, 8, 5))
+    store.undo_import(result.document.id, ADMIN, at(TUE, 8, 10))
+    store.mark_done(1, actor=ADMIN, now=at(TUE, 9))  # a live task's history
+    history = store.history(1)
+    later = TUE + timedelta(days=200)
+    store.record_delivery("remind:recent", chat_id=CHATS[0], status=SENT,
+                          now=at(later, 6))  # within the retention: stays
+    old_keys = [d.key for d in store.repo.all(Delivery)]
+    assert len(old_keys) >= 4
+    before = {e.id: e for e in store.recent_events(1000)}
+    assert any(e.task_id == dead_task for e in before.values())
+
+    loaded.settings = Settings(admin_ids=frozenset({ADMIN}), retention_days=180)
+    counts = run_prune(loaded.services, at(later, 3, 15))
+
+    assert counts.deliveries == len(old_keys) - 1
+    assert store.delivery("remind:recent") is not None
+    assert all(store.delivery(k) is None for k in old_keys if k != "remind:recent")
+    assert store.history(1) == history  # a live task keeps its whole history
+    after = {e.id: e for e in store.recent_events(1000)}
+    assert not any(e.task_id == dead_task for e in after.values())
+    assert not any(e.kind == "undo_import" for e in after.values())  # its document is gone
+    assert all(e.task_id in (1, 2, 3) or e.kind == "prune" or e.doc_id is not None
+               for e in after.values())
+    (log,) = [e for e in after.values() if e.kind == "prune"]
+    assert log.data["deliveries"] == counts.deliveries and log.data["events"] == counts.events
+    assert counts.events == len(before) - (len(after) - 1) > 0
+    # Again: nothing is old any more, nothing goes and nothing is logged.
+    assert run_prune(loaded.services, at(later, 3, 16)) == type(counts)(0, 0)
+    assert len(store.recent_events(1000)) == len(after)
