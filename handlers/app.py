@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import html
 import logging
+import traceback
+from pathlib import Path
 
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeDefault, Update
 from telegram.constants import ParseMode
+from telegram.error import ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -23,8 +26,10 @@ from telegram.ext import (
 
 from bot.clock import Clock
 from bot.config import Settings, load_invite_key
+from bot.logmask import TokenFilter
 from bot.store import Store
-from bot.text import quote
+from bot.text import clip, quote
+from bot.upkeep import ErrorThrottle
 from handlers import (
     actions,
     documents,
@@ -36,7 +41,7 @@ from handlers import (
     unitadmin,
     units,
 )
-from handlers.common import Services, guarded, reply_html
+from handlers.common import Services, guarded, reply_html, send_html
 from handlers.texts import COMMANDS, UNKNOWN_COMMAND
 from handlers.updates import ChatOrderedProcessor
 from schedules.jobs import start_schedules
@@ -118,7 +123,90 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         command=html.escape(quote(name, QUOTE_COMMAND_CHARS), quote=False)))
 
 
+ERROR_THROTTLE_KEY = "error_throttle"
+"""``bot_data`` key of the :class:`bot.upkeep.ErrorThrottle` of the error reports."""
+NOT_REPORTED = (NetworkError, RetryAfter, Forbidden, ChatMigrated)
+"""Telegram's weather (network, flood waits, a chat that blocked the bot, a group that moved):
+logged, but no bug to report."""
+REPORT_QUOTE_CHARS = 200
+REPORT_ERROR_CHARS = 600
+
+
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log first (without the token: PTB's messages never include it), then move on."""
+    """Log first (without the token: PTB's messages never include it), then report it to
+    every admin in a private message, at most once per 10 minutes per exception type (the
+    reports held back meanwhile are counted in the next one). The user was answered politely
+    by :func:`handlers.common.guarded`."""
+    error = context.error
     logger.error("update %s caused an error", getattr(update, "update_id", "?"),
-                 exc_info=context.error)
+                 exc_info=error)
+    if error is None or isinstance(error, NOT_REPORTED):
+        return
+    svc: Services | None = context.application.bot_data.get("services")
+    if svc is None or not svc.settings.admin_ids:
+        return
+    throttle = context.application.bot_data.setdefault(ERROR_THROTTLE_KEY, ErrorThrottle())
+    kind = f"{type(error).__module__}.{type(error).__qualname__}"
+    held = throttle.allow(kind, svc.clock.now())
+    if held is None:
+        return
+    text = error_report(update, context, error, held, svc)
+    for admin_id in sorted(svc.settings.admin_ids):
+        try:
+            await send_html(context.bot, admin_id, text)
+        except TelegramError as exc:  # the admin never opened a chat with the bot, say
+            logger.warning("could not report the error to admin %s: %s", admin_id, exc)
+
+
+def _where(error: BaseException) -> str:
+    """"handlers/tasks.py:61 in nhiemvu_page": the innermost frame of the traceback."""
+    frames = traceback.extract_tb(error.__traceback__)
+    if not frames:
+        return ""
+    frame = frames[-1]
+    parts = Path(frame.filename).parts
+    short = "/".join(parts[-2:]) if len(parts) >= 2 else frame.filename
+    return f"{short}:{frame.lineno} trong {frame.name}"
+
+
+def _update_summary(update: object, context: ContextTypes.DEFAULT_TYPE) -> list[str]:
+    if isinstance(update, Update):
+        lines = []
+        chat, user = update.effective_chat, update.effective_user
+        if chat is not None:
+            title = chat.title or chat.full_name or ""
+            lines.append(f"Cuộc trò chuyện: {chat.id} ({chat.type}) {title}".rstrip())
+        if user is not None:
+            name = f"{user.full_name} (@{user.username})" if user.username else user.full_name
+            lines.append(f"Người gửi: {user.id} {name}")
+        if update.callback_query is not None:
+            lines.append(f"Nút bấm: {clip(update.callback_query.data or '', REPORT_QUOTE_CHARS)}")
+        elif update.effective_message is not None:
+            message = update.effective_message
+            said = message.text or message.caption or (
+                f"[tệp {message.document.file_name}]" if message.document else "[không có chữ]")
+            lines.append(f"Nội dung: {clip(said, REPORT_QUOTE_CHARS)}")
+        return lines or [f"Cập nhật {update.update_id}"]
+    if context.job is not None:
+        return [f"Công việc định kỳ: {context.job.name}"]
+    return ["Không gắn với tin nhắn nào (tác vụ nền)"]
+
+
+def error_report(update: object, context: ContextTypes.DEFAULT_TYPE, error: BaseException,
+                 held: int, svc: Services) -> str:
+    """The report to the admins, HTML-escaped; the bot token and the invitation secret (and
+    anything shaped like a bot token) are masked."""
+    masker = TokenFilter([svc.settings.bot_token, svc.settings.invite_secret,
+                          getattr(context.bot, "token", None)])
+    lines = _update_summary(update, context)
+    lines.append(f"Lỗi: {type(error).__name__}: {clip(str(error), REPORT_ERROR_CHARS)}")
+    where = _where(error)
+    if where:
+        lines.append(f"Tại: {where}")
+    if held:
+        lines.append(f"(Trong 10 phút trước còn {held} lỗi cùng loại không được báo riêng.)")
+    body = "\n".join(html.escape(masker.mask(line), quote=False) for line in lines)
+    tail = ("Người dùng đã nhận lời xin lỗi; chi tiết" if isinstance(update, Update)
+            else "Chi tiết")
+    return (f"<b>⚠️ Lỗi không mong đợi lúc {svc.now().strftime('%H:%M %d/%m/%Y')}</b>\n"
+            f"{body}\n<i>{tail} trong nhật ký của bot.</i>")

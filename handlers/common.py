@@ -285,9 +285,10 @@ def guarded(handler: H) -> H:
             await _tell(update, exc.message)
         except TelegramError:
             raise  # network trouble: the application's error handler logs it
-        except Exception:
-            logger.exception("handler %s failed", handler.__name__)
+        except Exception as exc:
             await _tell(update, UNEXPECTED)
+            # The error handlers log it and report it to the admins (handlers.app.on_error).
+            await context.application.process_error(update, exc)
         return None
 
     return wrapper  # type: ignore[return-value]
