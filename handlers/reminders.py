@@ -10,15 +10,22 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.dateinput import format_date, format_datetime, parse_user_date, parse_user_datetime
-from bot.membership import Action, check_admin, check_task
+from bot.membership import Action, Actor, check_admin, check_task
 from bot.records import StoredTask
-from bot.text import fold, quote
+from bot.text import clip, fold, quote
+from bot.upkeep import (
+    cancel_announcement,
+    cancel_reminder,
+    pending_announcements,
+    pending_reminders,
+)
 from handlers.common import (
     acting_person,
     actor,
     answer,
     dispatcher,
     guarded,
+    markup,
     reply_html,
     services,
     usage,
@@ -65,8 +72,12 @@ def _own_task(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str,
 
 @guarded
 async def nhacnho(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Set a one-off reminder of a task for this chat at a time written in Vietnamese."""
+    """Set a one-off reminder of a task for this chat at a time written in Vietnamese;
+    without arguments, list this chat's pending reminders with a "Hủy" button each."""
     parts = _args(update).split(maxsplit=1)
+    if not parts:
+        await reply_html(update, *_reminder_list(update, context))
+        return
     if len(parts) < 2:
         raise usage(USAGE_NHACNHO)
     task = _own_task(update, context, parts[0], Action.REMIND)
@@ -144,7 +155,11 @@ def parse_announcement(text: str) -> tuple[str, str | None, str]:
 @guarded
 async def thongbao(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Admins: send a message to every chat of some units, now (in the background) or later."""
-    check_admin(actor(update, context), "gửi thông báo tới các đơn vị")
+    who = actor(update, context)
+    check_admin(who, "gửi thông báo tới các đơn vị")
+    if not _args(update):
+        await reply_html(update, *_announcement_list(context, who))
+        return
     target, when, content = parse_announcement(_args(update))
     svc = services(context)
     if fold(target).strip() in ALL_UNITS:
@@ -194,8 +209,86 @@ def render_report(store, names: str, chats: int, report) -> str:  # type: ignore
     return report_text(store, names, chats, report)
 
 
+# ------------------------------------------------------------------ pending lists (issue 10)
+PENDING_SHOWN = 30
+"""At most this many pending items (and "Hủy" buttons) in one list."""
+CANCEL_REMINDER = "rmx:"
+CANCEL_ANNOUNCEMENT = "tbx:"
+
+
+def _more(total: int) -> str:
+    return (f"\n<i>… và {total - PENDING_SHOWN} mục nữa (hủy bớt để xem tiếp).</i>"
+            if total > PENDING_SHOWN else "")
+
+
+def _reminder_list(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                   ) -> tuple[str, list[list[tuple[str, str]]]]:
+    """This chat's pending one-off reminders, earliest first, a "Hủy" button each."""
+    svc = services(context)
+    items = pending_reminders(svc.store, update.effective_chat.id)
+    if not items:
+        return ("Cuộc trò chuyện này không có lời nhắc nào đang chờ. "
+                + html.escape(USAGE_NHACNHO, quote=False)), []
+    tasks = {t.id: t for t in svc.store.repo.tasks(r.task_id for r in items)}
+    lines, rows = ["⏰ <b>Lời nhắc đang chờ của cuộc trò chuyện này</b>"], []
+    for item in items[:PENDING_SHOWN]:
+        when = format_datetime(item.at.astimezone(svc.settings.tz))
+        task = tasks.get(item.task_id)
+        what = html.escape(clip(task.text, 80), quote=False) if task else "(đã bị xóa)"
+        lines.append(f"• #{item.task_id} lúc {when}: {what}")
+        rows.append([(f"Hủy #{item.task_id} lúc {when}", f"{CANCEL_REMINDER}{item.id}")])
+    return "\n".join(lines) + _more(len(items)), rows
+
+
+@guarded
+async def cancel_reminder_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """"Hủy" under /nhacnho's list: rmx:<reminder id> (the presser's rights checked again)."""
+    svc = services(context)
+    reminder_id = int(update.callback_query.data.removeprefix(CANCEL_REMINDER))
+    gone = cancel_reminder(svc.store, reminder_id, actor(update, context), svc.now())
+    await answer(update, f"Đã hủy lời nhắc nhiệm vụ #{gone.task_id} lúc "
+                 f"{format_datetime(gone.at.astimezone(svc.settings.tz))}.")
+    text, rows = _reminder_list(update, context)
+    await update.callback_query.edit_message_text(text, reply_markup=markup(rows))
+
+
+def _announcement_list(context: ContextTypes.DEFAULT_TYPE, who: Actor,
+                       ) -> tuple[str, list[list[tuple[str, str]]]]:
+    """Pending scheduled announcements (admins), earliest first, a "Hủy" button each."""
+    svc = services(context)
+    items = pending_announcements(svc.store, who)
+    if not items:
+        return ("Không có thông báo hẹn giờ nào đang chờ gửi. "
+                + html.escape(USAGE_THONGBAO, quote=False)), []
+    lines, rows = ["🗓 <b>Thông báo hẹn giờ đang chờ gửi</b>"], []
+    for item in items[:PENDING_SHOWN]:
+        when = format_datetime(item.at.astimezone(svc.settings.tz))
+        names = html.escape(clip(unit_names(svc.store, item.unit_keys), 120), quote=False)
+        lines.append(f"• Mã {item.id} · {when} · tới {names}: "
+                     f"{html.escape(clip(item.text, 100), quote=False)}")
+        rows.append([(f"Hủy thông báo {item.id} ({when})", f"{CANCEL_ANNOUNCEMENT}{item.id}")])
+    return "\n".join(lines) + _more(len(items)), rows
+
+
+@guarded
+async def cancel_announcement_button(update: Update,
+                                     context: ContextTypes.DEFAULT_TYPE) -> None:
+    """"Hủy" under /thongbao's list: tbx:<id> (admins only, checked again)."""
+    svc = services(context)
+    who = actor(update, context)
+    item_id = int(update.callback_query.data.removeprefix(CANCEL_ANNOUNCEMENT))
+    cancel_announcement(svc.store, item_id, who, svc.now())
+    await answer(update, f"Đã hủy thông báo hẹn giờ mã {item_id}.")
+    text, rows = _announcement_list(context, who)
+    await update.callback_query.edit_message_text(text, reply_markup=markup(rows))
+
+
 def register(app: Application) -> None:
     app.add_handler(CommandHandler("nhacnho", nhacnho))
     app.add_handler(CommandHandler("tamhoan", tamhoan))
     app.add_handler(CommandHandler("thongbao", thongbao))
     app.add_handler(CallbackQueryHandler(snooze_button, pattern=r"^snz:\d+:\d+$"))
+    app.add_handler(CallbackQueryHandler(cancel_reminder_button,
+                                         pattern=rf"^{CANCEL_REMINDER}\d{{1,18}}$"))
+    app.add_handler(CallbackQueryHandler(cancel_announcement_button,
+                                         pattern=rf"^{CANCEL_ANNOUNCEMENT}\d{{1,18}}$"))

@@ -66,7 +66,7 @@ def test_nhacnho_sets_a_reminder_for_the_units_chat(bot_env) -> None:
         [bad] = await bot_env.ask(GROUP_TC, f"/nhacnho {task.code} ngày 31/02/2023",
                                   user_id=2002, chat_type="supergroup")
         assert "31/02" in bad["text"] or "không có" in bad["text"].lower()
-        [missing] = await bot_env.ask(GROUP_TC, "/nhacnho", user_id=2002,
+        [missing] = await bot_env.ask(GROUP_TC, f"/nhacnho {task.code}", user_id=2002,
                                       chat_type="supergroup")
         assert "Cú pháp" in missing["text"]
 
