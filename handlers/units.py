@@ -23,7 +23,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
-from telegram import LinkPreviewOptions, Update
+from telegram import LinkPreviewOptions, Update, User
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -46,6 +46,7 @@ from bot.store import Store
 from bot.text import quote
 from bot.units import UnitDirectory
 from handlers.common import (
+    Services,
     answer,
     guarded,
     is_admin,
@@ -570,12 +571,45 @@ async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         if svc.store.set_chat_active(chat.id, False, reason, svc.now()) is not None:
             logger.info("chat %s inactive: %s", chat.id, reason)
         return
+    rows: list[list[tuple[str, str]]] | None = None
     if reactivate(svc.store, chat.id, REASON_BACK, svc.now()):
-        try:
-            await send_html(context.bot, chat.id, _back_text(
-                svc.store, chat.type, svc.store.chat_units(chat.id)))
-        except TelegramError as exc:  # the chat is active again all the same
-            logger.info("could not greet chat %s: %s", chat.id, exc)
+        text = _back_text(svc.store, chat.type, svc.store.chat_units(chat.id))
+    elif (chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
+          and change.old_chat_member.status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED)
+          and new.status in (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR)):
+        text, rows = _greeting(svc, change.from_user)
+    else:
+        return
+    try:
+        await send_html(context.bot, chat.id, text, rows)
+    except TelegramError as exc:  # the chat is active again all the same
+        logger.info("could not greet chat %s: %s", chat.id, exc)
+
+
+GREETING = ("👋 Xin chào! Tôi là bot nhắc việc theo kế hoạch: mỗi sáng ngày làm việc tôi gửi "
+            "bản tin các nhiệm vụ của những đơn vị mà nhóm là thành viên, nhắc trước hạn và "
+            "khi quá hạn, với nút «Đã xong» cho việc nhóm chủ trì.\n"
+            "Để nhóm nhận việc của một đơn vị, <b>quản trị viên của nhóm</b> gõ "
+            "/dangky &lt;tên đơn vị&gt;, ví dụ /dangky tài chính; yêu cầu được gửi tới quản "
+            "trị viên của bot để duyệt (hoặc dùng liên kết mời /moi mà họ gửi). "
+            "Gõ /help để xem các lệnh.")
+GREETING_ADMIN = ("\n\n{name}, bạn là quản trị viên của bot: chọn đơn vị bên dưới hoặc gõ "
+                  "/dangky &lt;tên đơn vị&gt; trong nhóm này để gắn nhóm ngay, không cần duyệt.")
+
+
+def _greeting(svc: Services, adder: User | None,
+              ) -> tuple[str, list[list[tuple[str, str]]] | None]:
+    """What the bot says when added to a group: what it does and how to join a unit; when
+    the person who added it is a bot admin, the unit picker of /dangky to bind the group."""
+    if adder is None or not svc.settings.is_admin(adder.id):
+        return GREETING, None
+    text = GREETING + GREETING_ADMIN.format(name=html.escape(adder.full_name, quote=False))
+    units = svc.store.units()
+    if not units:
+        return text + (" Chưa có đơn vị nào: hãy gửi tệp kế hoạch cho bot trong cuộc trò "
+                       "chuyện riêng trước."), None
+    rows, _, _ = units_keyboard(units, SUB, 0)
+    return text, rows
 
 
 async def on_any_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
