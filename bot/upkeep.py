@@ -73,7 +73,7 @@ def cancel_reminder(store: Any, reminder_id: int, actor: Actor, now: datetime) -
 def pending_announcements(store: Any, actor: Actor) -> list[ScheduledAnnouncement]:
     """Scheduled announcements not sent or cancelled yet, earliest first (admins only)."""
     check_admin(actor, "xem các thông báo hẹn giờ")
-    return store.scheduled_announcements(pending_only=True)  # type: ignore[no-any-return]
+    return store.scheduled_announcements(pending_only=True)
 
 
 def cancel_announcement(store: Any, announcement_id: int, actor: Actor,

@@ -225,7 +225,8 @@ def _reminder_list(update: Update, context: ContextTypes.DEFAULT_TYPE,
                    ) -> tuple[str, list[list[tuple[str, str]]]]:
     """This chat's pending one-off reminders, earliest first, a "Hủy" button each."""
     svc = services(context)
-    items = pending_reminders(svc.store, update.effective_chat.id)
+    chat = update.effective_chat
+    items = pending_reminders(svc.store, chat.id if chat else 0)
     if not items:
         return ("Cuộc trò chuyện này không có lời nhắc nào đang chờ. "
                 + html.escape(USAGE_NHACNHO, quote=False)), []
@@ -243,13 +244,15 @@ def _reminder_list(update: Update, context: ContextTypes.DEFAULT_TYPE,
 @guarded
 async def cancel_reminder_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """"Hủy" under /nhacnho's list: rmx:<reminder id> (the presser's rights checked again)."""
-    svc = services(context)
-    reminder_id = int(update.callback_query.data.removeprefix(CANCEL_REMINDER))
+    svc, query = services(context), update.callback_query
+    if query is None or query.data is None:
+        return
+    reminder_id = int(query.data.removeprefix(CANCEL_REMINDER))
     gone = cancel_reminder(svc.store, reminder_id, actor(update, context), svc.now())
     await answer(update, f"Đã hủy lời nhắc nhiệm vụ #{gone.task_id} lúc "
                  f"{format_datetime(gone.at.astimezone(svc.settings.tz))}.")
     text, rows = _reminder_list(update, context)
-    await update.callback_query.edit_message_text(text, reply_markup=markup(rows))
+    await query.edit_message_text(text, reply_markup=markup(rows))
 
 
 def _announcement_list(context: ContextTypes.DEFAULT_TYPE, who: Actor,
@@ -274,13 +277,15 @@ def _announcement_list(context: ContextTypes.DEFAULT_TYPE, who: Actor,
 async def cancel_announcement_button(update: Update,
                                      context: ContextTypes.DEFAULT_TYPE) -> None:
     """"Hủy" under /thongbao's list: tbx:<id> (admins only, checked again)."""
-    svc = services(context)
+    svc, query = services(context), update.callback_query
+    if query is None or query.data is None:
+        return
     who = actor(update, context)
-    item_id = int(update.callback_query.data.removeprefix(CANCEL_ANNOUNCEMENT))
+    item_id = int(query.data.removeprefix(CANCEL_ANNOUNCEMENT))
     cancel_announcement(svc.store, item_id, who, svc.now())
     await answer(update, f"Đã hủy thông báo hẹn giờ mã {item_id}.")
     text, rows = _announcement_list(context, who)
-    await update.callback_query.edit_message_text(text, reply_markup=markup(rows))
+    await query.edit_message_text(text, reply_markup=markup(rows))
 
 
 def register(app: Application) -> None:
