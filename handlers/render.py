@@ -374,6 +374,7 @@ EVENT_LABELS = {
     "subscribe": "thêm thành viên", "unsubscribe": "thành viên rời đơn vị",
     "remove_member": "quản trị viên đưa thành viên ra", "chat_active": "đổi trạng thái nhận tin",
     "chat_migrate": "nhóm chuyển thành siêu nhóm",
+    "cancel_reminder": "hủy một lời nhắc đã đặt",
 }
 """Vietnamese names of the other events, should one ever reach a task's history."""
 

@@ -83,6 +83,10 @@ def test_nhacnho_lists_and_cancels_this_chats_reminders(bot_env: BotEnv) -> None
     (event,) = [e for e in bot_env.store.history(task_id) if e.kind == "cancel_reminder"]
     assert event.actor == 2002 and event.data["reminder_id"] == second
     assert event.data["by_name"] == "Hà <Tài chính>" and event.data["chat_id"] == GROUP_TC
+    from handlers.render import event_line
+
+    assert "hủy một lời nhắc đã đặt" in event_line(event)
+    assert "Hà &lt;Tài chính&gt;" in event_line(event)
 
 
 def test_nhacnho_without_pending_reminders_says_so(bot_env: BotEnv) -> None:
