@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
@@ -69,6 +69,9 @@ class Settings:
     retention_days: int = DEFAULT_RETENTION_DAYS
     """RETENTION_DAYS: delivery log rows and events of deleted tasks older than this are
     pruned every night (the history of existing tasks and documents stays)."""
+    database_url: str | None = None
+    """DATABASE_URL (postgresql://…): keep the data in PostgreSQL instead of DATA_DIR/bot.json.
+    Its password is a secret: shown as ``***``."""
 
     @property
     def tz(self) -> ZoneInfo:
@@ -95,7 +98,8 @@ class Settings:
             f"digest_time={self.digest_time.strftime('%H:%M')!r}, "
             f"reminder_offsets={self.reminder_offsets!r}, "
             f"invite_secret={_MASK if self.invite_secret else None!r}, "
-            f"open_read={self.open_read!r}, retention_days={self.retention_days!r})"
+            f"open_read={self.open_read!r}, retention_days={self.retention_days!r}, "
+            f"database_url={mask_url(self.database_url)!r})"
         )
 
     __str__ = __repr__
@@ -123,7 +127,8 @@ def load_settings(
         return _build(merged, token)
     except ConfigError as exc:
         message = exc.message
-        for secret in (token, _optional(merged, "INVITE_SECRET")):
+        for secret in (token, _optional(merged, "INVITE_SECRET"),
+                       _url_password(_optional(merged, "DATABASE_URL"))):
             if secret and secret in message:  # a secret pasted into the wrong variable
                 message = message.replace(secret, _MASK)
         if message != exc.message:
@@ -152,6 +157,7 @@ def _build(values: Mapping[str, str], token: str | None) -> Settings:
         invite_secret=_invite_secret(_optional(values, "INVITE_SECRET")),
         open_read=_flag("OPEN_READ", _optional(values, "OPEN_READ"), default=False),
         retention_days=_retention(_optional(values, "RETENTION_DAYS")),
+        database_url=_database_url(_optional(values, "DATABASE_URL")),
     )
     if not settings.admin_ids and token is not None:  # the local chat makes its own admin
         logger.warning("ADMIN_IDS is empty: nobody can import plans or change settings")
@@ -237,6 +243,42 @@ def _file_url(raw: str | None, api_url: str | None) -> str | None:
     else:  # no "/bot" at the end: the files are under <path>/file/bot
         path = f"{path.rstrip('/')}/file/bot"
     return parts._replace(path=path).geturl()
+
+
+def _url_password(raw: str | None) -> str | None:
+    try:
+        return urlsplit(raw).password if raw else None
+    except ValueError:
+        return None
+
+
+def mask_url(raw: str | None) -> str | None:
+    """A connection URL with its password as ``***`` (None stays None)."""
+    if raw is None:
+        return None
+    password = _url_password(raw)
+    if not password:
+        return raw
+    parts = urlsplit(raw)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:{_MASK}@{host}"))
+
+
+def _database_url(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    try:
+        parts = urlsplit(raw)
+        ok = parts.scheme in ("postgresql", "postgres") and bool(parts.path.strip("/")) and (
+            parts.port is None or parts.port > 0)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ConfigError(  # the password never: the message shows the masked form
+            f"DATABASE_URL không hợp lệ: «{mask_url(raw) if '@' in raw else raw}». Cần dạng "
+            "postgresql://người_dùng:mật_khẩu@máy:cổng/tên_csdl, hoặc bỏ trống để dùng tệp "
+            "DATA_DIR/bot.json.")
+    return raw
 
 
 def _digest_time(raw: str) -> time:
