@@ -1,4 +1,4 @@
-"""Command line: ``python -m bot parse FILE``, ``python -m bot run``.
+"""Command line: ``python -m bot parse FILE``, ``python -m bot run``, ``chuyen-du-lieu``…
 
 Errors meant for people (bot.errors.BotError) print their Vietnamese message and exit with
 status 2; nothing prints a traceback for bad input.
@@ -124,6 +124,27 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_move(args: argparse.Namespace) -> int:
+    """Move the TinyDB database into PostgreSQL, verified row for row (bot/pgmove.py)."""
+    from bot.config import load_settings
+    from bot.pgmove import check_target, move
+
+    settings = None
+    source = args.source
+    url = args.to
+    if source is None or url is None:
+        settings = load_settings()
+        source = source or str(settings.db_path)
+        url = url or settings.database_url
+    if not url:
+        print("Lỗi: cần --to postgresql://… (hoặc DATABASE_URL).", file=sys.stderr)
+        return 2
+    check_target(url)
+    report = move(Path(source), url, replace=args.replace)
+    print(report.text())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Bot nhắc việc theo kế hoạch")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -145,6 +166,16 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--today", type=_date_arg, default=None,
                    help="coi ngày này là hôm nay, ví dụ 2022-12-20")
     s.set_defaults(func=cmd_schedule)
+    m = sub.add_parser("chuyen-du-lieu",
+                       help="chuyển cơ sở dữ liệu tệp (bot.json) sang PostgreSQL, có kiểm tra")
+    m.add_argument("--from", dest="source", default=None, metavar="PATH",
+                   help="tệp dữ liệu nguồn (mặc định DATA_DIR/bot.json)")
+    m.add_argument("--to", default=None, metavar="DATABASE_URL",
+                   help="postgresql://người_dùng:mật_khẩu@máy:cổng/tên_csdl "
+                        "(mặc định DATABASE_URL)")
+    m.add_argument("--replace", action="store_true",
+                   help="xoá dữ liệu đang có ở đích rồi chép lại")
+    m.set_defaults(func=cmd_move)
     args = parser.parse_args(argv)
     try:
         status = int(args.func(args))
