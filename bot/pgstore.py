@@ -299,13 +299,25 @@ class PgRepository:
             return row  # filled by _chats
         return spec.load(key, row)
 
+    def _locking(self) -> bool:
+        """Inside a write transaction, single-row reads lock what they read (FOR UPDATE)
+        until it ends: a read-modify-write of the domain (mark done, a directory grown by an
+        import) then waits for a concurrent one instead of overwriting it."""
+        return not self._read_only and getattr(self._local, "conn", None) is not None
+
     def get(self, kind: type, key: Any) -> Any:
         spec = self._kind(kind)
         if kind is Chat:
             found = self._chats("c.id = %s", (key,))
             return found[0] if found else None
         extra = ", version" if kind is UnitDirectoryRow else ", NULL"
-        rows = self._rows(sql.SQL("SELECT {k}, row" + extra + " FROM {t} WHERE {k} = %s")
+        lock = ""
+        if self._locking():
+            lock = " FOR UPDATE"
+            if kind is UnitDirectoryRow:  # also when the row does not exist yet
+                self._local.conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+                                         (pgschema.LOCK_KEY & 0x7FFFFFFF, str(key)))
+        rows = self._rows(sql.SQL("SELECT {k}, row" + extra + " FROM {t} WHERE {k} = %s" + lock)
                           .format(k=sql.Identifier(spec.key), t=sql.Identifier(spec.table)),
                           (key,))
         return self._load(kind, *rows[0]) if rows else None
@@ -392,7 +404,8 @@ class PgRepository:
     def task(self, task_id: int) -> StoredTask | None:
         if isinstance(task_id, bool) or not isinstance(task_id, int):
             return None
-        rows = self._rows("SELECT id, row FROM tasks WHERE id = %s", (task_id,))
+        lock = " FOR UPDATE" if self._locking() else ""
+        rows = self._rows("SELECT id, row FROM tasks WHERE id = %s" + lock, (task_id,))
         return StoredTask.from_row(*rows[0]) if rows else None
 
     def tasks(self, task_ids: Iterable[int]) -> list[StoredTask]:

@@ -395,6 +395,63 @@ def test_concurrent_imports(pg_url: str) -> None:
         assert r.count_tasks(["p0|u"]) == r.count_tasks(["p1|u"]) == 100
 
 
+def test_read_modify_write_waits_for_the_other_writer(pg_url: str) -> None:
+    """Two processes grow the same unit directory at once: neither change is lost."""
+    with PgRepository(pg_url) as r:
+        r.put(UnitDirectoryRow("p", "P", {"version": 1, "units": []}))
+    errors: list[BaseException] = []
+    gate = threading.Barrier(2)
+
+    def grow(name: str) -> None:
+        try:
+            with PgRepository(pg_url) as r:
+                gate.wait()
+                for i in range(10):
+                    with r.transaction():
+                        row = r.get(UnitDirectoryRow, "p")
+                        units = [*row.directory["units"],
+                                 {"key": f"{name}{i}", "forms": [[f"Phòng {name}{i}", 1]]}]
+                        r.put(replace(row, directory={"version": 1, "units": units}))
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=grow, args=(n,)) for n in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with PgRepository(pg_url) as r:
+        row = r.get(UnitDirectoryRow, "p")
+        assert len(row.directory["units"]) == 20 and row.version == 21
+        assert len(r.units()) == 20
+
+
+def test_mark_done_race_one_winner(pg_url: str) -> None:
+    with PgRepository(pg_url) as r:
+        r.put_tasks([_task(1)])
+    winners: list[int] = []
+    gate = threading.Barrier(2)
+
+    def close(actor: int) -> None:
+        with PgRepository(pg_url) as r:
+            gate.wait()
+            with r.transaction():
+                task = r.task(1)
+                if task.is_open:
+                    r.put_tasks([replace(task, status="done", done_by=actor, done_at=NOW)])
+                    winners.append(actor)
+
+    threads = [threading.Thread(target=close, args=(a,)) for a in (1, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(winners) == 1
+    with PgRepository(pg_url) as r:
+        assert r.task(1).done_by == winners[0]
+
+
 def test_claim_delivery_exactly_one_winner(pg_url: str) -> None:
     repos = [PgRepository(pg_url) for _ in range(4)]
     results: list[bool] = []
