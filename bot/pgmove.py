@@ -86,7 +86,7 @@ def _canonical(table: str, row_id: str, row: Any) -> tuple[Any, dict[str, Any]]:
     if table == "units":
         unit = UnitDirectoryRow(str(row["loc"]), row.get("locality"), row["directory"])
         out = unit.to_row()
-        out.pop("version")
+        out["version"] = max(1, int(row.get("version") or 1))  # kept in its own column
         return unit.loc_key, _plain(out)
     record = _ID_ROWS[table](int(row_id), row)
     return int(row_id), _plain(record.to_row())
@@ -107,11 +107,9 @@ def read_source(path: Path) -> Source:
 
     if not path.is_file():
         raise MoveError(f"Không có tệp dữ liệu {path}.")
-    storage = AtomicJSONStorage(path, create_dirs=False, lock=True)
+    storage = AtomicJSONStorage(path, create_dirs=False, lock=True)  # no bot may write now
     try:
-        raw: dict[str, dict[str, Any]] = {}
-        for table, rows in storage.scan():
-            raw.setdefault(table, {}).update(rows)
+        raw = {table: dict(rows) for table, rows in (storage.read() or {}).items()}
     finally:
         storage.close()
     data, _ = migrate(raw)
@@ -161,6 +159,9 @@ def _compare(source: Source, conn: Any) -> list[str]:
     problems = []
     for table in TABLES:
         want = source.tables[table]
+        if table == "units":
+            want = {k: {n: v for n, v in row.items() if n != "version"}
+                    for k, row in want.items()}
         have = _target_rows(conn, table)
         if len(want) != len(have):
             problems.append(f"{NAMES[table]}: nguồn {len(want)} dòng, đích {len(have)} dòng")
@@ -203,8 +204,6 @@ def move(source_path: Path, url: str, *, replace: bool = False,
             lines.append("Đã xoá dữ liệu cũ ở đích (--replace).")
         for table in TABLES:
             items: Iterable[tuple[Any, dict[str, Any]]] = source.tables[table].items()
-            if table == "units":
-                items = ((k, {**row, "version": 1}) for k, row in items)
             repo.copy_rows(table, items)
         repo.set_sequences(source.seq)
         stamp = (now or datetime.now().astimezone()).isoformat()

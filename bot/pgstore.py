@@ -71,16 +71,18 @@ def is_postgres_url(url: str | None) -> bool:
     return bool(url) and urlsplit(url).scheme in ("postgresql", "postgres")  # type: ignore[arg-type]
 
 
-def open_repository(settings: Any, *, read_only: bool = False) -> PgRepository | None:
-    """The PostgreSQL repository when ``settings.database_url`` is set, else None (the
-    caller then opens the TinyDB one on ``settings.db_path``): the seam the store facade
-    uses to pick its backend."""
-    url = getattr(settings, "database_url", None)
+def open_repository(target: Any, *, read_only: bool = False) -> PgRepository | None:
+    """The seam the store facade uses to pick its backend: ``target`` is a
+    ``postgresql://`` URL, or settings whose ``database_url`` may be one. Returns the
+    PostgreSQL repository, or None for settings without ``database_url`` (the caller then
+    opens the TinyDB one on ``settings.db_path``)."""
+    url = target if isinstance(target, str) else getattr(target, "database_url", None)
     if not url:
         return None
+    if not is_postgres_url(url):
+        raise ConfigError("DATABASE_URL phải có dạng postgresql://…")
     logger.info("using PostgreSQL at %s", mask_url(url))
     return PgRepository(url, read_only=read_only)
-
 
 
 # ------------------------------------------------------------------------------------------

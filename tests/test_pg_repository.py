@@ -743,3 +743,7 @@ def test_open_repository_seam(pg_url: str) -> None:
     repo = open_repository(Settings(database_url=pg_url))
     assert isinstance(repo, PgRepository)
     repo.close()
+    with open_repository(pg_url, read_only=True) as repo:  # the facade passes the URL
+        assert repo.read_only
+    with pytest.raises(ConfigError):
+        open_repository("sqlite:///x.db")
