@@ -354,9 +354,20 @@ class PgRepository:
         if any(isinstance(r, UnitDirectoryRow) for r in records):
             pass  # the unit cache checks versions on every read
 
+    @staticmethod
+    def _seq_past(conn: psycopg.Connection, table: str, top: int) -> None:
+        """Ids written without next_id (a copy, a test): make the sequence hand out only
+        larger ones. Moves the sequence only when it is behind, never back."""
+        seq = sql.Identifier(f"{table}_id_seq")
+        conn.execute(sql.SQL(
+            "SELECT setval({0}, %s) FROM {1} WHERE (CASE WHEN is_called THEN last_value "
+            "ELSE last_value - 1 END) < %s").format(sql.Literal(f"{table}_id_seq"), seq),
+            (top, top))
+
     def _put_one(self, conn: psycopg.Connection, record: Any) -> None:
         if isinstance(record, StoredTask):
             conn.execute(_TASK_UPSERT, _task_params(record))
+            self._seq_past(conn, "tasks", record.id)
             return
         spec = self._kind(type(record))
         row = row_of(record)
@@ -370,6 +381,8 @@ class PgRepository:
             return
         query = (_insert_sql if isinstance(record, Event) else _upsert_sql)(spec.table, spec.key)
         params = _params(spec.table, key, row)
+        if spec.table in ID_KINDS and spec.key == "id":
+            self._seq_past(conn, spec.table, int(key))
         if not spec.guarded:
             conn.execute(query, params)
             return
@@ -433,6 +446,7 @@ class PgRepository:
             if params:
                 with conn.cursor() as cur:
                     cur.executemany(_TASK_UPSERT, params)
+                self._seq_past(conn, "tasks", max(p[0] for p in params))
 
     def delete_tasks(self, task_ids: Iterable[int]) -> int:
         ids = list(dict.fromkeys(task_ids))

@@ -321,6 +321,20 @@ def test_next_id_unique_across_processes(pg_url: str) -> None:
         r.next_id("nonsense")
 
 
+def test_ids_written_without_next_id_are_never_handed_out(repo: PgRepository,
+                                                           pg_url: str) -> None:
+    repo.put_tasks([_task(7)])
+    assert repo.next_id("tasks") == 8
+    repo.put(Reminder(1, 7, 5, NOW, None, NOW))  # at the sequence's first value
+    assert repo.next_id("reminders") == 2
+    repo.put(Delivery("k", 1, "sent", NOW))  # keyed by text: no sequence to move
+    first = repo.next_id("events")
+    repo.put(Event(first - 1 if first > 1 else 1, NOW, None, "x", None, None, {}))
+    assert repo.next_id("events") > first  # a lower explicit id never moves it back
+    with PgRepository(pg_url) as again:
+        assert again.next_id("tasks") == 9
+
+
 # ------------------------------------------------------------------------------------------
 # Transactions
 # ------------------------------------------------------------------------------------------
