@@ -744,13 +744,19 @@ class PgRepository:
     # ------------------------------------------------------------------ bulk (migration, bench)
     def copy_rows(self, table: str, items: Iterable[tuple[Any, dict[str, Any]]]) -> int:
         """COPY ``(key, row)`` pairs into ``table`` (rows in ``to_row()`` form; units rows
-        carry their ``version``). Inside the caller's transaction when there is one."""
+        carry their ``version``). Inside the caller's transaction when there is one.
+
+        Tasks: the per-row ``task_units`` trigger is off during the COPY (a lock on the table
+        until the transaction ends: for moves and benchmarks, not a running bot) and the join
+        rows of the copied tasks are made by one INSERT … SELECT after it (~3x faster)."""
         kind = TABLE_KINDS.get(table)
         key_col = "id" if table == "tasks" else KINDS[kind].key  # type: ignore[index]
         extra = ["version"] if table == "units" else []
         cols = [key_col, *pgschema.column_names(table), *extra, "row"]
-        count = 0
-        with self._conn(write=True) as conn, conn.cursor() as cur:
+        ids: list[int] = []
+        with self._conn(write=True) as conn, conn.transaction(), conn.cursor() as cur:
+            if table == "tasks":
+                cur.execute("ALTER TABLE tasks DISABLE TRIGGER tasks_units")
             stmt = sql.SQL("COPY {t} ({c}) FROM STDIN").format(
                 t=sql.Identifier(table), c=sql.SQL(", ").join(map(sql.Identifier, cols)))
             with cur.copy(stmt) as copy:
@@ -762,8 +768,15 @@ class PgRepository:
                         values.append(int(row.pop("version", 1) or 1))
                     values.append(Jsonb(row))
                     copy.write_row(values)
-                    count += 1
-        return count
+                    ids.append(key)
+            if table == "tasks":
+                cur.execute(
+                    "INSERT INTO task_units (unit_key, task_id, lead, open, due, done_day) "
+                    "SELECT k.u, t.id, k.u = ANY (t.lead), t.open, t.due, t.done_day "
+                    "FROM tasks t CROSS JOIN LATERAL (SELECT DISTINCT unnest(t.units) AS u) k "
+                    "WHERE t.id = ANY(%s::bigint[])", (ids,))
+                cur.execute("ALTER TABLE tasks ENABLE TRIGGER tasks_units")
+        return len(ids)
 
     def set_sequences(self, tops: dict[str, int]) -> None:
         """Make every sequence hand out ids above ``tops[kind]`` and above every stored id."""
