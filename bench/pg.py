@@ -17,6 +17,9 @@ localities (a copy of the sample unit directories each), due dates over two year
   view over every unit;
 - /timkiem: one or two random words of the task texts, the first 20 matches (all units, and
   one unit);
+- units: ``units()`` the first time (every directory parsed, then cached per process) and
+  again; ``all(UnitDirectoryRow)`` (what /dangky's unit matching reads); ``lead_stats`` of
+  every unit (/thongke of an admin);
 - /xong: one transaction: the task read FOR UPDATE, the new version written, an event id
   taken and the event inserted (then reopened the same way, so the data stays as filled).
 
@@ -190,6 +193,12 @@ def measure(url: str, queries: int) -> dict[str, Any]:
     mark = [_timed(lambda i=i: done(i)) for i in ids]
     for i in ids:
         reopen(i)
+    from bot.repository import UnitDirectoryRow
+
+    units_first = _timed(repo.units)  # parses every directory once (a per-process cache)
+    units_again = [_timed(repo.units) for _ in range(3)]
+    directories = [_timed(lambda: repo.all(UnitDirectoryRow)) for _ in range(3)]
+    stats_all = _timed(lambda: repo.lead_stats(TODAY))
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     repo.close()
     return {
@@ -198,6 +207,9 @@ def measure(url: str, queries: int) -> dict[str, Any]:
         "nhiemvu_admin_ms": _p(admin), "page2_ms": _p(page_only),
         "search_all_ms": _p(search_all), "search_unit_ms": _p(search_unit),
         "xong_ms": _p(mark), "queries": len(keys),
+        "units_first_ms": round(units_first, 1), "units_again_ms": round(min(units_again), 1),
+        "all_directories_ms": round(min(directories), 1),
+        "lead_stats_all_ms": round(stats_all, 1),
     }
 
 

@@ -15,6 +15,7 @@ alone (re-running is safe); a target holding anything else is refused unless ``-
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -58,6 +59,7 @@ _ID_ROWS: dict[str, Callable[[int, Mapping[str, Any]], Any]] = {
 TABLES = ("units", *_ID_ROWS, "deliveries")
 """Every table moved, in load order."""
 _KNOWN_SOURCE = frozenset({*TABLES, "meta"})
+_SHARD_RE = re.compile(r"tasks\.[1-9][0-9]*")
 
 NAMES = {
     "units": "danh bạ đơn vị (địa bàn)", "documents": "văn bản", "tasks": "nhiệm vụ",
@@ -113,6 +115,10 @@ def read_source(path: Path) -> Source:
     finally:
         storage.close()
     data, _ = migrate(raw)
+    for name in sorted(n for n in data if _SHARD_RE.fullmatch(n)):
+        # TinyDB schema 3 spreads tasks over "tasks", "tasks.1", "tasks.2"... (4,096 ids each)
+        data.setdefault("tasks", {})
+        data["tasks"] = {**data["tasks"], **data.pop(name)}
     unknown = sorted(set(data) - _KNOWN_SOURCE)
     if unknown:
         raise MoveError("Tệp dữ liệu có bảng mà lệnh chuyển chưa biết: " + ", ".join(unknown)

@@ -96,7 +96,8 @@ class _Kind:
     key_of: Callable[[Any], Any]
     load: Callable[[Any, dict[str, Any]], Any]
     guarded: bool = False
-    """Has another unique key (or is insert-only): written under a savepoint."""
+    """Has another unique key (or is insert-only): a put of it inside a transaction runs
+    under a savepoint."""
 
 
 def _unit_row(loc: Any, row: dict[str, Any]) -> UnitDirectoryRow:
@@ -348,11 +349,24 @@ class PgRepository:
             if self._read_only:
                 raise ReadOnlyError("Cơ sở dữ liệu đang mở ở chế độ chỉ đọc.")
             return
-        with self._conn(write=True) as conn:
-            for record in records:
-                self._put_one(conn, record)
-        if any(isinstance(r, UnitDirectoryRow) for r in records):
-            pass  # the unit cache checks versions on every read
+        guarded = any(getattr(KINDS.get(type(r)), "guarded", False) for r in records)
+        joined = getattr(self._local, "conn", None) is not None
+        try:
+            with self._conn(write=True) as conn:
+                if guarded and joined:
+                    # A savepoint: a refused put writes none of its records and leaves the
+                    # caller's transaction usable (alone, the put's own transaction rolls back).
+                    with conn.transaction():
+                        for record in records:
+                            self._put_one(conn, record)
+                else:
+                    for record in records:
+                        self._put_one(conn, record)
+        except psycopg.errors.UniqueViolation as exc:
+            what = {"events": "sự kiện cùng mã đã có",
+                    "documents": "văn bản cùng tệp (file_hash) đã có",
+                    "subscriptions": "cuộc trò chuyện đã là thành viên của đơn vị này"}
+            raise ValueError(what.get(exc.diag.table_name or "", "trùng khóa")) from exc
 
     @staticmethod
     def _seq_past(conn: psycopg.Connection, table: str, top: int) -> None:
@@ -383,17 +397,7 @@ class PgRepository:
         params = _params(spec.table, key, row)
         if spec.table in ID_KINDS and spec.key == "id":
             self._seq_past(conn, spec.table, int(key))
-        if not spec.guarded:
-            conn.execute(query, params)
-            return
-        try:
-            with conn.transaction():  # a savepoint: a clash leaves the caller's block usable
-                conn.execute(query, params)
-        except psycopg.errors.UniqueViolation as exc:
-            what = {"events": f"sự kiện mã {key} đã có",
-                    "documents": "văn bản cùng tệp (file_hash) đã có",
-                    "subscriptions": "cuộc trò chuyện đã là thành viên của đơn vị này"}
-            raise ValueError(what.get(spec.table, "trùng khóa")) from exc
+        conn.execute(query, params)
 
     def delete(self, kind: type, keys: Iterable[Any]) -> int:
         spec = self._kind(kind)

@@ -274,6 +274,21 @@ def test_unique_clash_raises_value_error_and_keeps_the_transaction(repo: PgRepos
     assert repo.get(StoredDocument, 2) is None
 
 
+def test_a_refused_multi_record_put_writes_none_of_them(repo: PgRepository) -> None:
+    repo.put(Membership(1, -100, "x|a", NOW))
+    with repo.transaction():
+        repo.put(Chat(5, "An", "private"))
+        with pytest.raises(ValueError, match="thành viên"):
+            repo.put(Chat(6, "Bình", "private"), Membership(2, -100, "x|a", NOW))
+        assert repo.get(Chat, 6) is None
+        repo.put(Membership(3, 5, "x|a", NOW))
+    assert [c.id for c in repo.all(Chat)] == [5]
+    assert [m.id for m in repo.memberships()] == [1, 3]
+    with pytest.raises(ValueError):  # alone: its own transaction, nothing written either
+        repo.put(Chat(7, "Chi", "private"), Membership(4, -100, "x|a", NOW))
+    assert repo.get(Chat, 7) is None
+
+
 def test_chat_unit_keys_come_from_memberships(repo: PgRepository) -> None:
     repo.put(Chat(-1, "Nhóm", "group", True, ("ignored|x",)))
     assert repo.get(Chat, -1) == Chat(-1, "Nhóm", "group", True, ())
@@ -708,6 +723,33 @@ def test_move_is_verified_idempotent_and_refuses_other_data(tiny: Store, moved_u
     with PgRepository(pg_url) as r:
         assert r.get(Chat, 999) is None and r.task_count() == tiny.task_count
         assert r.next_id("tasks") > after  # sequences never go back
+
+
+def test_move_of_thousands_of_tasks(tmp_path: Path, pg_url: str) -> None:
+    """Over 4,096 tasks (the TinyDB backend may spread them over several tables)."""
+    store = Store(tmp_path / "bot.json")
+    copy = 0
+    while store.task_count <= 4200:
+        for name, digest, plan in _parsed_samples():
+            doc = plan.document
+            clone = replace(plan, document=replace(
+                doc, number=f"{doc.number}-{copy}" if doc.number else None,
+                locality=f"Xã {copy}"))
+            store.import_plan(clone, filename=name, file_hash=f"{digest}-{copy}", actor=None,
+                              now=NOW)
+        copy += 1
+    ids = sorted(t.id for t in store.open_tasks())
+    store.mark_done(ids[-1], actor=1, now=NOW)
+    store.compact()
+    expected = (store.task_count, store.open_tasks(), store.units())
+    store.close()
+    assert move(tmp_path / "bot.json", pg_url).status == "moved"
+    with PgRepository(pg_url) as r:
+        assert r.task_count() == expected[0] > 4096
+        assert r.task_page() == expected[1]
+        assert not r.task(ids[-1]).is_open
+        assert sorted(r.units(), key=lambda u: u.key) == sorted(expected[2], key=lambda u: u.key)
+        assert r.next_id("tasks") > ids[-1]
 
 
 def test_move_refuses_damaged_source_and_bad_url(tmp_path: Path, pg_url: str,
