@@ -206,7 +206,7 @@ def move(source_path: Path, url: str, *, replace: bool = False,
                                 "Không ghi gì. Dùng --replace để xoá và thay bằng dữ liệu "
                                 "nguồn.")
             conn.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in TABLES)
-                         + ", task_units, meta")
+                         + ", task_units, unit_list, meta")
             lines.append("Đã xoá dữ liệu cũ ở đích (--replace).")
         for table in TABLES:
             items: Iterable[tuple[Any, dict[str, Any]]] = source.tables[table].items()

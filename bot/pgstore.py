@@ -58,9 +58,7 @@ from bot.repository import (
     Snooze,
     StorageError,
     UnitDirectoryRow,
-    directory_units,
 )
-from bot.text import fold
 
 __all__ = ["PgRepository", "is_postgres_url", "mask_url"]
 
@@ -171,9 +169,8 @@ class PgRepository:
         self._url = url
         self._read_only = read_only
         self._local = threading.local()
-        self._unit_cache: dict[str, tuple[int, dict[str, StoredUnit]]] = {}
         self._labels: dict[Any, Any] = {}
-        self._cache_lock = threading.Lock()
+        """Unit names worked out per list of written forms (shared: communes repeat them)."""
 
         def configure(conn: psycopg.Connection) -> None:
             if read_only:
@@ -387,11 +384,19 @@ class PgRepository:
         row = row_of(record)
         key = spec.key_of(record)
         if isinstance(record, UnitDirectoryRow):
+            try:
+                units = pgschema.unit_list_rows(key, record.locality, record.directory,
+                                                self._labels)
+            except (KeyError, TypeError, ValueError, IndexError) as exc:
+                raise ValueError(f"danh bạ đơn vị sai dạng ({type(exc).__name__})") from exc
             conn.execute(
                 "INSERT INTO units (loc, locality, version, row) VALUES (%s, %s, 1, %s) "
                 "ON CONFLICT (loc) DO UPDATE SET locality = EXCLUDED.locality, "
                 "version = units.version + 1, row = EXCLUDED.row",
                 (key, record.locality, Jsonb(row)))
+            conn.execute("DELETE FROM unit_list WHERE loc = %s", (key,))
+            with conn.cursor() as cur:
+                cur.executemany(pgschema.INSERT_UNIT_LIST, units)
             return
         query = (_insert_sql if isinstance(record, Event) else _upsert_sql)(spec.table, spec.key)
         params = _params(spec.table, key, row)
@@ -595,39 +600,25 @@ class PgRepository:
         return {key: (int(a), int(b), int(c), int(d)) for key, a, b, c, d in rows}
 
     # ------------------------------------------------------------------ units
-    def _directories(self, locs: Sequence[str] | None = None) -> dict[str, dict[str, StoredUnit]]:
-        """Units per loc_key, parsed once per directory version (a cache shared by threads;
-        the versions are read on every call, so another process's change is seen)."""
-        if locs is None:
-            heads = self._rows("SELECT loc, version FROM units")
-        else:
-            heads = self._rows("SELECT loc, version FROM units WHERE loc = ANY(%s)",
-                               (list(locs),))
-        cache = self._unit_cache
-        stale = [loc for loc, version in heads
-                 if loc not in cache or cache[loc][0] != version]
-        if stale:
-            rows = self._rows("SELECT loc, row, version FROM units WHERE loc = ANY(%s)",
-                              (stale,))
-            with self._cache_lock:
-                for loc, row, version in rows:
-                    directory = _unit_row(loc, {**row, "version": version})
-                    try:
-                        units = {u.key: u for u in directory_units(directory, self._labels)}
-                    except (KeyError, TypeError, ValueError) as exc:
-                        raise ConfigError(f"Cơ sở dữ liệu có danh bạ đơn vị hỏng (địa bàn "
-                                          f"{loc}): {type(exc).__name__}.") from exc
-                    cache[loc] = (version, units)
-        present = {loc for loc, _ in heads}
-        return {loc: cache[loc][1] for loc in present if loc in cache}
+    _UNIT_COLUMNS = "key, name, locality, aliases, generic"
+
+    @staticmethod
+    def _unit(row: tuple[Any, ...]) -> StoredUnit:
+        key, name, locality, aliases, generic = row
+        return StoredUnit(key, name, locality, tuple(aliases), generic)
 
     def units(self) -> list[StoredUnit]:
-        found = [u for units in self._directories().values() for u in units.values()]
-        return sorted(found, key=lambda u: (fold(u.locality or ""), fold(u.name), u.key))
+        rows = self._rows(f"SELECT {self._UNIT_COLUMNS} FROM unit_list "
+                          "ORDER BY sort_locality, sort_name, key COLLATE \"C\"")
+        return [self._unit(r) for r in rows]
 
     def unit(self, key: str) -> StoredUnit | None:
-        loc = key.split("|", 1)[0]
-        return self._directories([loc]).get(loc, {}).get(key)
+        rows = self._rows(f"SELECT {self._UNIT_COLUMNS} FROM unit_list WHERE key = %s", (key,))
+        return self._unit(rows[0]) if rows else None
+
+    def _unit_names(self, keys: Sequence[str]) -> dict[str, str]:
+        rows = self._rows("SELECT key, name FROM unit_list WHERE key = ANY(%s)", (list(keys),))
+        return dict(rows)
 
     # ------------------------------------------------------------------ chats, memberships
     def memberships(self, *, unit_key: str | None = None, chat_id: int | None = None,
@@ -738,11 +729,8 @@ class PgRepository:
             for task_id, until in self._rows("SELECT s.id, s.until FROM snoozes s "
                                              "JOIN tasks t ON t.id = s.id"):
                 snoozes[task_id] = until
-        directories = self._directories(sorted({k.split("|", 1)[0] for k in keys}))
-        names: dict[str, str] = {}
-        for key in keys:
-            unit = directories.get(key.split("|", 1)[0], {}).get(key)
-            names[key] = unit.name if unit is not None else key
+        found = self._unit_names(keys) if keys else {}
+        names = {key: found.get(key, key) for key in keys}
         return DigestSource(chats, open_tasks, documents, names, snoozes)
 
     # ------------------------------------------------------------------ bulk (migration, bench)
@@ -757,7 +745,8 @@ class PgRepository:
         key_col = "id" if table == "tasks" else KINDS[kind].key  # type: ignore[index]
         extra = ["version"] if table == "units" else []
         cols = [key_col, *pgschema.column_names(table), *extra, "row"]
-        ids: list[int] = []
+        ids: list[Any] = []
+        directories: list[tuple[Any, Any, Any]] = []
         with self._conn(write=True) as conn, conn.transaction(), conn.cursor() as cur:
             if table == "tasks":
                 cur.execute("ALTER TABLE tasks DISABLE TRIGGER tasks_units")
@@ -773,6 +762,15 @@ class PgRepository:
                     values.append(Jsonb(row))
                     copy.write_row(values)
                     ids.append(key)
+                    if table == "units":
+                        directories.append((key, row.get("locality"), row["directory"]))
+            if table == "units":
+                with cur.copy("COPY unit_list (key, loc, name, locality, aliases, generic, "
+                              "sort_locality, sort_name) FROM STDIN") as copy:
+                    for loc, locality, directory in directories:
+                        for values in pgschema.unit_list_rows(loc, locality, directory,
+                                                              self._labels):
+                            copy.write_row(values)
             if table == "tasks":
                 cur.execute(
                     "INSERT INTO task_units (unit_key, task_id, lead, open, due, done_day) "

@@ -15,6 +15,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import psycopg
+import psycopg.types.json
 import pytest
 
 from bot import pgschema
@@ -166,11 +167,29 @@ def test_migrations_rerun_and_race(pg_cluster) -> None:  # type: ignore[no-untyp
     for t in threads:
         t.join()
     assert errors == []
-    assert sorted(applied) == [[], [], [], [1]]  # exactly one worker applied it
+    assert sorted(applied) == [[], [], [], [1, 2]]  # exactly one worker applied them
     with psycopg.connect(url, autocommit=True) as conn:
         assert pgschema.migrate(conn) == []
-        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(1,)]
-        assert pgschema.current_version(conn) == pgschema.SCHEMA_VERSION
+        assert conn.execute("SELECT version FROM schema_version ORDER BY 1").fetchall() == [
+            (1,), (2,)]
+        assert pgschema.current_version(conn) == pgschema.SCHEMA_VERSION == 2
+
+
+def test_migration_2_fills_unit_list_from_existing_directories(pg_url: str) -> None:
+    """A database made by the first schema (directories, no unit_list) is upgraded at open,
+    its units listed from the directories it already holds."""
+    directory = {"version": 1, "units": [{"key": "phong y te", "forms": [["Phòng Y tế", 2]]},
+                                         {"key": "ubnd", "forms": [["UBND xã", 1]]}]}
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        assert pgschema.migrate(conn, target=1) == [1]
+        conn.execute("INSERT INTO units (loc, locality, version, row) VALUES (%s, %s, 1, %s)",
+                     ("cam pha", "Cẩm Phả", psycopg.types.json.Jsonb(
+                         {"loc": "cam pha", "locality": "Cẩm Phả", "directory": directory})))
+    with PgRepository(pg_url) as repo:
+        assert [u.key for u in repo.units()] == ["cam pha|phong y te", "cam pha|ubnd"]
+        assert repo.unit("cam pha|ubnd").locality == "Cẩm Phả"
+        assert repo.delete(UnitDirectoryRow, ["cam pha"]) == 1
+        assert repo.units() == [] and repo.unit("cam pha|ubnd") is None
 
 
 def test_newer_schema_is_refused(pg_url: str) -> None:
