@@ -11,14 +11,14 @@ localities (a copy of the sample unit directories each), due dates over two year
 20/12/2022, a fifth done. Then a fresh process measures:
 
 - open: ``PgRepository(url)`` (pool connected, schema checked) — the bot's start-up share;
-- RSS: peak resident memory of that process after all the queries (``ru_maxrss``);
+- RSS: peak resident memory of that process after the commands' queries (``ru_maxrss``),
+  and again after the unit listings below (every unit of every locality in memory at once);
 - /nhiemvu equivalent: for one random unit (each query a different unit) the board's counts
   (open, overdue, due within 7 days, all) and its first page of 10 — five calls; also the admin
   view over every unit;
 - /timkiem: one or two random words of the task texts, the first 20 matches (all units, and
   one unit);
-- units: ``units()`` the first time (every directory parsed, then cached per process) and
-  again; ``all(UnitDirectoryRow)`` (what /dangky's unit matching reads); ``lead_stats`` of
+- units: ``units()`` (every unit of every locality, from ``unit_list``), first and again; ``all(UnitDirectoryRow)`` (what /dangky's unit matching reads); ``lead_stats`` of
   every unit (/thongke of an admin);
 - /xong: one transaction: the task read FOR UPDATE, the new version written, an event id
   taken and the event inserted (then reopened the same way, so the data stays as filled).
@@ -193,16 +193,18 @@ def measure(url: str, queries: int) -> dict[str, Any]:
     mark = [_timed(lambda i=i: done(i)) for i in ids]
     for i in ids:
         reopen(i)
+    rss_commands = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     from bot.repository import UnitDirectoryRow
 
-    units_first = _timed(repo.units)  # parses every directory once (a per-process cache)
+    units_first = _timed(repo.units)  # every unit of every locality (admin's /donvi)
     units_again = [_timed(repo.units) for _ in range(3)]
     directories = [_timed(lambda: repo.all(UnitDirectoryRow)) for _ in range(3)]
     stats_all = _timed(lambda: repo.lead_stats(TODAY))
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     repo.close()
     return {
-        "open_s": round(open_s, 3), "rss_mb": round(rss, 1),
+        "open_s": round(open_s, 3), "rss_mb": round(rss_commands, 1),
+        "rss_after_units_mb": round(rss, 1),
         "nhiemvu_1unit_ms": _p(one_unit), "nhiemvu_3units_ms": _p(three_units),
         "nhiemvu_admin_ms": _p(admin), "page2_ms": _p(page_only),
         "search_all_ms": _p(search_all), "search_unit_ms": _p(search_unit),

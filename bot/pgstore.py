@@ -553,30 +553,53 @@ class PgRepository:
         what = "count(*)" if len(keys) == 1 else "count(DISTINCT tu.task_id)"
         return int(self._rows(f"SELECT {what} FROM task_units tu WHERE {where}", params)[0][0])
 
+    SEARCH_HEAD = 5000
+    """Tasks scanned in list order before a search falls back to the trigram index."""
+
     def search_tasks(self, words: Sequence[str], unit_keys: Sequence[str] | None = None,
                      *, limit: int | None = None) -> list[StoredTask]:
+        """Plans that do not depend on the planner's guess of how common a word is (pg_trgm
+        cannot know: "hay," and "hay" share their trigrams). Units given: their tasks first
+        (a unit has hundreds), then the words. All units: the first :attr:`SEARCH_HEAD`
+        tasks in list order are checked (a common word fills the page there); when they hold
+        fewer than ``limit`` matches, every match is found through the trigram index and
+        sorted (a rare word: few rows)."""
         words = [w for w in words if w]
         if not words:
             raise ValueError("search_tasks needs at least one word")
         if limit is not None and limit <= 0:
             return []
-        params: list[Any] = []
-        where = []
-        for word in words:
-            where.append("t.folded LIKE %s")
-            params.append("%" + word.replace("\\", "\\\\").replace("%", "\\%")
-                          .replace("_", "\\_") + "%")
+        likes = ["%" + w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+                 for w in words]
+        match = " AND ".join(["folded LIKE %s"] * len(likes))
+        order = " ORDER BY w.open DESC, w.due, w.id"
+        page, page_params = ("", []) if limit is None else (" LIMIT %s", [limit])
         if unit_keys is not None:
             keys = list(dict.fromkeys(unit_keys))
             if not keys:
                 return []
-            where.append("t.id IN (SELECT task_id FROM task_units WHERE unit_key = ANY(%s))")
-            params.append(keys)
-        query = ("SELECT t.id, t.row FROM tasks t WHERE " + " AND ".join(where)
-                 + " ORDER BY t.open DESC, t.due, t.id")
+            query = ("WITH u AS MATERIALIZED (SELECT DISTINCT task_id FROM task_units "
+                     "WHERE unit_key = ANY(%s)) SELECT w.id, w.row FROM u "
+                     f"JOIN tasks w ON w.id = u.task_id WHERE {match}{order}{page}")
+            return self._task_rows(query, [keys, *likes, *page_params])
         if limit is not None:
-            query += " LIMIT %s"
-            params.append(limit)
+            head = ("SELECT w.id, t.row FROM (SELECT id, open, due FROM (SELECT id, folded, "
+                    "open, due FROM tasks ORDER BY open DESC, due, id LIMIT %s) AS s "
+                    f"WHERE {match} ORDER BY open DESC, due, id LIMIT %s) AS w "
+                    f"JOIN tasks t ON t.id = w.id{order}")
+            found = self._task_rows(head, [self.SEARCH_HEAD, *likes, limit])
+            if len(found) == limit or self._fewer_tasks_than(self.SEARCH_HEAD):
+                return found
+        query = ("WITH m AS MATERIALIZED (SELECT id FROM tasks WHERE " + match + ") "
+                 f"SELECT w.id, w.row FROM m JOIN tasks w ON w.id = m.id{order}{page}")
+        return self._task_rows(query, [*likes, *page_params])
+
+    def _fewer_tasks_than(self, count: int) -> bool:
+        """Fewer than ``count`` tasks exist (the head scan then saw them all)."""
+        rows = self._rows("SELECT count(*) FROM (SELECT 1 FROM tasks LIMIT %s) AS s", (count,))
+        return int(rows[0][0]) < count
+
+    def _task_rows(self, query: str, params: Sequence[Any]) -> list[StoredTask]:
         shared: dict[Any, Any] = {}
         return [StoredTask.from_row(i, row, shared) for i, row in self._rows(query, params)]
 

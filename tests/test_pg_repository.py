@@ -614,12 +614,17 @@ def test_task_pages_like_tinydb(tiny: Store, pg: PgRepository) -> None:
     "báo cáo", "BAO CAO", "tiêm chủng", "thuc hien", "a", "phong", "ủy ban", "uỷ ban",
     "kế hoạch năm", "xyz không có", "%", "_", "đ", "100%",
 ])
-def test_search_like_tinydb(tiny: Store, pg: PgRepository, query: str) -> None:
+@pytest.mark.parametrize("head", [5000, 3, 40])
+def test_search_like_tinydb(tiny: Store, pg: PgRepository, query: str, head: int) -> None:
+    """Both plans (the head of the list, then the trigram index) give TinyDB's answer."""
+    pg.SEARCH_HEAD = head
     words = search_fold(query).split()
     assert pg.search_tasks(words) == tiny.search(query)
-    assert pg.search_tasks(words, limit=3) == tiny.search(query, limit=3)
+    for limit in (1, 3, 20):
+        assert pg.search_tasks(words, limit=limit) == tiny.search(query, limit=limit)
     keys = [u.key for u in tiny.units()][:8]
     assert pg.search_tasks(words, keys) == tiny.search(query, keys)
+    assert pg.search_tasks(words, keys, limit=2) == tiny.search(query, keys, limit=2)
 
 
 def test_search_wildcards_are_literal(repo: PgRepository) -> None:
