@@ -112,7 +112,9 @@ def fill(url: str, size: int, tmp: Path) -> dict[str, Any]:
                     due = TODAY + timedelta(days=rng.randint(-365, 365)) if rng.random() < .9 \
                         else None
                     done = rng.random() < 0.2
-                    relocate = (lambda k: k.replace("|", f"~{p}|", 1))  # noqa: E731
+                    def relocate(key: str, p: int = p) -> str:
+                        return key.replace("|", f"~{p}|", 1)
+
                     new = replace(
                         task, id=n, doc_id=p * len(docs) + task.doc_id,
                         text=f"{task.text} ({rng.choice(words)} {n})",
@@ -133,7 +135,7 @@ def fill(url: str, size: int, tmp: Path) -> dict[str, Any]:
 def _p(samples: list[float]) -> tuple[float, float]:
     ordered = sorted(samples)
     return (round(statistics.median(ordered), 2),
-            round(ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))], 2))
+            round(ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))], 2))
 
 
 def _timed(fn: Any) -> float:
