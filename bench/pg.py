@@ -16,8 +16,10 @@ localities (a copy of the sample unit directories each), due dates over two year
 - /nhiemvu equivalent: for one random unit (each query a different unit) the board's counts
   (open, overdue, due within 7 days, all) and its first page of 10 — five calls; also the admin
   view over every unit;
-- /timkiem: one or two random words of the task texts, the first 20 matches (all units, and
-  one unit);
+- /timkiem: one or two random words of the task texts (letters and digits only, as people
+  type them), the first 20 matches (all units, and one unit); apart, tokens with
+  punctuation ("an," "(tong"): pg_trgm does not index punctuation, so a rare token made of
+  common letters is checked row by row (p50, p95, max);
 - units: ``units()`` (every unit of every locality, from ``unit_list``), first and again; ``all(UnitDirectoryRow)`` (what /dangky's unit matching reads); ``lead_stats`` of
   every unit (/thongke of an admin);
 - /xong: one transaction: the task read FOR UPDATE, the new version written, an event id
@@ -160,7 +162,9 @@ def measure(url: str, queries: int) -> dict[str, Any]:
             (queries,))]
         texts = [r for (r,) in conn.execute(
             "SELECT folded FROM tasks TABLESAMPLE SYSTEM (1) LIMIT 2000")]
-    vocab = sorted({w for t in texts for w in t.split() if len(w) >= 3})
+    tokens = {w for t in texts for w in t.split() if len(w) >= 3}
+    vocab = sorted(w for w in tokens if w.isalnum())  # words as people type them
+    marked = sorted(w for w in tokens if not w.isalnum())  # "an," "(tong" "61-kh/tu"
 
     def board(k: tuple[str, ...] | None) -> None:
         repo.count_tasks(k)
@@ -178,6 +182,9 @@ def measure(url: str, queries: int) -> dict[str, Any]:
     search_all = [_timed(lambda q=q: repo.search_tasks(q.split(), limit=20)) for q in searches]
     search_unit = [_timed(lambda q=q, k=k: repo.search_tasks(q.split(), [k], limit=20))
                    for q, k in zip(searches, keys)]
+    punct = [" ".join(rng.sample(marked, 1) + rng.sample(vocab, rng.choice((0, 1))))
+             for _ in range(max(20, queries // 5))]
+    search_punct = [_timed(lambda q=q: repo.search_tasks(q.split(), limit=20)) for q in punct]
     ids = [t.id for t in repo.task_page(None, limit=queries)]
 
     def done(task_id: int) -> None:
@@ -210,6 +217,7 @@ def measure(url: str, queries: int) -> dict[str, Any]:
         "nhiemvu_1unit_ms": _p(one_unit), "nhiemvu_3units_ms": _p(three_units),
         "nhiemvu_admin_ms": _p(admin), "page2_ms": _p(page_only),
         "search_all_ms": _p(search_all), "search_unit_ms": _p(search_unit),
+        "search_punct_ms": _p(search_punct) + (round(max(search_punct), 1),),
         "xong_ms": _p(mark), "queries": len(keys),
         "units_first_ms": round(units_first, 1), "units_again_ms": round(min(units_again), 1),
         "all_directories_ms": round(min(directories), 1),
