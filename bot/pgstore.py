@@ -49,7 +49,9 @@ from bot.records import (
     StoredUnit,
 )
 from bot.repository import (
+    CLAIM_TIMEOUT,
     CLAIMED,
+    RECLAIMABLE,
     ID_KINDS,
     DigestRun,
     DigestSource,
@@ -683,11 +685,16 @@ class PgRepository:
             raise ValueError("the repository needs timezone-aware datetimes")
         row = Delivery(key, chat_id, CLAIMED, now).to_row()
         with self._conn(write=True) as conn:
+            # A concurrent claimer of the same key waits on the row, then sees it claimed.
             cur = conn.execute(
                 "INSERT INTO deliveries (key, chat_id, status, at, row) "
-                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (key) DO NOTHING",
-                (key, chat_id, CLAIMED, now, Jsonb(row)))
-            return cur.rowcount == 1
+                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (key) DO UPDATE SET "
+                "chat_id = EXCLUDED.chat_id, status = EXCLUDED.status, at = EXCLUDED.at, "
+                "row = EXCLUDED.row WHERE deliveries.status = ANY(%s) "
+                "OR (deliveries.status = %s AND deliveries.at <= %s) RETURNING key",
+                (key, chat_id, CLAIMED, now, Jsonb(row), list(RECLAIMABLE), CLAIMED,
+                 now - CLAIM_TIMEOUT))
+            return cur.fetchone() is not None
 
     def record_delivery(self, delivery: Delivery) -> None:
         self.put(delivery)

@@ -527,6 +527,43 @@ def test_claim_delivery_exactly_one_winner(pg_url: str) -> None:
         r.close()
 
 
+def test_reclaim_after_failure_or_dead_claim_one_winner(pg_url: str) -> None:
+    """A failed delivery or a claim older than CLAIM_TIMEOUT may be claimed again: by
+    exactly one of several processes at once; "sent"/"uncertain"/a live claim never."""
+    from bot.repository import CLAIM_TIMEOUT
+
+    with PgRepository(pg_url) as r:
+        r.put(Delivery("failed", 1, "failed", NOW), Delivery("sent", 1, "sent", NOW),
+              Delivery("uncertain", 1, "uncertain", NOW),
+              Delivery("undeliverable", 1, "undeliverable", NOW))
+        assert r.claim_delivery("dead", chat_id=1, now=NOW - CLAIM_TIMEOUT)
+        assert r.claim_delivery("live", chat_id=1, now=NOW - CLAIM_TIMEOUT + timedelta(1 / 1440))
+    later = NOW + timedelta(seconds=1)
+    repos = [PgRepository(pg_url) for _ in range(3)]
+    wins: dict[str, int] = {}
+    lock = threading.Lock()
+    gate = threading.Barrier(6)
+
+    def claim(r: PgRepository) -> None:
+        gate.wait()
+        for key in ("failed", "sent", "uncertain", "undeliverable", "dead", "live"):
+            if r.claim_delivery(key, chat_id=2, now=later):
+                with lock:
+                    wins[key] = wins.get(key, 0) + 1
+
+    threads = [threading.Thread(target=claim, args=(r,)) for r in repos for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert wins == {"failed": 1, "undeliverable": 1, "dead": 1}
+    got = repos[0].get(Delivery, "dead")
+    assert (got.status, got.chat_id, got.at) == (CLAIMED, 2, later)
+    assert repos[0].get(Delivery, "sent").status == "sent"
+    for r in repos:
+        r.close()
+
+
 def test_claim_inside_a_rolled_back_transaction_is_undone(repo: PgRepository) -> None:
     with pytest.raises(RuntimeError), repo.transaction():
         assert repo.claim_delivery("k", chat_id=1, now=NOW)
