@@ -81,12 +81,31 @@ class TinyBackend(Backend):
         return TinyRepository(self.path, read_only=read_only, lock=not read_only)
 
 
-BACKENDS: dict[str, Callable[[Path], Backend]] = {"tinydb": TinyBackend}
+class PgBackend(Backend):
+    """A fresh database on the test PostgreSQL server (tests/pgcluster.py, fixture pg_url)."""
+
+    name = "postgres"
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def open(self, *, read_only: bool = False) -> Any:
+        from bot.pgstore import PgRepository
+
+        if read_only:  # a read-only open needs the schema: made by a first writer
+            PgRepository(self.url).close()
+        return PgRepository(self.url, read_only=read_only)
+
+
+BACKENDS: dict[str, Callable[[Path], Backend]] = {"tinydb": TinyBackend,
+                                                  "postgres": PgBackend}
 """Backend name -> factory(tmp_path). Another backend adds itself here."""
 
 
 @pytest.fixture(params=list(BACKENDS))
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    if request.param == "postgres":  # a database of the session's server, not a file
+        return PgBackend(request.getfixturevalue("pg_url"))
     return BACKENDS[request.param](tmp_path)
 
 
