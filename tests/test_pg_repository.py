@@ -864,3 +864,16 @@ def test_open_repository_seam(pg_url: str) -> None:
         assert repo.read_only
     with pytest.raises(ConfigError):
         open_repository("sqlite:///x.db")
+
+
+def test_unreachable_server_is_a_vietnamese_error_without_the_password(
+        caplog: pytest.LogCaptureFixture) -> None:
+    from tests.pgcluster import free_port
+
+    url = f"postgresql://bot:hunter2secret@127.0.0.1:{free_port()}/bot"
+    with pytest.raises(ConfigError) as caught:
+        PgRepository(url, timeout=1.0)
+    assert "Không kết nối được tới PostgreSQL" in caught.value.message
+    assert "bot:***@127.0.0.1" in caught.value.message
+    assert "hunter2secret" not in caught.value.message
+    assert "hunter2secret" not in caplog.text
