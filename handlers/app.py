@@ -44,7 +44,7 @@ from handlers import (
 from handlers.common import Services, guarded, reply_html, send_html
 from handlers.texts import COMMANDS, UNKNOWN_COMMAND
 from handlers.updates import ChatOrderedProcessor
-from schedules.jobs import start_schedules
+from schedules.jobs import start_schedules, stop_schedules
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +108,7 @@ async def _post_init(app: Application) -> None:
 
 
 async def _post_shutdown(app: Application) -> None:
+    await stop_schedules(app)  # gives the scheduler leadership up at once (several workers)
     logger.info("bot stopped")
 
 

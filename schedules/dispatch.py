@@ -19,6 +19,23 @@ the rest with python-telegram-bot, and turns each Telegram failure into a decisi
 Each give-up is written to the delivery log with a detail, so an admin can see why a chat got
 nothing.
 
+Claim before send (several processes on one database): before its first attempt a message's
+key is *claimed* in the delivery log (``store.claim_delivery``: a "claimed" row written only if
+nobody else may be sending it), and only the claimer sends; the outcome then overwrites the
+claim. The rule, which every store implements atomically:
+
+* a key with no row, or whose row is "failed" or "undeliverable", may be claimed (those are
+  retried, as before);
+* a "sent" or "uncertain" row is never claimed: the message is in the chat, or may be;
+* a "claimed" row younger than ``CLAIM_TIMEOUT`` (15 min) is somebody's send in progress: the
+  caller gets the outcome "claimed" (not sent, not settled: the jobs try again later); an
+  older one is a sender that died between claim and outcome, and may be claimed again. So a
+  crash right after a send repeats that message at most once, and never within the timeout;
+  a message claimed and never sent is late by the timeout, never lost.
+
+A long send (flood waits, backoff) renews its claim before each new attempt, so a live send
+never looks dead.
+
 Why "uncertain": Telegram cannot be asked whether a message went out, and a timed-out
 sendMessage usually did (in the two storms of issue 12, 8 of 8 and 17 of 19 had arrived).
 Resending it at once made those duplicates. So a send whose request may have reached Telegram
@@ -73,7 +90,15 @@ FAILED = "failed"
 UNCERTAIN = "uncertain"
 """The request may have reached Telegram but its answer was lost (read timeout, connection
 dropped after sending): the message may or may not be in the chat. Never resent by key."""
-STATUSES = (SENT, SKIPPED, UNDELIVERABLE, FAILED, UNCERTAIN)
+CLAIMED = "claimed"
+"""Another sender (another process) claimed the key and has not settled it yet: not sent by
+this call, to be tried again later (the claim then is settled, or dead and taken over)."""
+STATUSES = (SENT, SKIPPED, UNDELIVERABLE, FAILED, UNCERTAIN, CLAIMED)
+CLAIM_TIMEOUT = timedelta(minutes=15)
+"""A claim older than this belongs to a sender that died: it may be claimed again (the store
+applies it; keep equal to ``Store.CLAIM_TIMEOUT``)."""
+CLAIM_RENEW = CLAIM_TIMEOUT / 3
+"""A send still retrying renews its claim when it is this old."""
 _NOT_SENT_YET = (httpx.ConnectTimeout, httpx.PoolTimeout, httpx.WriteTimeout, httpx.ConnectError,
                  httpx.WriteError, httpx.UnsupportedProtocol, httpx.ProxyError)
 """httpx errors raised before the whole request left: Telegram cannot have acted on it."""
@@ -130,6 +155,8 @@ class Report:
     uncertain: int = 0
     uncertain_chats: tuple[int, ...] = ()
     """Chats that may or may not have it (answer lost), in input order; not resent."""
+    claimed: int = 0
+    """Messages another process was sending at that moment (see "claim before send")."""
 
     @property
     def delivered(self) -> int:
@@ -149,7 +176,8 @@ def summarize(outcomes: Iterable[Outcome]) -> Report:
         elif outcome.status == UNCERTAIN:
             uncertain[outcome.chat_id] = None
     return Report(counts[SENT], counts[SKIPPED], counts[UNDELIVERABLE], counts[FAILED],
-                  tuple(failed), counts[UNCERTAIN], tuple(c for c in uncertain if c not in failed))
+                  tuple(failed), counts[UNCERTAIN], tuple(c for c in uncertain if c not in failed),
+                  counts[CLAIMED])
 
 
 def answer_may_be_lost(exc: NetworkError) -> bool:
@@ -269,15 +297,54 @@ class Dispatcher:
                 chat_id = self._migrated.get(msg.chat_id, msg.chat_id)
                 return self._give_up(msg, chat_id, FAILED, f"unexpected error: {exc!r}", 1)
 
+    def _claim(self, msg: Outgoing, chat_id: int) -> Outcome | None:
+        """Claim ``msg.key`` for this send: None when ours, else the outcome to return."""
+        try:
+            if self.store.claim_delivery(msg.key, chat_id=chat_id, now=self.clock.now()):
+                return None
+        except StorageError as exc:  # cannot claim: cannot be sure nobody else sends it
+            logger.exception("could not claim %s", msg.key)
+            return Outcome(msg.key, chat_id, FAILED, f"could not claim: {exc.message}", None, 0)
+        return self._not_claimed(msg, chat_id)
+
+    def _not_claimed(self, msg: Outgoing, chat_id: int) -> Outcome:
+        """Somebody else holds the key: report what the log says now (it may have settled)."""
+        current = self.store.delivery(msg.key)
+        if current is not None and current.chat_id is not None:
+            chat_id = current.chat_id
+        if current is not None and current.status == SENT:
+            return Outcome(msg.key, chat_id, SKIPPED,
+                           f"already sent at {current.at.isoformat()}", None, 0)
+        if current is not None and current.status == UNCERTAIN:
+            return Outcome(msg.key, chat_id, UNCERTAIN, current.detail, None, 0)
+        since = current.at.isoformat() if current is not None else "?"
+        logger.info("skip %s: claimed by another sender since %s", msg.key, since)
+        return Outcome(msg.key, chat_id, CLAIMED, f"claimed by another sender since {since}",
+                       None, 0)
+
     async def _deliver(self, msg: Outgoing, gate: asyncio.Semaphore | None) -> Outcome:
         chat_id = self._migrated.get(msg.chat_id, msg.chat_id)
         markup = keyboard(msg.rows)
         attempts = network_errors = flood_waits = migrations = 0
+        claimed_at: float | None = None
         while True:
             await self._pace(chat_id)
+            if claimed_at is not None and \
+                    self._monotonic() - claimed_at >= CLAIM_RENEW.total_seconds():
+                # Still ours: renew, so a long flood wait never looks like a dead sender.
+                self._safely(self.store.record_delivery, msg.key, chat_id=chat_id,
+                             status=CLAIMED, now=self.clock.now())
+                claimed_at = self._monotonic()
             attempts += 1
             try:
                 async with gate or contextlib.nullcontext():
+                    if claimed_at is None:
+                        # Claimed once a request slot is ours, right before the first send:
+                        # at most ``concurrency`` claims are open when a process dies.
+                        refused = self._claim(msg, chat_id)
+                        if refused is not None:
+                            return refused
+                        claimed_at = self._monotonic()
                     message = await self.bot.send_message(
                         chat_id, msg.text, parse_mode=ParseMode.HTML, reply_markup=markup)
             except RetryAfter as exc:

@@ -30,7 +30,13 @@ until one goes out in full. Besides:
 
 Deliveries are idempotent (keys in the delivery log, see :mod:`schedules.digest`): running a
 digest or sweep twice sends nothing twice. The only repeat possible is a message sent just
-before a crash and not yet logged.
+before a crash and not yet logged (and then not before its claim times out, see
+:mod:`schedules.dispatch`); a part another process is still sending ("claimed") counts as
+failed here: its chat is tried again later, when that claim is settled or dead.
+
+Several processes (webhook workers on one PostgreSQL database): only the scheduler *leader*
+(:mod:`schedules.leader`) runs the two jobs and the catch-up; the others take over within
+about 20 s when it dies. Every process keeps a dispatcher for what its handlers send.
 
 All functions take ``now`` (aware) from the caller, so tests drive time with a FixedClock.
 """
@@ -52,6 +58,7 @@ from schedules.digest import (
     build_reminder,
 )
 from schedules.dispatch import (
+    CLAIMED,
     FAILED,
     SENT,
     SKIPPED,
@@ -61,6 +68,7 @@ from schedules.dispatch import (
     Outcome,
     Outgoing,
 )
+from schedules.leader import AlwaysLeader, Elector, LeaderLoop, PgAdvisoryLeader
 from schedules.policy import (
     DEFAULT_OVERDUE_EVERY,
     digest_instant,
@@ -88,7 +96,7 @@ GIVE_UP_AFTER = timedelta(days=1)
 FINAL = (SENT, SKIPPED, UNDELIVERABLE, UNCERTAIN)
 """Outcomes after which a message is settled (FAILED may be retried at the next sweep; an
 UNCERTAIN one most likely arrived and is never repeated)."""
-_SEVERITY = {SENT: 0, SKIPPED: 0, UNCERTAIN: 1, UNDELIVERABLE: 2, FAILED: 3}
+_SEVERITY = {SENT: 0, SKIPPED: 0, UNCERTAIN: 1, UNDELIVERABLE: 2, FAILED: 3, CLAIMED: 3}
 """A chat's digest is as bad as its worst part: one failed part makes the chat "failed"."""
 
 
@@ -194,7 +202,7 @@ def _record_digests(store: Any, today: date, chats: Iterable[int], msgs: list[Ou
             continue
         before = owed_before.get(chat)
         tries = before.tries + 1 if before is not None and before.day == today else 1
-        retry_at = digest_retry_at(now, tries, tz) if status == FAILED else None
+        retry_at = digest_retry_at(now, tries, tz) if status in (FAILED, CLAIMED) else None
         undelivered[chat] = (status, tries, retry_at)
     store.record_digest_run(today, done, now=now, undelivered=undelivered)
     if undelivered:
@@ -353,18 +361,73 @@ def _add_prune_job(app: Any, settings: Any) -> None:
                     "coalesce": True, "max_instances": 1})
 
 
+LEADER_KEY = "leader"
+"""``bot_data`` key of this process's :class:`~schedules.leader.LeaderLoop`."""
+LEADER_HOOKS_KEY = "leader_hooks"
+"""``bot_data`` key of extra ``async hook(app)`` run when this process becomes the leader
+(webhook mode: setWebhook, so only one worker calls it)."""
+
+
+def make_elector(settings: Any) -> Elector:
+    """PostgreSQL advisory lock when ``DATABASE_URL`` is set; otherwise (TinyDB: one process
+    only) this process is always the leader."""
+    url = getattr(settings, "database_url", None)
+    return PgAdvisoryLeader(url) if url else AlwaysLeader()
+
+
 async def start_schedules(app: Any, *, misfire_grace: timedelta = DEFAULT_MISFIRE_GRACE,
                           catch_up_grace: timedelta = DEFAULT_CATCH_UP_GRACE,
                           sweep_interval: timedelta = SWEEP_INTERVAL,
-                          run_catch_up: bool = True) -> None:
-    """Called from post_init: dispatcher, the two jobs, then the catch-up (before polling,
-    so a restart's catch-up is done before the bot answers commands)."""
+                          run_catch_up: bool = True, elector: Elector | None = None) -> None:
+    """Called from post_init: the dispatcher, then the leader election's first round; on the
+    leader, the two jobs and the catch-up (before polling, so a restart's catch-up is done
+    before the bot answers commands). A follower retries in the background (see
+    :mod:`schedules.leader`); :func:`stop_schedules` ends that at shutdown."""
     services = _services(app)
     if app.job_queue is None:
         raise ConfigError("Bot thiếu JobQueue: hãy cài python-telegram-bot[job-queue].")
     dispatcher = Dispatcher(app.bot, services.store, services.clock)
     app.bot_data["dispatcher"] = dispatcher
-    settings = services.settings
+    elector = elector or make_elector(services.settings)
+
+    async def elected() -> None:
+        _add_jobs(app, services.settings, misfire_grace, sweep_interval)
+        for hook in app.bot_data.get(LEADER_HOOKS_KEY, ()):
+            await hook(app)
+        if not run_catch_up:
+            return
+        try:
+            await catch_up(services, dispatcher, services.clock.now(), grace=catch_up_grace)
+        except Exception:  # the bot must start even if the catch-up fails; the jobs still run
+            logger.exception("catch-up at start failed")
+
+    async def deposed() -> None:
+        _remove_jobs(app)
+
+    loop = LeaderLoop(elector, on_elected=elected, on_deposed=deposed)
+    app.bot_data[LEADER_KEY] = loop
+    if not await loop.step():
+        logger.info("schedules: another process leads; this one retries every %g-%g s",
+                    *loop.retry)
+    if not isinstance(elector, AlwaysLeader):
+        loop.start()
+
+
+async def stop_schedules(app: Any) -> None:
+    """At shutdown: end the election rounds and give the leadership up (another process takes
+    it at its next round instead of waiting for this connection to die)."""
+    loop = app.bot_data.pop(LEADER_KEY, None)
+    if loop is not None:
+        await loop.stop()
+
+
+def is_leader(app: Any) -> bool:
+    loop = app.bot_data.get(LEADER_KEY)
+    return bool(loop is not None and loop.is_leader)
+
+
+def _add_jobs(app: Any, settings: Any, misfire_grace: timedelta,
+              sweep_interval: timedelta) -> None:
     at = settings.digest_time.replace(tzinfo=settings.tz)
     # Every day (PTB counts days from Sunday = 0, APScheduler from Monday = 0: do not filter
     # here); the callback skips non-working days, holidays included.
@@ -382,9 +445,9 @@ async def start_schedules(app: Any, *, misfire_grace: timedelta = DEFAULT_MISFIR
     logger.info("schedules: digest daily at %s (%s), sweep every %s, pruning at %s",
                 settings.digest_time.strftime("%H:%M"), settings.timezone, sweep_interval,
                 PRUNE_TIME.strftime("%H:%M"))
-    if not run_catch_up:
-        return
-    try:
-        await catch_up(services, dispatcher, services.clock.now(), grace=catch_up_grace)
-    except Exception:  # the bot must start even if the catch-up fails; the jobs still run
-        logger.exception("catch-up at start failed")
+
+
+def _remove_jobs(app: Any) -> None:
+    for name in (DIGEST_JOB_ID, SWEEP_JOB_ID, PRUNE_JOB_ID):
+        for job in app.job_queue.get_jobs_by_name(name):
+            job.schedule_removal()

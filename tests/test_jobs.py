@@ -429,8 +429,20 @@ def test_crash_between_send_and_log_repeats_exactly_that_message(loaded: Env) ->
                      if r["ok"] and r["method"] == "sendMessage")
     assert before[CHATS[1]] == 1 and loaded.store.last_digest_run() is None
 
-    loaded.restart()  # start again at 07:35: the catch-up finishes the job
+    loaded.restart()  # start again at 07:35: the catch-up sends the rest
+    loaded.clock.set(at(TUE, 7, 35))
     loaded.catch_up(at(TUE, 7, 35))
+    after = Counter(r["chat_id"] for r in loaded.api.sent
+                     if r["ok"] and r["method"] == "sendMessage")
+    # The victim's claim (07:30) is younger than the claim timeout: another process might
+    # still be sending it, so it is not repeated yet, and its chat stays owed with a retry.
+    assert after == {CHATS[0]: 1, CHATS[1]: 1, CHATS[2]: 1, CHATS[3]: 1}
+    assert loaded.store.delivery_status(victim) == "claimed"
+    loaded.clock.set(at(TUE, 7, 40))  # retry time, claim still alive: still not repeated
+    loaded.sweep(at(TUE, 7, 40))
+    assert loaded.sends() == sum(after.values())
+    loaded.clock.set(at(TUE, 7, 56))  # claim dead (15 min) and retry due: sent once more
+    loaded.sweep(at(TUE, 7, 56))
     after = Counter(r["chat_id"] for r in loaded.api.sent
                      if r["ok"] and r["method"] == "sendMessage")
     assert after == {CHATS[0]: 1, CHATS[1]: 2, CHATS[2]: 1, CHATS[3]: 1}  # one repeat only
