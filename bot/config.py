@@ -33,6 +33,11 @@ DB_FILENAME = "bot.json"
 INVITE_KEY_FILENAME = "invite.secret"
 """Under DATA_DIR: the invitation key the bot made itself when INVITE_SECRET is not set."""
 MIN_SECRET_CHARS = 16
+MIN_WEBHOOK_SECRET_CHARS = 32
+"""WEBHOOK_SECRET: Telegram allows 1-256 characters A-Z a-z 0-9 _ -; the bot wants 32 or more."""
+DEFAULT_WEBHOOK_LISTEN = "127.0.0.1"
+DEFAULT_WEBHOOK_PORT = 8081
+MAX_WORKERS = 64
 _TRUE = frozenset({"1", "true", "yes", "on", "co", "có"})
 _FALSE = frozenset({"0", "false", "no", "off", "khong", "không"})
 MAX_REMINDER_OFFSET = 366
@@ -44,6 +49,8 @@ _MASK = "***"
 _SPLIT_RE = re.compile(r"[\s,;]+")
 _TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
 _TIME_RE = re.compile(r"^(\d{1,2})\s*[:hH]\s*(\d{2})$")
+_WEBHOOK_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -70,8 +77,20 @@ class Settings:
     """RETENTION_DAYS: delivery log rows and events of deleted tasks older than this are
     pruned every night (the history of existing tasks and documents stays)."""
     database_url: str | None = None
-    """DATABASE_URL (postgresql://…): keep the data in PostgreSQL instead of DATA_DIR/bot.json.
-    Its password is a secret: shown as ``***``."""
+    """DATABASE_URL (postgresql://…): keep the data in PostgreSQL instead of DATA_DIR/bot.json;
+    the shared database of several workers, where the scheduler leader takes its lock. Its
+    password is a secret: shown as ``***``."""
+    webhook_url: str | None = None
+    """WEBHOOK_URL: the public https address Telegram posts updates to; None: long polling."""
+    webhook_secret: str | None = None
+    """WEBHOOK_SECRET: Telegram sends it in X-Telegram-Bot-Api-Secret-Token on every call."""
+    webhook_listen: str = DEFAULT_WEBHOOK_LISTEN
+    webhook_port: int = DEFAULT_WEBHOOK_PORT
+    """WEBHOOK_LISTEN / WEBHOOK_PORT: where this worker's HTTP server listens (behind the
+    reverse proxy); each worker of a machine has its own port."""
+    workers: int = 1
+    """WORKERS: how many worker processes the deployment runs (more than one needs
+    DATABASE_URL and WEBHOOK_URL)."""
 
     @property
     def tz(self) -> ZoneInfo:
@@ -81,6 +100,15 @@ class Settings:
     def local_mode(self) -> bool:
         """No token: the bot runs as a local console chat instead of polling Telegram."""
         return self.bot_token is None
+
+    @property
+    def webhook_mode(self) -> bool:
+        return self.webhook_url is not None
+
+    @property
+    def webhook_path(self) -> str:
+        """The path of WEBHOOK_URL, where the worker accepts Telegram's posts."""
+        return (urlsplit(self.webhook_url).path or "/") if self.webhook_url else "/"
 
     @property
     def db_path(self) -> Path:
@@ -99,7 +127,11 @@ class Settings:
             f"reminder_offsets={self.reminder_offsets!r}, "
             f"invite_secret={_MASK if self.invite_secret else None!r}, "
             f"open_read={self.open_read!r}, retention_days={self.retention_days!r}, "
-            f"database_url={mask_url(self.database_url)!r})"
+            f"database_url={mask_url(self.database_url)!r}, "
+            f"webhook_url={self.webhook_url!r}, "
+            f"webhook_secret={_MASK if self.webhook_secret else None!r}, "
+            f"webhook_listen={self.webhook_listen!r}, webhook_port={self.webhook_port!r}, "
+            f"workers={self.workers!r})"
         )
 
     __str__ = __repr__
@@ -128,7 +160,8 @@ def load_settings(
     except ConfigError as exc:
         message = exc.message
         for secret in (token, _optional(merged, "INVITE_SECRET"),
-                       _url_password(_optional(merged, "DATABASE_URL"))):
+                       _url_password(_optional(merged, "DATABASE_URL")),
+                       _optional(merged, "WEBHOOK_SECRET")):
             if secret and secret in message:  # a secret pasted into the wrong variable
                 message = message.replace(secret, _MASK)
         if message != exc.message:
@@ -158,7 +191,13 @@ def _build(values: Mapping[str, str], token: str | None) -> Settings:
         open_read=_flag("OPEN_READ", _optional(values, "OPEN_READ"), default=False),
         retention_days=_retention(_optional(values, "RETENTION_DAYS")),
         database_url=_database_url(_optional(values, "DATABASE_URL")),
+        webhook_url=_webhook_url(_optional(values, "WEBHOOK_URL")),
+        webhook_secret=_optional(values, "WEBHOOK_SECRET"),
+        webhook_listen=_optional(values, "WEBHOOK_LISTEN") or DEFAULT_WEBHOOK_LISTEN,
+        webhook_port=_port(_optional(values, "WEBHOOK_PORT")),
+        workers=_workers(_optional(values, "WORKERS")),
     )
+    _check_deployment(settings)
     if not settings.admin_ids and token is not None:  # the local chat makes its own admin
         logger.warning("ADMIN_IDS is empty: nobody can import plans or change settings")
     return settings
@@ -327,6 +366,68 @@ def _retention(raw: str | None) -> int:
         f"cũ, từ {MIN_RETENTION_DAYS} đến {MAX_RETENTION_DAYS} (mặc định "
         f"{DEFAULT_RETENTION_DAYS})."
     )
+
+
+def _webhook_url(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    try:
+        parts = urlsplit(raw)
+        host, port_ok = parts.hostname, parts.port is None or parts.port > 0
+    except ValueError:
+        host, port_ok, parts = None, False, None
+    if parts is None or not host or not port_ok or parts.scheme not in ("http", "https") \
+            or (parts.scheme == "http" and host not in _LOOPBACK):
+        raise ConfigError(
+            f"WEBHOOK_URL không hợp lệ: «{raw}». Telegram chỉ gửi tới địa chỉ https://, ví dụ "
+            "«https://bot.example.gov.vn/telegram» (cổng 443, 80, 88 hoặc 8443).")
+    return raw
+
+
+def _port(raw: str | None) -> int:
+    if raw is None:
+        return DEFAULT_WEBHOOK_PORT
+    if raw.isascii() and raw.isdigit() and 0 < int(raw) < 65536:
+        return int(raw)
+    raise ConfigError(f"WEBHOOK_PORT không hợp lệ: «{raw}». Cần là số cổng từ 1 đến 65535, "
+                      f"ví dụ «{DEFAULT_WEBHOOK_PORT}».")
+
+
+def _workers(raw: str | None) -> int:
+    if raw is None:
+        return 1
+    if raw.isascii() and raw.isdigit() and 0 < int(raw) <= MAX_WORKERS:
+        return int(raw)
+    raise ConfigError(f"WORKERS không hợp lệ: «{raw}». Cần là số tiến trình từ 1 đến "
+                      f"{MAX_WORKERS}.")
+
+
+def _check_deployment(settings: Settings) -> None:
+    """Settings that only make sense together: a webhook needs its secret; several workers
+    need the webhook (polling admits one client) and PostgreSQL (the TinyDB file admits one
+    process)."""
+    secret = settings.webhook_secret
+    if settings.webhook_url is not None:
+        if secret is None:
+            raise ConfigError(
+                "Chế độ webhook (WEBHOOK_URL) cần WEBHOOK_SECRET: một chuỗi ngẫu nhiên ít nhất "
+                f"{MIN_WEBHOOK_SECRET_CHARS} ký tự (chữ, số, «_» hoặc «-»), ví dụ tạo bằng "
+                "«python -c 'import secrets; print(secrets.token_urlsafe(32))'». Không có nó, "
+                "bất kỳ ai biết địa chỉ cũng gửi được tin giả mạo tới bot.")
+        if len(secret) < MIN_WEBHOOK_SECRET_CHARS or not _WEBHOOK_SECRET_RE.match(secret):
+            raise ConfigError(  # never the value itself: it is a secret
+                f"WEBHOOK_SECRET không hợp lệ ({len(secret)} ký tự): cần từ "
+                f"{MIN_WEBHOOK_SECRET_CHARS} đến 256 ký tự, chỉ gồm chữ không dấu, số, «_» và "
+                "«-» (Telegram chỉ nhận các ký tự này).")
+    if settings.workers > 1 and settings.database_url is None:
+        raise ConfigError(
+            f"WORKERS={settings.workers} nhưng chưa đặt DATABASE_URL: với tệp cơ sở dữ liệu "
+            f"{DB_FILENAME} (TinyDB) chỉ MỘT tiến trình bot được chạy. Hãy đặt WORKERS=1, hoặc "
+            "dùng PostgreSQL (DATABASE_URL) cho nhiều tiến trình.")
+    if settings.workers > 1 and settings.webhook_url is None:
+        raise ConfigError(
+            f"WORKERS={settings.workers} cần chế độ webhook (WEBHOOK_URL, WEBHOOK_SECRET): "
+            "Telegram chỉ cho một tiến trình nhận tin bằng long polling.")
 
 
 def _flag(name: str, raw: str | None, *, default: bool) -> bool:
