@@ -12,6 +12,13 @@ slow answers, blocked users, migrated groups) can be injected with
 :meth:`FakeBotApi.fail_next`, :meth:`FakeBotApi.block_chat` and
 :meth:`FakeBotApi.enforce_limits`.
 
+Webhooks: after ``setWebhook`` the fake behaves as Telegram does: ``getUpdates`` answers 409,
+and each injected update is POSTed to the webhook URL with the registered
+``X-Telegram-Bot-Api-Secret-Token`` (from a thread of its own; :attr:`FakeBotApi.webhook_log`
+records each post's HTTP status). :meth:`FakeBotApi.post_webhook` posts one update to any URL
+with any secret (or none), for testing the bot's checks; :attr:`FakeBotApi.webhook_calls`
+lists the setWebhook calls.
+
 Standard library only and no ``telegram`` import: the core must not depend on the client
 library, and the fake must speak the wire format, not the library's objects.
 """
@@ -28,6 +35,8 @@ import random
 import re
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -52,7 +61,7 @@ SEND_METHODS = frozenset({"sendMessage", "sendDocument", "sendPhoto"})
 EDIT_METHODS = frozenset({"editMessageText", "editMessageReplyMarkup"})
 _CHAT_METHODS = SEND_METHODS | EDIT_METHODS | {"deleteMessage"}
 _ALWAYS_TRUE = frozenset({
-    "logOut", "close", "deleteWebhook", "sendChatAction", "setMyDescription",
+    "logOut", "close", "sendChatAction", "setMyDescription",
     "setMyShortDescription", "setMyName",
 })
 FAULT_KINDS = ("429", "500", "timeout", "403", "migrate")
@@ -66,7 +75,7 @@ _STRING_KEYS = frozenset({
     "text", "caption", "parse_mode", "callback_query_id", "file_id", "inline_message_id",
     "language_code", "url", "description", "short_description", "name", "action", "title",
     "business_connection_id", "message_effect_id", "custom_title", "emoji", "document",
-    "photo", "offset_text",
+    "photo", "offset_text", "secret_token",
 })
 
 _ALLOWED_TAGS = frozenset({
@@ -300,10 +309,15 @@ class FakeBotApi:
         self._storm: dict[str, Any] | None = None
         self._storm_calls: collections.Counter = collections.Counter()
         self._storm_log: list[dict] = []
+        self._webhook: dict | None = None
+        self._webhook_calls: list[dict] = []
+        self._webhook_log: list[dict] = []
         # Bot API method names are case-insensitive; calls are recorded under the usual name.
         handlers: dict[str, Callable[[dict, dict, dict], Any] | None] = {
             "getMe": self._get_me,
             "getWebhookInfo": self._get_webhook_info,
+            "setWebhook": self._set_webhook,
+            "deleteWebhook": self._delete_webhook,
             "sendMessage": self._send_message,
             "sendDocument": self._send_document,
             "sendPhoto": self._send_photo,
@@ -579,6 +593,60 @@ class FakeBotApi:
             self._limits = ({"chat": per_chat_per_sec, "overall": overall_per_sec,
                              "group": group_per_min} if enabled else None)
 
+    @property
+    def webhook_calls(self) -> list[dict]:
+        """Every setWebhook call: url, secret_token, allowed_updates, time."""
+        with self._lock:
+            return [dict(c) for c in self._webhook_calls]
+
+    @property
+    def webhook(self) -> dict | None:
+        """The webhook now set (url, secret_token...), None when none is."""
+        with self._lock:
+            return dict(self._webhook) if self._webhook else None
+
+    @property
+    def webhook_log(self) -> list[dict]:
+        """Updates the fake posted to the webhook: update_id, url, status (0: unreachable)."""
+        with self._lock:
+            return [dict(e) for e in self._webhook_log]
+
+    def post_webhook(self, update: dict, *, url: str | None = None,
+                     secret_token: str | None = "", timeout: float = 10.0) -> int:
+        """POST ``update`` to ``url`` (default: the webhook set) as Telegram does; returns the
+        HTTP status (0 when nothing answered). ``secret_token`` "" (default) sends the
+        registered one, None sends no header, anything else is sent as given. Blocking: from
+        the bot's own event loop, call it through ``asyncio.to_thread``."""
+        with self._lock:
+            hook = dict(self._webhook) if self._webhook else {}
+        target = url or hook.get("url")
+        if not target:
+            raise ValueError("no webhook set and no url given")
+        secret = hook.get("secret_token") if secret_token == "" else secret_token
+        headers = {"Content-Type": "application/json"}
+        if secret is not None:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+        request = urllib.request.Request(target, data=json.dumps(update).encode(),
+                                         headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as answer:
+                return int(answer.status)
+        except urllib.error.HTTPError as err:
+            return int(err.code)
+        except (OSError, urllib.error.URLError):
+            return 0
+
+    def _deliver_to_webhook(self, update: dict) -> None:
+        """Telegram pushes updates to the webhook: post it from a thread of its own."""
+        def post() -> None:
+            status = self.post_webhook(update)
+            with self._cond:
+                self._webhook_log.append({"update_id": update["update_id"], "status": status,
+                                          "url": (self._webhook or {}).get("url")})
+                self._cond.notify_all()
+
+        threading.Thread(target=post, name="fake-webhook-post", daemon=True).start()
+
     # ------------------------------------------------------------------ injection
     def add_chat(self, chat_id: int | str, chat_type: str = "private", *,
                  title: str | None = None, first_name: str | None = None) -> dict:
@@ -596,14 +664,31 @@ class FakeBotApi:
         ``is_group_admin`` sets the user's getChatMember status in that chat.
         """
         with self._cond:
-            message = self._user_message_base(chat_id, user_id, chat_type, first_name,
-                                              username, chat_title, is_group_admin)
-            message["text"] = text
-            if text.startswith("/") and len(text) > 1:
-                word = text.split(maxsplit=1)[0]
-                message["entities"] = [
-                    {"type": "bot_command", "offset": 0, "length": utf16_len(word)}]
-            return self._push_update({"message": message})
+            return self._push_update({"message": self._text_message(
+                chat_id, text, user_id, chat_type, first_name, username, chat_title,
+                is_group_admin)})
+
+    def message_update(self, chat_id: int | str, text: str, *, user_id: int,
+                       chat_type: str = "private", first_name: str = "Người dùng") -> dict:
+        """The update :meth:`user_message` would make, with a fresh update_id, neither queued
+        nor posted: for :meth:`post_webhook`."""
+        with self._cond:
+            message = self._text_message(chat_id, text, user_id, chat_type, first_name, None,
+                                         None, None)
+            return json.loads(json.dumps({"update_id": next(self._update_ids),
+                                          "message": message}))
+
+    def _text_message(self, chat_id: int | str, text: str, user_id: int, chat_type: str,
+                      first_name: str, username: str | None, chat_title: str | None,
+                      is_group_admin: bool | None) -> dict:
+        message = self._user_message_base(chat_id, user_id, chat_type, first_name,
+                                          username, chat_title, is_group_admin)
+        message["text"] = text
+        if text.startswith("/") and len(text) > 1:
+            word = text.split(maxsplit=1)[0]
+            message["entities"] = [
+                {"type": "bot_command", "offset": 0, "length": utf16_len(word)}]
+        return message
 
     def command(self, chat_id: int | str, text: str, **kw: Any) -> dict:
         """Alias of :meth:`user_message` that adds the leading "/" when missing."""
@@ -775,7 +860,10 @@ class FakeBotApi:
 
     def _push_update(self, payload: dict) -> dict:
         update = {"update_id": next(self._update_ids), **payload}
-        self._updates.append(update)
+        if self._webhook is not None:
+            self._deliver_to_webhook(json.loads(json.dumps(update)))
+        else:
+            self._updates.append(update)
         self._cond.notify_all()
         return json.loads(json.dumps(update))
 
@@ -959,6 +1047,11 @@ class FakeBotApi:
         timeout = min(float(params.get("timeout") or 0), MAX_POLL_SECONDS)
         deadline = time.monotonic() + timeout
         with self._cond:
+            if self._webhook is not None:
+                return 409, {"ok": False, "error_code": 409,
+                             "description": "Conflict: can't use getUpdates method while "
+                                            "webhook is active; use deleteWebhook to delete "
+                                            "the webhook first"}
             self._poll_generation += 1
             generation = self._poll_generation
             self._cond.notify_all()
@@ -1000,8 +1093,30 @@ class FakeBotApi:
         return dict(self.bot_user)
 
     def _get_webhook_info(self, params: dict, files: dict, record: dict) -> dict:
-        return {"url": "", "has_custom_certificate": False,
+        return {"url": (self._webhook or {}).get("url", ""), "has_custom_certificate": False,
                 "pending_update_count": len(self._updates)}
+
+    def _set_webhook(self, params: dict, files: dict, record: dict) -> bool:
+        url = params.get("url") or ""
+        secret = params.get("secret_token")
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", str(secret)):
+            raise _bad_request("secret token contains unallowed characters")
+        call = {"url": url, "secret_token": secret,
+                "allowed_updates": params.get("allowed_updates"), "time": self.clock()}
+        self._webhook_calls.append(call)
+        if not url:  # Telegram: an empty url removes the webhook
+            self._webhook = None
+            return True
+        if params.get("drop_pending_updates"):
+            self._updates.clear()
+        self._webhook = call
+        return True
+
+    def _delete_webhook(self, params: dict, files: dict, record: dict) -> bool:
+        self._webhook = None
+        if params.get("drop_pending_updates"):
+            self._updates.clear()
+        return True
 
     def _bot_message(self, chat_id: Any, params: dict) -> dict:
         chat = self._chats.get(chat_id)
