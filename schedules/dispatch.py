@@ -79,6 +79,7 @@ from telegram.error import (
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.clock import Clock
+from bot.repository import CLAIM_TIMEOUT
 from bot.store import StorageError, Store
 
 logger = logging.getLogger(__name__)
@@ -94,10 +95,7 @@ CLAIMED = "claimed"
 """Another sender (another process) claimed the key and has not settled it yet: not sent by
 this call, to be tried again later (the claim then is settled, or dead and taken over)."""
 STATUSES = (SENT, SKIPPED, UNDELIVERABLE, FAILED, UNCERTAIN, CLAIMED)
-CLAIM_TIMEOUT = timedelta(minutes=15)
-"""A claim older than this belongs to a sender that died: it may be claimed again (the store
-applies it; keep equal to ``Store.CLAIM_TIMEOUT``)."""
-CLAIM_RENEW = CLAIM_TIMEOUT / 3
+CLAIM_RENEW = CLAIM_TIMEOUT / 3  # the contract's timeout (bot.repository)
 """A send still retrying renews its claim when it is this old."""
 _NOT_SENT_YET = (httpx.ConnectTimeout, httpx.PoolTimeout, httpx.WriteTimeout, httpx.ConnectError,
                  httpx.WriteError, httpx.UnsupportedProtocol, httpx.ProxyError)
