@@ -33,7 +33,7 @@ from bot.clock import Clock, ShiftedClock, SystemClock
 from bot.config import Settings
 from bot.errors import BotError, StartupError
 from bot.logmask import install_token_filter, log_uncaught_exceptions
-from bot.store import Store
+from bot.store import Store, open_store
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +71,11 @@ API_UNREACHABLE = (
     "Không kết nối được tới máy chủ Telegram ({host}) khi khởi động ({reason}). Hãy kiểm tra "
     "kết nối mạng, tường lửa, proxy hoặc BOT_API_URL rồi chạy lại."
 )
+
+
+def _database(settings: Settings) -> str:
+    """Where the data lives, for the log: never the URL (it may hold a password)."""
+    return "PostgreSQL (DATABASE_URL)" if settings.database_url else str(settings.db_path)
 
 
 class FatalStartupTraceback(logging.Filter):
@@ -206,11 +211,11 @@ def run_telegram(settings: Settings, *, today: date | None) -> int:
     configure_logging(secrets=_secrets(settings))
     clock: Clock = ShiftedClock(today, settings.tz) if today else SystemClock(settings.tz)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = Store(settings.db_path)
+    store = open_store(settings)  # PostgreSQL with DATABASE_URL, else the TinyDB file
     try:
         with _startup_errors(settings):
             app = build_application(settings, store, clock)
-            logger.info("bot starting with %s (database %s)", settings, settings.db_path)
+            logger.info("bot starting with %s (database %s)", settings, _database(settings))
             app.run_polling(allowed_updates=ALLOWED_UPDATES)
     finally:
         store.close()
@@ -402,13 +407,13 @@ def run_webhook(settings: Settings, *, today: date | None) -> int:
     configure_logging(secrets=_secrets(settings))
     clock: Clock = ShiftedClock(today, settings.tz) if today else SystemClock(settings.tz)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    # TODO(merge): with DATABASE_URL the workers must share the PostgreSQL repository (R2);
-    # until it is wired in here each worker opens the TinyDB file of its own DATA_DIR, whose
-    # lock lets only one process use it.
-    store = Store(settings.db_path)
+    # With DATABASE_URL every worker shares the PostgreSQL database; the TinyDB file's lock
+    # lets only one process use it (WORKERS>1 without DATABASE_URL is refused at start).
+    store = open_store(settings)
     try:
         app = build_application(settings, store, clock)
-        logger.info("bot starting (webhook) with %s (database %s)", settings, settings.db_path)
+        logger.info("bot starting (webhook) with %s (database %s)", settings,
+                    _database(settings))
         asyncio.run(_serve(app, settings))
     finally:
         store.close()

@@ -407,6 +407,11 @@ def test_crash_between_send_and_log_repeats_exactly_that_message(loaded: Env) ->
                 raise SimulatedCrash(key)
             return super().record_delivery(key, **kw)
 
+        def claim_delivery(self, key, **kw):
+            if state["dead"]:  # a dead process writes nothing more
+                raise SimulatedCrash(key)
+            return super().claim_delivery(key, **kw)
+
     class DyingBot:
         """After the crash the process is gone: nothing more reaches Telegram."""
 
