@@ -24,7 +24,13 @@ from bot.fakeapi import FakeBotApi
 from bot.store import Store
 from handlers.common import Services
 from schedules.dispatch import CLAIMED, SENT, SKIPPED, Dispatcher, Outgoing
-from schedules.jobs import DIGEST_JOB_ID, SWEEP_JOB_ID, start_schedules, stop_schedules
+from schedules.jobs import (
+    DIGEST_JOB_ID,
+    PRUNE_JOB_ID,
+    SWEEP_JOB_ID,
+    start_schedules,
+    stop_schedules,
+)
 from schedules.leader import AlwaysLeader, LeaderLoop, PgAdvisoryLeader, lock_key
 from tests.conftest import TZ
 
@@ -194,12 +200,12 @@ def test_only_the_leaders_process_runs_the_jobs(pg_url: str, tmp_path: Path) -> 
                 await app.start()
                 await start_schedules(app)
             names = [{j.name for j in app.job_queue.jobs()} for app in apps]
-            assert names == [{DIGEST_JOB_ID, SWEEP_JOB_ID}, set()]
+            assert names == [{DIGEST_JOB_ID, SWEEP_JOB_ID, PRUNE_JOB_ID}, set()]
             assert all(isinstance(app.bot_data["dispatcher"], Dispatcher) for app in apps)
             # The leader stops cleanly: the follower leads at its next round.
             await stop_schedules(apps[0])
             assert await apps[1].bot_data["leader"].step() is True
-            assert {j.name for j in apps[1].job_queue.jobs()} == {DIGEST_JOB_ID, SWEEP_JOB_ID}
+            assert {j.name for j in apps[1].job_queue.jobs()} == {DIGEST_JOB_ID, SWEEP_JOB_ID, PRUNE_JOB_ID}
         finally:
             for app in apps:
                 await stop_schedules(app)
