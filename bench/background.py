@@ -40,7 +40,7 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import FixedClock
 from bot.config import Settings
-from bot.fakeapi import FakeBotApi
+from localchat.fakeapi import FakeBotApi
 from bot.models import DocumentInfo, ParsedPlan, Period, Task
 from bot.store import Store
 
@@ -98,7 +98,7 @@ async def _ask(api: FakeBotApi, chat_id: int, text: str) -> tuple[float, dict]:
 
 async def run(chats: int, probes: int, workdir: Path) -> Figures:
     from handlers.app import build_application
-    from handlers.console import _start, _stop
+    from localchat.console import _start, _stop
 
     clock = FixedClock(NOW)
     settings = Settings(bot_token=None, admin_ids=frozenset({ADMIN}), data_dir=workdir)

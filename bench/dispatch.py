@@ -5,7 +5,7 @@ Run from the repository root::
     .venv/bin/python -m bench.dispatch [--private 1000] [--group-messages 200] [--burst 1]
                                        [--quick]
 
-A local fake Bot API (bot.fakeapi) answers 429 exactly where Telegram would (1 message/s per
+A local fake Bot API (localchat.fakeapi) answers 429 exactly where Telegram would (1 message/s per
 chat, 30/s overall, 20/min per group, sliding windows). The bench subscribes ``--private``
 private chats and one group in a temporary store, then sends one reminder to each private chat
 and ``--group-messages`` reminders to the group in a single ``send_many``, through the real
@@ -55,7 +55,7 @@ from pathlib import Path
 from telegram.ext import AIORateLimiter, ExtBot
 
 from bot.clock import SystemClock
-from bot.fakeapi import FakeBotApi, check_html
+from localchat.fakeapi import FakeBotApi, check_html
 from bot.models import DocumentInfo, ParsedPlan, Period, Task
 from bot.store import Store
 from schedules.dispatch import SENT, Dispatcher, Outgoing, summarize

@@ -60,12 +60,9 @@ def _date_arg(text: str) -> date:
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the bot on Telegram with BOT_TOKEN, else the local chat with the sample plans."""
     from bot.config import load_settings
-    from handlers.runner import run_local, run_telegram
+    from launch import run  # the composition root: the only way bot/ reaches handlers/
 
-    settings = load_settings()
-    if settings.local_mode:
-        return run_local(settings, today=args.today, samples=Path(args.samples))
-    return run_telegram(settings, today=args.today)
+    return run(load_settings(), today=args.today, samples=Path(args.samples))
 
 
 def cmd_import(args: argparse.Namespace) -> int:

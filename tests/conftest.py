@@ -1,7 +1,7 @@
 """Shared fixtures: a fake Telegram server, a temporary database, a fixed clock, the real bot.
 
 ``bot_env`` runs the real python-telegram-bot ``Application`` (built by
-:func:`handlers.app.build_application`) against :class:`bot.fakeapi.FakeBotApi` on 127.0.0.1,
+:func:`handlers.app.build_application`) against :class:`localchat.fakeapi.FakeBotApi` on 127.0.0.1,
 so tests assert on the messages the server received. Nothing sleeps for real time beyond
 waiting for the bot's answer.
 """
@@ -20,7 +20,7 @@ import pytest
 
 from bot.clock import FixedClock
 from bot.config import Settings
-from bot.fakeapi import FakeBotApi
+from localchat.fakeapi import FakeBotApi
 from bot.store import Store
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
@@ -67,7 +67,7 @@ class BotEnv:
         """Start the bot, run ``async scenario(app)``, stop the bot (also on failure)."""
 
         async def main() -> None:
-            from handlers.console import _start, _stop
+            from localchat.console import _start, _stop
 
             app = self.build()
             self.app = app

@@ -8,7 +8,7 @@ import pytest
 from telegram.ext import Application
 
 from bot.errors import DateInputError, UsageError
-from bot.fakeapi import check_html
+from localchat.fakeapi import check_html
 from bot.importer import import_document
 from bot.records import StoredTask, StoredUnit, UnitStats
 from handlers.actions import (

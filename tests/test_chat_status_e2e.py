@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from bot.fakeapi import check_html
+from localchat.fakeapi import check_html
 from handlers.units import REASON_BLOCKED, REASON_REMOVED
 from tests.conftest import BotEnv
 

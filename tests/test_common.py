@@ -6,7 +6,7 @@ import html
 
 import pytest
 
-from bot.fakeapi import check_html, literal_ampersands
+from localchat.fakeapi import check_html, literal_ampersands
 from bot.text import clip, quote, utf16_len, utf16_prefix
 from handlers.common import split_html, visible_length
 

@@ -18,8 +18,8 @@ from telegram.ext import (
 )
 
 from bot.errors import ConfigError
-from bot.fakeapi import FakeBotApi
-from handlers.console import (
+from localchat.fakeapi import FakeBotApi
+from localchat.console import (
     DEFAULT_GROUP_ID,
     format_buttons,
     html_to_text,

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.fakeapi import check_html
+from localchat.fakeapi import check_html
 from bot.models import DocumentInfo, ParsedPlan, Period, Recurrence, Task
 from bot.store import Store
 from schedules.digest import (

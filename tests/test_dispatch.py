@@ -16,7 +16,7 @@ from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
 from bot.clock import FixedClock
-from bot.fakeapi import FakeBotApi
+from localchat.fakeapi import FakeBotApi
 from bot.models import DocumentInfo, ParsedPlan, Period, Task
 from bot.store import Store
 from schedules.dispatch import (

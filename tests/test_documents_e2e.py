@@ -11,7 +11,7 @@ from telegram.ext import Application
 import bot.importer
 import handlers.documents
 from bot.errors import FileTooLarge
-from bot.fakeapi import check_html
+from localchat.fakeapi import check_html
 from bot.plans import scan
 from bot.plans.convert import find_soffice
 from bot.plans.source import OCR, Progress

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.fakeapi import check_html
+from localchat.fakeapi import check_html
 from handlers.common import UNEXPECTED
 from tests.conftest import BotEnv
 

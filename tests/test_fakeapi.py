@@ -36,7 +36,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.fakeapi import FakeApiError, FakeBotApi, check_html, literal_ampersands
+from localchat.fakeapi import FakeApiError, FakeBotApi, check_html, literal_ampersands
 
 # PTB 22 warns on every RetryAfter that retry_after will become a timedelta; retry_seconds()
 # copes with both.

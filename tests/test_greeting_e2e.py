@@ -4,7 +4,7 @@ at once. Removal, re-adding a member group and private chats keep their own beha
 
 from __future__ import annotations
 
-from bot.fakeapi import check_html
+from localchat.fakeapi import check_html
 from handlers.units import SUB
 from tests.conftest import BotEnv
 

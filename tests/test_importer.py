@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.errors import BrokenFile, EmptyPlan, FileTooLarge, PlanError, UnsupportedFile
-from bot.fakeapi import check_html
+from localchat.fakeapi import check_html
 from bot.importer import (
     MAX_UNITS_SHOWN,
     MAX_WARNINGS_SHOWN,

@@ -20,7 +20,7 @@ from telegram.request import HTTPXRequest
 
 from bot.clock import FixedClock
 from bot.config import Settings
-from bot.fakeapi import FakeBotApi, check_html
+from localchat.fakeapi import FakeBotApi, check_html
 from bot.models import DocumentInfo, ParsedPlan, Task
 from bot.records import Delivery
 from bot.store import Store

@@ -20,7 +20,7 @@ from telegram.ext import ApplicationBuilder, Defaults
 
 from bot.clock import FixedClock
 from bot.config import Settings
-from bot.fakeapi import FakeBotApi
+from localchat.fakeapi import FakeBotApi
 from bot.store import Store
 from handlers.common import Services
 from schedules.dispatch import CLAIMED, SENT, SKIPPED, Dispatcher, Outgoing

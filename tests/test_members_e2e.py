@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.fakeapi import check_html
+from localchat.fakeapi import check_html
 from bot.importer import import_document
 from bot.membership import MAX_PENDING_PER_CHAT
 from bot.store import Store

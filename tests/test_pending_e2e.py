@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.fakeapi import check_html
+from localchat.fakeapi import check_html
 from handlers.reminders import CANCEL_ANNOUNCEMENT, CANCEL_REMINDER
 from tests.conftest import TZ, BotEnv
 from tests.test_permissions_e2e import snapshot

@@ -16,7 +16,7 @@ from telegram.ext import Application
 
 from bot.clock import FixedClock
 from bot.config import Settings
-from bot.fakeapi import FakeBotApi
+from localchat.fakeapi import FakeBotApi
 from bot.pgstore import PgRepository
 from bot.store import Store
 from tests.conftest import TZ, BotEnv

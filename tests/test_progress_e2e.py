@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from bot import progress
-from bot.fakeapi import check_html
+from localchat.fakeapi import check_html
 from bot.membership import Actor
 from bot.store import Store
 from tests.conftest import BotEnv

@@ -10,7 +10,7 @@ import pytest
 
 from bot import board
 from bot.board import DONE, LATER, LEAD, OVERDUE, SOON, SUPPORT, build_board
-from bot.fakeapi import check_html
+from localchat.fakeapi import check_html
 from bot.models import Deadline, DocumentInfo, ParsedPlan, Period, Recurrence, Task
 from bot.store import Store
 from handlers import render

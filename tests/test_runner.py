@@ -1,4 +1,4 @@
-"""handlers.runner at start-up: a token the Bot API refuses, or an API that cannot be reached,
+"""launch.telegram at start-up: a token the Bot API refuses, or an API that cannot be reached,
 ends with a Vietnamese message and exit status 2, without a traceback and without the token."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import pytest
 
 from bot.config import Settings
 from bot.errors import StartupError
-from bot.fakeapi import FakeBotApi
-from handlers import runner
+from launch import telegram as runner
+from localchat.fakeapi import FakeBotApi
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "987654321:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from bot.clock import FixedClock
-from bot.fakeapi import check_html
+from localchat.fakeapi import check_html
 from tests.conftest import TZ, BotEnv
 from tests.test_digest import CA, YT, follow, load, mk
 

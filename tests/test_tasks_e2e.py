@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from bot.errors import UsageError
-from bot.fakeapi import check_html
+from localchat.fakeapi import check_html
 from bot.text import fold
 from handlers import render, tasks
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bot.fakeapi import check_html
+from localchat.fakeapi import check_html
 from bot.text import fold
 from handlers.texts import (
     ADMIN_COMMANDS,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.fakeapi import FakeBotApi
+from localchat.fakeapi import FakeBotApi
 from bot.store import Store
 from schedules.dispatch import SENT
 from tests.test_dispatch import GROUP, NOW, SUPERGROUP, Env, msg

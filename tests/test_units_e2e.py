@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.fakeapi import check_html
+from localchat.fakeapi import check_html
 from bot.plans import parse_file
 from bot.records import StoredUnit
 from bot.store import Store

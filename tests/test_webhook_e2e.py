@@ -28,9 +28,9 @@ import pytest
 from bot.clock import FixedClock
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError
-from bot.fakeapi import FakeBotApi
 from bot.store import Store
-from handlers.runner import WebhookWorker
+from launch.telegram import WebhookWorker
+from localchat.fakeapi import FakeBotApi
 from tests.conftest import TZ
 from tests.pgcluster import free_port
 

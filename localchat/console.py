@@ -1,6 +1,6 @@
 """A local chat with the bot in the terminal, for a newcomer who has no BOT_TOKEN yet.
 
-The bot is the real PTB ``Application``, only pointed at :class:`bot.fakeapi.FakeBotApi`; the
+The bot is the real PTB ``Application``, only pointed at :class:`localchat.fakeapi.FakeBotApi`; the
 console plays the Telegram user: it injects what is typed and prints what the bot sent.
 
 Design: :func:`run_console` owns the application's lifecycle when it is handed an application
@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from bot.errors import ConfigError
-from bot.fakeapi import FakeBotApi
+from localchat.fakeapi import FakeBotApi
 
 if TYPE_CHECKING:
     from telegram.ext import Application
