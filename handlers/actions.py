@@ -16,7 +16,7 @@ from datetime import date
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.dateinput import EXAMPLES_DATE, format_date, parse_user_date
 from bot.errors import BotError, DateInputError, UsageError
@@ -26,12 +26,12 @@ from bot.store import Store
 from bot.text import fold, quote
 from handlers import render
 from handlers.common import (
+    BotContext,
     actor,
     answer,
     guarded,
     reply_html,
     send_html,
-    services,
     usage,
     user_id,
 )
@@ -182,9 +182,9 @@ def _note(update: Update) -> str | None:
     return note[:MAX_NOTE_CHARS] or None
 
 
-def _close(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str,
+def _close(update: Update, context: BotContext, code: str,
            note: str | None) -> str:
-    svc = services(context)
+    svc = context.services
     task = _find_task(svc.store, code)
     check_task(Action.CLOSE, task, actor(update, context), svc.store.unit_name)
     done, days_late = svc.store.mark_done(task.code, actor=user_id(update), now=svc.now(),
@@ -193,7 +193,7 @@ def _close(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str,
 
 
 @guarded
-async def xong(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def xong(update: Update, context: BotContext) -> None:
     """/xong <mã> [ghi chú]"""
     if not context.args:
         raise usage(USAGE_XONG)
@@ -201,11 +201,11 @@ async def xong(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 @guarded
-async def mo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def mo(update: Update, context: BotContext) -> None:
     """/mo <mã>: undo a mistaken "done"."""
     if not context.args or len(context.args) > 1:
         raise usage(USAGE_MO)
-    svc = services(context)
+    svc = context.services
     task = _find_task(svc.store, context.args[0])
     check_task(Action.REOPEN, task, actor(update, context), svc.store.unit_name)
     opened = svc.store.reopen(task.code, actor=user_id(update), now=svc.now())
@@ -213,12 +213,12 @@ async def mo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 @guarded
-async def giahan(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def giahan(update: Update, context: BotContext) -> None:
     """/giahan <mã> <ngày mới> [lý do] (admins)."""
     check_admin(actor(update, context), Action.EXTEND.value)
     if not context.args or len(context.args) < 2:
         raise usage(USAGE_GIAHAN)
-    svc = services(context)
+    svc = context.services
     task = _find_task(svc.store, context.args[0])
     today = svc.today()
     new_due, reason = parse_extension(context.args[1:], today)
@@ -252,11 +252,11 @@ async def _drop_button(update: Update, data: str) -> None:
 
 
 @guarded
-async def on_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_done(update: Update, context: BotContext) -> None:
     """The "Đã xong" button of digests and lists: /xong with the presser's rights."""
     data = update.callback_query.data or ""
     code = data.removeprefix(DONE)
-    svc = services(context)
+    svc = context.services
     task = _find_task(svc.store, code)
     check_task(Action.CLOSE, task, actor(update, context), svc.store.unit_name)
     if not task.is_open:
@@ -273,12 +273,12 @@ async def on_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 @guarded
-async def thongke(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def thongke(update: Update, context: BotContext) -> None:
     """/thongke: the four categories per unit, as a table and as a chart."""
     if context.args:
         raise usage("Cách dùng: /thongke (không cần tham số; thống kê theo các đơn vị nhóm "
                     "đã đăng ký).")
-    svc = services(context)
+    svc = context.services
     who = actor(update, context)
     keys = who.unit_keys
     if not keys and not who.admin:

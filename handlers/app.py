@@ -18,7 +18,6 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
-    ContextTypes,
     Defaults,
     MessageHandler,
     filters,
@@ -41,7 +40,7 @@ from handlers import (
     unitadmin,
     units,
 )
-from handlers.common import Services, guarded, reply_html, send_html
+from handlers.common import CONTEXT_TYPES, BotContext, Services, guarded, reply_html, send_html
 from handlers.texts import COMMANDS, UNKNOWN_COMMAND
 from handlers.updates import ChatOrderedProcessor
 from schedules.jobs import start_schedules, stop_schedules
@@ -61,7 +60,7 @@ def build_application(settings: Settings, store: Store, clock: Clock, *,
     token = token or settings.bot_token
     if not token:
         raise ValueError("build_application needs a token (the fake server's in local mode)")
-    builder = (ApplicationBuilder().token(token)
+    builder = (ApplicationBuilder().token(token).context_types(CONTEXT_TYPES)
                .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
                # One request per 1/30 s rather than bursts of 30 per second: the same rate,
                # without the 429s a burst draws. The dispatcher handles RetryAfter itself.
@@ -113,7 +112,7 @@ async def _post_shutdown(app: Application) -> None:
 
 
 @guarded
-async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unknown_command(update: Update, context: BotContext) -> None:
     """Answer a command no handler knows, with the list to look at."""
     text = update.effective_message.text if update.effective_message else ""
     word = (text or "").split(maxsplit=1)[0] if text else ""
@@ -133,7 +132,7 @@ REPORT_QUOTE_CHARS = 200
 REPORT_ERROR_CHARS = 600
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: BotContext) -> None:
     """Log first (without the token: PTB's messages never include it), then report it to
     every admin in a private message, at most once per 10 minutes per exception type (the
     reports held back meanwhile are counted in the next one). The user was answered politely
@@ -170,7 +169,7 @@ def _where(error: BaseException) -> str:
     return f"{short}:{frame.lineno} trong {frame.name}"
 
 
-def _update_summary(update: object, context: ContextTypes.DEFAULT_TYPE) -> list[str]:
+def _update_summary(update: object, context: BotContext) -> list[str]:
     if isinstance(update, Update):
         lines = []
         chat, user = update.effective_chat, update.effective_user
@@ -193,7 +192,7 @@ def _update_summary(update: object, context: ContextTypes.DEFAULT_TYPE) -> list[
     return ["Không gắn với tin nhắn nào (tác vụ nền)"]
 
 
-def error_report(update: object, context: ContextTypes.DEFAULT_TYPE, error: BaseException,
+def error_report(update: object, context: BotContext, error: BaseException,
                  held: int, svc: Services) -> str:
     """The report to the admins, HTML-escaped; the bot token and the invitation secret (and
     anything shaped like a bot token) are masked."""

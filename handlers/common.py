@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from telegram import Bot, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType, MessageLimit, ParseMode
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
+from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from bot.clock import Clock
 from bot.config import Settings
@@ -63,17 +63,29 @@ class Services:
         return self.now().date()
 
 
-def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
-    return context.application.bot_data["services"]  # type: ignore[no-any-return]
+class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
+                                 dict[Any, Any]]):
+    """The context every handler gets (``ContextTypes(context=BotContext)`` in
+    :func:`handlers.app.build_application`): ``context.services`` is typed."""
+
+    @property
+    def services(self) -> Services:
+        found = self.application.bot_data["services"]
+        assert isinstance(found, Services)
+        return found
+
+
+CONTEXT_TYPES = ContextTypes(context=BotContext)
+"""For ``ApplicationBuilder().context_types``."""
 
 
 def user_id(update: Update) -> int | None:
     return update.effective_user.id if update.effective_user else None
 
 
-def is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+def is_admin(update: Update, context: BotContext) -> bool:
     """Admins are the Telegram user ids listed in ADMIN_IDS."""
-    return services(context).settings.is_admin(user_id(update))
+    return context.services.settings.is_admin(user_id(update))
 
 
 def is_group(update: Update) -> bool:
@@ -81,7 +93,7 @@ def is_group(update: Update) -> bool:
     return chat is not None and chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
 
 
-async def is_group_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+async def is_group_admin(update: Update, context: BotContext) -> bool:
     """True in a private chat; in a group, whether the sender administers the group."""
     chat, user = update.effective_chat, update.effective_user
     if chat is None or user is None:
@@ -96,9 +108,9 @@ async def is_group_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     return member.status in GROUP_ADMINS
 
 
-def chat_unit_keys(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[str, ...]:
+def chat_unit_keys(update: Update, context: BotContext) -> tuple[str, ...]:
     chat = update.effective_chat
-    return services(context).store.chat_units(chat.id) if chat else ()
+    return context.services.store.chat_units(chat.id) if chat else ()
 
 
 def user_name(update: Update) -> str:
@@ -109,7 +121,7 @@ def user_name(update: Update) -> str:
     return f"{user.full_name} (@{user.username})" if user.username else user.full_name
 
 
-def acting_person(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Acting:
+def acting_person(update: Update, context: BotContext) -> Acting:
     """Who acts in this update, for the events the rules write (:mod:`bot.progress`): the
     name history shows ("Nguyễn Văn A", else "@nva"), the chat, whether a bot admin."""
     user, chat = update.effective_user, update.effective_chat
@@ -118,11 +130,11 @@ def acting_person(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Acting:
                   is_admin(update, context) if user else False)
 
 
-def actor(update: Update, context: ContextTypes.DEFAULT_TYPE, *,
+def actor(update: Update, context: BotContext, *,
           group_admin: bool = False) -> Actor:
     """Who is asking, for the rules of :mod:`bot.membership` (no group-admin look-up)."""
     chat = update.effective_chat
-    svc = services(context)
+    svc = context.services
     return Actor(
         chat_id=chat.id if chat else 0, chat_type=chat.type if chat else "",
         unit_keys=chat_unit_keys(update, context), admin=is_admin(update, context),
@@ -131,7 +143,7 @@ def actor(update: Update, context: ContextTypes.DEFAULT_TYPE, *,
         open_read=svc.settings.open_read)
 
 
-async def manager(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Actor:
+async def manager(update: Update, context: BotContext) -> Actor:
     """:func:`actor`, knowing whether the sender administers the group (one getChatMember,
     only in a group and only when the sender is no bot admin)."""
     plain = actor(update, context)
@@ -140,11 +152,11 @@ async def manager(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Actor:
     return actor(update, context, group_admin=await is_group_admin(update, context))
 
 
-def dispatcher(context: ContextTypes.DEFAULT_TYPE) -> Dispatcher:
+def dispatcher(context: BotContext) -> Dispatcher:
     """The bot's one Dispatcher (retries, pacing, delivery log), made at start-up."""
     data = context.application.bot_data
     if "dispatcher" not in data:  # normally made at start-up by schedules.jobs
-        svc = services(context)
+        svc = context.services
         data["dispatcher"] = Dispatcher(context.bot, svc.store, svc.clock)
     return data["dispatcher"]  # type: ignore[no-any-return]
 
@@ -266,7 +278,7 @@ async def answer(update: Update, text: str | None = None, *, alert: bool = False
         logger.info("answerCallbackQuery failed: %s", exc)
 
 
-Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[Any]]
+Handler = Callable[[Update, BotContext], Awaitable[Any]]
 H = TypeVar("H", bound=Handler)
 
 
@@ -277,7 +289,7 @@ def guarded(handler: H) -> H:
     """
 
     @functools.wraps(handler)
-    async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Any:
+    async def wrapper(update: Update, context: BotContext) -> Any:
         try:
             with acting(acting_person(update, context)):
                 return await handler(update, context)

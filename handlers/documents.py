@@ -23,7 +23,6 @@ from telegram.ext import (
     Application,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     MessageHandler,
     filters,
 )
@@ -42,12 +41,12 @@ from bot.plans.source import MAX_FILE_BYTES, SUPPORTED_EXTENSIONS, Progress
 from bot.records import StoredDocument
 from bot.store import Store
 from handlers.common import (
+    BotContext,
     answer,
     guarded,
     is_admin,
     is_group,
     reply_html,
-    services,
     usage,
     user_id,
     user_name,
@@ -163,14 +162,14 @@ def undo_text(doc: StoredDocument, removed: int,
 
 
 @guarded
-async def vanban(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def vanban(update: Update, context: BotContext) -> None:
     """/vanban: what has been imported."""
     if context.args:
         raise usage("Cách dùng: /vanban (không cần tham số).")
-    await reply_html(update, vanban_text(services(context).store))
+    await reply_html(update, vanban_text(context.services.store))
 
 
-async def _download(context: ContextTypes.DEFAULT_TYPE, file_id: str, filename: str) -> bytes:
+async def _download(context: BotContext, file_id: str, filename: str) -> bytes:
     try:
         tg_file = await context.bot.get_file(file_id)
         return bytes(await tg_file.download_as_bytearray())
@@ -184,7 +183,7 @@ async def _download(context: ContextTypes.DEFAULT_TYPE, file_id: str, filename: 
 
 
 @guarded
-async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_document(update: Update, context: BotContext) -> None:
     """A file sent to the bot: import it as a plan (admins only)."""
     message = update.effective_message
     document = message.document if message else None
@@ -205,7 +204,7 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     async with ProgressMessage(message) as progress:
         prepared = await asyncio.to_thread(prepare_document, data, filename,
                                            progress=progress.report)
-    svc = services(context)
+    svc = context.services
     result = store_document(svc.store, prepared, actor=user_id(update), now=svc.now())
     rows = (None if result.status == "duplicate" else [[(
         UNDO_LABEL, f"{UNDO}{result.document.id}:{result.document.version}")]])
@@ -213,7 +212,7 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 @guarded
-async def on_undo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_undo(update: Update, context: BotContext) -> None:
     """The "Hoàn tác" button under an import summary ("undo:<doc id>:<version>"; buttons of
     older messages lack the version): undo that import, a new version giving back the
     previous one (:meth:`bot.tracking.Tracker.undo_import`)."""
@@ -223,7 +222,7 @@ async def on_undo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     doc_part, _, version_part = raw.partition(":")
     if not doc_part.isdigit() or not (version_part.isdigit() or not version_part):
         raise UsageError("Nút hoàn tác không hợp lệ.")
-    svc = services(context)
+    svc = context.services
     doc = svc.store.document(int(doc_part))
     if doc is None:
         raise UsageError("Văn bản này đã được hoàn tác hoặc không còn trong hệ thống.")

@@ -23,7 +23,7 @@ from datetime import date
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import membership
 from bot.dateinput import format_date, format_datetime
@@ -43,6 +43,7 @@ from bot.records import (
 )
 from bot.store import Store
 from handlers.common import (
+    BotContext,
     Rows,
     actor,
     answer,
@@ -51,7 +52,6 @@ from handlers.common import (
     manager,
     markup,
     reply_html,
-    services,
 )
 from schedules.dispatch import SENT, SKIPPED, UNCERTAIN, Outgoing
 
@@ -249,9 +249,9 @@ def _delivered(outcomes: Sequence[object]) -> int:
     return sum(1 for o in outcomes if getattr(o, "status", None) in (SENT, SKIPPED, UNCERTAIN))
 
 
-async def notify_admins(context: ContextTypes.DEFAULT_TYPE, request: JoinRequest) -> int:
+async def notify_admins(context: BotContext, request: JoinRequest) -> int:
     """Send a new request to every admin's private chat; how many got it."""
-    svc = services(context)
+    svc = context.services
     text, rows = request_text(svc.store, request), request_rows(request)
     outcomes = await dispatcher(context).send_many(
         Outgoing(f"request:{request.id}:admin:{admin_id}", admin_id, text, rows)
@@ -259,7 +259,7 @@ async def notify_admins(context: ContextTypes.DEFAULT_TYPE, request: JoinRequest
     return _delivered(outcomes)
 
 
-async def _tell(context: ContextTypes.DEFAULT_TYPE, key: str, chat_id: int | None,
+async def _tell(context: BotContext, key: str, chat_id: int | None,
                 text: str) -> None:
     """One message to another chat, best effort (the dispatcher logs what fails)."""
     if chat_id is not None:
@@ -269,17 +269,17 @@ async def _tell(context: ContextTypes.DEFAULT_TYPE, key: str, chat_id: int | Non
 # ------------------------------------------------------------------------------------------
 # Handlers
 # ------------------------------------------------------------------------------------------
-def _invite_key(context: ContextTypes.DEFAULT_TYPE) -> bytes:
-    key = services(context).invite_key
+def _invite_key(context: BotContext) -> bytes:
+    key = context.services.invite_key
     if not key:  # never sign or check with an empty key
         raise RuntimeError("Services.invite_key is not set (see handlers.app)")
     return key
 
 
-async def accept_invitation(update: Update, context: ContextTypes.DEFAULT_TYPE,
+async def accept_invitation(update: Update, context: BotContext,
                             payload: str) -> None:
     """/start i-…: the chat joins the invitation's unit (called by handlers.units.start)."""
-    svc = services(context)
+    svc = context.services
     who = await manager(update, context)
     member = membership.use_invitation(svc.store, _invite_key(context), payload, who,
                                        svc.now())
@@ -291,9 +291,9 @@ async def accept_invitation(update: Update, context: ContextTypes.DEFAULT_TYPE,
 
 
 @guarded
-async def moi(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def moi(update: Update, context: BotContext) -> None:
     """/moi <đơn vị>: a new invitation link (admins); /moi: the open ones, to revoke."""
-    svc = services(context)
+    svc = context.services
     who = actor(update, context)
     check_admin(who, "tạo và quản lý lời mời tham gia đơn vị")
     query = " ".join(context.args or ()).strip()
@@ -312,9 +312,9 @@ async def moi(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 @guarded
-async def thanhvien(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def thanhvien(update: Update, context: BotContext) -> None:
     """/thanhvien [đơn vị]: who belongs to the unit (default: the chat's own units)."""
-    svc = services(context)
+    svc = context.services
     who = actor(update, context)
     query = " ".join(context.args or ()).strip()
     if query:
@@ -365,10 +365,10 @@ async def _drop_pressed(update: Update) -> None:
 
 
 @guarded
-async def on_invite_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_invite_button(update: Update, context: BotContext) -> None:
     """"Thu hồi": revoke an invitation (admins)."""
     _, invite_id = _button(update)
-    svc = services(context)
+    svc = context.services
     item = membership.revoke_invitation(svc.store, actor(update, context), invite_id,
                                         svc.now())
     await answer(update, f"Đã thu hồi lời mời #{item.id}.")
@@ -379,10 +379,10 @@ async def on_invite_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 
 @guarded
-async def on_request_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_request_button(update: Update, context: BotContext) -> None:
     """"Duyệt" / "Từ chối" under a request (admins); the requester is told."""
     kind, request_id = _button(update)
-    svc = services(context)
+    svc = context.services
     approve = kind == REQUEST_OK.rstrip(":")
     request = membership.decide_request(svc.store, actor(update, context), request_id,
                                         approve, svc.now())
@@ -394,10 +394,10 @@ async def on_request_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 
 
 @guarded
-async def on_member_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_member_button(update: Update, context: BotContext) -> None:
     """"Xóa … khỏi …": take a chat out of a unit (admins); that chat is told."""
     _, membership_id = _button(update)
-    svc = services(context)
+    svc = context.services
     member = membership.remove_member(svc.store, actor(update, context), membership_id,
                                       svc.now())
     chat = svc.store.chat(member.chat_id)

@@ -16,7 +16,7 @@ import logging
 import re
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import progress
 from bot.dateinput import format_date, format_datetime
@@ -27,13 +27,13 @@ from bot.store import Store
 from bot.text import quote
 from handlers.actions import parse_extension, task_snippet
 from handlers.common import (
+    BotContext,
     Rows,
     actor,
     answer,
     dispatcher,
     guarded,
     reply_html,
-    services,
 )
 from handlers.members import _delivered, _drop_pressed
 from handlers.render import progress_line
@@ -116,22 +116,22 @@ def decision_notice(request: ExtensionRequest, task: StoredTask) -> str:
 
 # ------------------------------------------------------------------------------ handlers
 @guarded
-async def tiendo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def tiendo(update: Update, context: BotContext) -> None:
     """/tiendo <mã> <phần trăm hoặc ghi chú>"""
     if not context.args:
         raise UsageError(USAGE_TIENDO)
-    svc = services(context)
+    svc = context.services
     task = progress.report_progress(svc.store, actor(update, context), context.args[0],
                                     _rest(update), svc.now())
     await reply_html(update, progress_reply(task))
 
 
 @guarded
-async def xingiahan(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def xingiahan(update: Update, context: BotContext) -> None:
     """/xingiahan <mã> <ngày mới> <lý do>: the admins get the request with buttons."""
     if not context.args or len(context.args) < 2:
         raise UsageError(USAGE_XINGIAHAN)
-    svc = services(context)
+    svc = context.services
     who = actor(update, context)
     code = context.args[0]
     # Rights first: an outsider learns nothing from the parsing of the date.
@@ -149,14 +149,14 @@ async def xingiahan(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 @guarded
-async def on_extension_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_extension_button(update: Update, context: BotContext) -> None:
     """"Duyệt" / "Từ chối" under a request (admins); the asking chat is told."""
     query = update.callback_query
     match = _BUTTON_RE.match((query.data if query else None) or "")
     if match is None:
         raise UsageError(BAD_BUTTON)
     approve, request_id = match.group(1) == "ok", int(match.group(2))
-    svc = services(context)
+    svc = context.services
     try:
         request, task = progress.decide_extension(svc.store, actor(update, context),
                                                   request_id, approve, svc.now())

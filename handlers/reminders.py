@@ -7,7 +7,7 @@ import re
 from datetime import date, timedelta
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.dateinput import format_date, format_datetime, parse_user_date, parse_user_datetime
 from bot.membership import Action, Actor, check_admin, check_task
@@ -20,6 +20,7 @@ from bot.upkeep import (
     pending_reminders,
 )
 from handlers.common import (
+    BotContext,
     acting_person,
     actor,
     answer,
@@ -27,7 +28,6 @@ from handlers.common import (
     guarded,
     markup,
     reply_html,
-    services,
     usage,
     user_id,
 )
@@ -59,10 +59,10 @@ def _args(update: Update) -> str:
     return parts[1].strip() if len(parts) > 1 else ""
 
 
-def _own_task(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str,
+def _own_task(update: Update, context: BotContext, code: str,
               action: Action) -> StoredTask:
     """The task, if this chat's role on it allows ``action`` (bot.membership.MIN_ROLE)."""
-    store = services(context).store
+    store = context.services.store
     task = store.task(code)
     if task is None:
         raise usage(f"Không có nhiệm vụ mã {quote(code)}. Xem mã bằng /nhiemvu.")
@@ -71,7 +71,7 @@ def _own_task(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str,
 
 
 @guarded
-async def nhacnho(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def nhacnho(update: Update, context: BotContext) -> None:
     """Set a one-off reminder of a task for this chat at a time written in Vietnamese;
     without arguments, list this chat's pending reminders with a "Hủy" button each."""
     parts = _args(update).split(maxsplit=1)
@@ -81,7 +81,7 @@ async def nhacnho(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if len(parts) < 2:
         raise usage(USAGE_NHACNHO)
     task = _own_task(update, context, parts[0], Action.REMIND)
-    svc = services(context)
+    svc = context.services
     at = parse_user_datetime(parts[1], svc.now())
     svc.store.add_reminder(task.code, update.effective_chat.id, at, user_id(update), svc.now())
     await reply_html(update, f"⏰ Sẽ nhắc nhiệm vụ #{task.code} lúc {format_datetime(at)}.")
@@ -99,7 +99,7 @@ def snooze_until(text: str, today: date) -> date:
 
 
 @guarded
-async def tamhoan(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def tamhoan(update: Update, context: BotContext) -> None:
     """Pause a task's reminders for a while; without a span, offer buttons."""
     parts = _args(update).split(maxsplit=1)
     if not parts:
@@ -110,23 +110,23 @@ async def tamhoan(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply_html(update, f"Tạm hoãn nhắc nhiệm vụ #{task.code} trong bao lâu?", rows)
         return
     await reply_html(update, _snooze(update, context, task, snooze_until(
-        parts[1], services(context).today())))
+        parts[1], context.services.today())))
 
 
-def _snooze(update: Update, context: ContextTypes.DEFAULT_TYPE, task: StoredTask,
+def _snooze(update: Update, context: BotContext, task: StoredTask,
             until: date) -> str:
-    svc = services(context)
+    svc = context.services
     svc.store.snooze(task.code, until, actor=user_id(update), now=svc.now())
     return (f"🔕 Đã tạm hoãn nhắc nhiệm vụ #{task.code} đến hết ngày "
             f"{format_date(until - timedelta(days=1))}; bot nhắc lại từ {format_date(until)}.")
 
 
 @guarded
-async def snooze_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def snooze_button(update: Update, context: BotContext) -> None:
     """The buttons of /tamhoan: snz:<task id>:<days>."""
     _, task_id, days = update.callback_query.data.split(":")
     task = _own_task(update, context, task_id, Action.SNOOZE)
-    text = _snooze(update, context, task, services(context).today() + timedelta(days=int(days)))
+    text = _snooze(update, context, task, context.services.today() + timedelta(days=int(days)))
     await answer(update, "Đã tạm hoãn nhắc.")
     await update.callback_query.edit_message_text(text)
 
@@ -153,7 +153,7 @@ def parse_announcement(text: str) -> tuple[str, str | None, str]:
 
 
 @guarded
-async def thongbao(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def thongbao(update: Update, context: BotContext) -> None:
     """Admins: send a message to every chat of some units, now (in the background) or later."""
     who = actor(update, context)
     check_admin(who, "gửi thông báo tới các đơn vị")
@@ -161,7 +161,7 @@ async def thongbao(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply_html(update, *_announcement_list(context, who))
         return
     target, when, content = parse_announcement(_args(update))
-    svc = services(context)
+    svc = context.services
     if fold(target).strip() in ALL_UNITS:
         keys: tuple[str, ...] = ()
     else:
@@ -190,10 +190,10 @@ async def thongbao(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         name=f"thongbao:{key}")
 
 
-async def _broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE, content: str,
+async def _broadcast(update: Update, context: BotContext, content: str,
                      keys: tuple[str, ...], names: str, chats: list[int], key: str) -> None:
     """Send the announcement, then tell the sender how it went."""
-    svc = services(context)
+    svc = context.services
     try:
         sent = await announce(dispatcher(context), svc.store, content, keys,
                               actor=user_id(update), now=svc.now(), key=key, chats=chats,
@@ -221,10 +221,10 @@ def _more(total: int) -> str:
             if total > PENDING_SHOWN else "")
 
 
-def _reminder_list(update: Update, context: ContextTypes.DEFAULT_TYPE,
+def _reminder_list(update: Update, context: BotContext,
                    ) -> tuple[str, list[list[tuple[str, str]]]]:
     """This chat's pending one-off reminders, earliest first, a "Hủy" button each."""
-    svc = services(context)
+    svc = context.services
     chat = update.effective_chat
     items = pending_reminders(svc.store, chat.id if chat else 0)
     if not items:
@@ -242,9 +242,9 @@ def _reminder_list(update: Update, context: ContextTypes.DEFAULT_TYPE,
 
 
 @guarded
-async def cancel_reminder_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def cancel_reminder_button(update: Update, context: BotContext) -> None:
     """"Hủy" under /nhacnho's list: rmx:<reminder id> (the presser's rights checked again)."""
-    svc, query = services(context), update.callback_query
+    svc, query = context.services, update.callback_query
     if query is None or query.data is None:
         return
     reminder_id = int(query.data.removeprefix(CANCEL_REMINDER))
@@ -255,10 +255,10 @@ async def cancel_reminder_button(update: Update, context: ContextTypes.DEFAULT_T
     await query.edit_message_text(text, reply_markup=markup(rows))
 
 
-def _announcement_list(context: ContextTypes.DEFAULT_TYPE, who: Actor,
+def _announcement_list(context: BotContext, who: Actor,
                        ) -> tuple[str, list[list[tuple[str, str]]]]:
     """Pending scheduled announcements (admins), earliest first, a "Hủy" button each."""
-    svc = services(context)
+    svc = context.services
     items = pending_announcements(svc.store, who)
     if not items:
         return ("Không có thông báo hẹn giờ nào đang chờ gửi. "
@@ -275,9 +275,9 @@ def _announcement_list(context: ContextTypes.DEFAULT_TYPE, who: Actor,
 
 @guarded
 async def cancel_announcement_button(update: Update,
-                                     context: ContextTypes.DEFAULT_TYPE) -> None:
+                                     context: BotContext) -> None:
     """"Hủy" under /thongbao's list: tbx:<id> (admins only, checked again)."""
-    svc, query = services(context), update.callback_query
+    svc, query = context.services, update.callback_query
     if query is None or query.data is None:
         return
     who = actor(update, context)

@@ -21,7 +21,7 @@ import logging
 from collections.abc import Sequence
 
 from telegram import InputFile, Update
-from telegram.ext import Application, CommandHandler, ContextTypes
+from telegram.ext import Application, CommandHandler
 
 from bot.errors import BotError, NotAllowed, UsageError
 from bot.icsexport import build_calendar, pick_tasks
@@ -40,7 +40,7 @@ from bot.reports import (
 from bot.store import Store
 from bot.text import clip, fold
 from handlers import render
-from handlers.common import actor, guarded, reply_html, services
+from handlers.common import BotContext, actor, guarded, reply_html
 from handlers.tasks import chat_scope
 
 logger = logging.getLogger(__name__)
@@ -103,9 +103,9 @@ def chart_title(report: Report) -> str:
 
 
 @guarded
-async def baocao(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def baocao(update: Update, context: BotContext) -> None:
     """/baocao [đơn vị] [kỳ]"""
-    svc, message = services(context), update.effective_message
+    svc, message = context.services, update.effective_message
     if message is None:
         return
     unit_query, period_words = split_request(" ".join(context.args or ()))
@@ -141,9 +141,9 @@ def _scope_name(store: Store, keys: Sequence[str] | None) -> str:
 
 
 @guarded
-async def lich_ics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def lich_ics(update: Update, context: BotContext) -> None:
     """/lich_ics [đơn vị]: the open deadlines as an .ics file."""
-    svc, message = services(context), update.effective_message
+    svc, message = context.services, update.effective_message
     if message is None:
         return
     scope = chat_scope(update, context, " ".join(context.args or ()).strip() or None)

@@ -18,7 +18,7 @@ from datetime import date
 
 from telegram import Update
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.board import build_board, overdue_list, search_list, upcoming_list
 from bot.errors import UsageError
@@ -26,12 +26,12 @@ from bot.membership import Action, Actor, check_read_unit, check_task
 from bot.store import Store
 from handlers import render
 from handlers.common import (
+    BotContext,
     actor,
     answer,
     guarded,
     markup,
     reply_html,
-    services,
     usage,
 )
 
@@ -119,10 +119,10 @@ class Scope:
     arg: str = ""
 
 
-def chat_scope(update: Update, context: ContextTypes.DEFAULT_TYPE,
+def chat_scope(update: Update, context: BotContext,
                unit_query: str | None = None) -> Scope:
     """The named unit, else the chat's units, else every unit for an admin, else a hint."""
-    store = services(context).store
+    store = context.services.store
     who = actor(update, context)
     if unit_query:
         unit = store.match_unit(unit_query)  # UnitNotFound lists the closest names
@@ -139,9 +139,9 @@ def chat_scope(update: Update, context: ContextTypes.DEFAULT_TYPE,
 
 # ------------------------------------------------------------------------------ handlers
 @guarded
-async def nhiemvu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def nhiemvu(update: Update, context: BotContext) -> None:
     """/nhiemvu [đơn vị]"""
-    svc = services(context)
+    svc = context.services
     scope = chat_scope(update, context, " ".join(context.args or ()).strip() or None)
     text, rows = nhiemvu_page(svc.store, scope.keys, svc.today(), 1, title=scope.title,
                               arg=scope.arg)
@@ -149,7 +149,7 @@ async def nhiemvu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 @guarded
-async def chitiet(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def chitiet(update: Update, context: BotContext) -> None:
     """/chitiet <mã>"""
     args = context.args or []
     if len(args) != 1:
@@ -157,44 +157,44 @@ async def chitiet(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     code = args[0].lstrip("#")
     if not (code.isascii() and code.isdigit()):
         raise usage(USAGE_CHITIET)
-    svc = services(context)
+    svc = context.services
     await reply_html(update, chitiet_text(svc.store, code, svc.today(), actor(update, context)))
 
 
 @guarded
-async def sapden(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def sapden(update: Update, context: BotContext) -> None:
     """/sapden [N]"""
     days = parse_days(context.args or [])
-    svc = services(context)
+    svc = context.services
     scope = chat_scope(update, context)
     await reply_html(update, *sapden_page(svc.store, scope.keys, svc.today(), days, 1))
 
 
 @guarded
-async def quahan(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def quahan(update: Update, context: BotContext) -> None:
     """/quahan"""
     if context.args:
         raise usage(USAGE_QUAHAN)
-    svc = services(context)
+    svc = context.services
     scope = chat_scope(update, context)
     await reply_html(update, *quahan_page(svc.store, scope.keys, svc.today(), 1))
 
 
 @guarded
-async def timkiem(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def timkiem(update: Update, context: BotContext) -> None:
     """/timkiem <từ khóa>"""
     query = " ".join(context.args or ())
     if not query:
         raise usage(USAGE_TIMKIEM)
-    svc = services(context)
+    svc = context.services
     scope = chat_scope(update, context)
     await reply_html(update, *timkiem_page(svc.store, scope.keys, svc.today(), query, 1))
 
 
-def _pressed_page(update: Update, context: ContextTypes.DEFAULT_TYPE, view: str, page: int,
+def _pressed_page(update: Update, context: BotContext, view: str, page: int,
                   arg: str) -> Page:
     """Rebuild the list a page button belongs to, as it is now."""
-    svc = services(context)
+    svc = context.services
     store, today = svc.store, svc.today()
     if view == render.NHIEMVU and arg.startswith(render.UNIT_ARG):
         key = unit_by_ref(store, arg[len(render.UNIT_ARG):])
@@ -218,7 +218,7 @@ def _pressed_page(update: Update, context: ContextTypes.DEFAULT_TYPE, view: str,
 
 
 @guarded
-async def page_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def page_pressed(update: Update, context: BotContext) -> None:
     """A "pg:" button: edit the list in place to the asked page; always answer."""
     query = update.callback_query
     parsed = render.parse_page_data(query.data or "")

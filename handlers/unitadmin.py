@@ -11,12 +11,12 @@ import html
 import re
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.errors import UsageError
 from bot.membership import check_admin
 from bot.unitmerge import MergePlan, merge_units, plan_merge
-from handlers.common import actor, answer, guarded, reply_html, services, user_name
+from handlers.common import BotContext, actor, answer, guarded, reply_html, user_name
 from handlers.units import find_unit, unit_ref
 
 __all__ = ["MERGE", "register", "merge_preview_text", "merge_done_text"]
@@ -65,13 +65,13 @@ def merge_done_text(plan: MergePlan) -> str:
 
 
 @guarded
-async def gopdonvi(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def gopdonvi(update: Update, context: BotContext) -> None:
     """/gopdonvi <nguồn> => <đích>: show what would move, with buttons to confirm."""
     check_admin(actor(update, context), WHAT)
     parts = _ARROW_RE.split(" ".join(context.args or ()).strip(), maxsplit=1)
     if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
         raise UsageError(USAGE)
-    svc = services(context)
+    svc = context.services
     source = svc.store.match_unit(parts[0])
     target = svc.store.match_unit(parts[1])
     plan = plan_merge(svc.store, source.key, target.key, svc.now())
@@ -81,7 +81,7 @@ async def gopdonvi(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 @guarded
-async def on_merge(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_merge(update: Update, context: BotContext) -> None:
     """The "Gộp" / "Hủy" buttons of /gopdonvi."""
     check_admin(actor(update, context), WHAT)
     data = update.callback_query.data or ""
@@ -92,7 +92,7 @@ async def on_merge(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     source_ref, _, target_ref = data.removeprefix(MERGE_OK).partition(":")
     if not data.startswith(MERGE_OK) or not source_ref or not target_ref:
         raise UsageError("Nút gộp đơn vị không hợp lệ.")
-    svc = services(context)
+    svc = context.services
     source, target = find_unit(svc.store, source_ref), find_unit(svc.store, target_ref)
     if source is None:
         raise UsageError("Đơn vị nguồn không còn trong danh bạ (có thể đã được gộp trước đó).")

@@ -31,7 +31,6 @@ from telegram.ext import (
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
-    ContextTypes,
     MessageHandler,
     TypeHandler,
     filters,
@@ -46,6 +45,7 @@ from bot.store import Store
 from bot.text import quote
 from bot.units import UnitDirectory
 from handlers.common import (
+    BotContext,
     Services,
     answer,
     guarded,
@@ -54,7 +54,6 @@ from handlers.common import (
     markup,
     reply_html,
     send_html,
-    services,
     user_id,
 )
 from handlers.members import accept_invitation, notify_admins
@@ -252,15 +251,15 @@ def donvi_text(store: Store, keys: Sequence[str], today: date, *, all_units: boo
 # ------------------------------------------------------------------------------------------
 # Joining
 # ------------------------------------------------------------------------------------------
-async def _require_binder(update: Update, context: ContextTypes.DEFAULT_TYPE,
+async def _require_binder(update: Update, context: BotContext,
                           action: str) -> None:
     """Refuse (NotAllowed) a group member who is neither group admin nor bot admin."""
     check_manage_chat(await manager(update, context), action)
 
 
-async def _join(update: Update, context: ContextTypes.DEFAULT_TYPE, unit: StoredUnit) -> str:
+async def _join(update: Update, context: BotContext, unit: StoredUnit) -> str:
     """/dangky for ``unit``: an admin adds the chat, others file a request; the reply HTML."""
-    svc = services(context)
+    svc = context.services
     who = await manager(update, context)
     result = membership.join(svc.store, who, unit.key, svc.now())
     label = f"<b>{html.escape(unit.label, quote=False)}</b>"
@@ -330,7 +329,7 @@ def _picker_text(chat_type: str | None, page: int, pages: int, unsubscribe: bool
 # Handlers
 # ------------------------------------------------------------------------------------------
 @guarded
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def start(update: Update, context: BotContext) -> None:
     """Greet and list the commands; with an invitation payload, join its unit."""
     if not context.args:
         await reply_html(update, start_text(is_admin(update, context)))
@@ -346,16 +345,16 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 @guarded
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def help_command(update: Update, context: BotContext) -> None:
     """List the commands with their usage (admins also see the admin commands)."""
     await reply_html(update, help_text(is_admin(update, context)))
 
 
 @guarded
-async def dangky(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def dangky(update: Update, context: BotContext) -> None:
     """Follow a unit: by name, or picked from a keyboard when no name (or an unclear one)."""
     await _require_binder(update, context, "xin cho nhóm tham gia một đơn vị")
-    store = services(context).store
+    store = context.services.store
     query = " ".join(context.args or ())
     if not query.strip():
         units = _all_units_or_fail(store)
@@ -377,10 +376,10 @@ async def dangky(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 @guarded
-async def huydangky(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def huydangky(update: Update, context: BotContext) -> None:
     """Stop following a unit: by name, or picked from the chat's units."""
     await _require_binder(update, context, "cho nhóm rời một đơn vị")
-    svc = services(context)
+    svc = context.services
     chat = update.effective_chat
     followed = [svc.store.unit(k) or StoredUnit(k, k, None) for k in svc.store.chat_units(chat.id)]
     if not followed:
@@ -434,8 +433,8 @@ def _match_followed(store: Store, query: str, followed: Sequence[StoredUnit]
     return None, list(hits.values()) or candidates
 
 
-def _unbind(update: Update, context: ContextTypes.DEFAULT_TYPE, unit: StoredUnit) -> str:
-    svc = services(context)
+def _unbind(update: Update, context: BotContext, unit: StoredUnit) -> str:
+    svc = context.services
     chat = update.effective_chat
     svc.store.unsubscribe(chat.id, unit.key, actor=user_id(update), now=svc.now())
     logger.info("chat %s no longer follows %s", chat.id, unit.key)
@@ -446,9 +445,9 @@ def _unbind(update: Update, context: ContextTypes.DEFAULT_TYPE, unit: StoredUnit
 
 
 @guarded
-async def donvi(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def donvi(update: Update, context: BotContext) -> None:
     """Units this chat follows with open and overdue counts (admins: all units if none)."""
-    svc = services(context)
+    svc = context.services
     chat = update.effective_chat
     keys = svc.store.chat_units(chat.id)
     pending = [svc.store.unit(r.unit_key).label if svc.store.unit(r.unit_key) else r.unit_key
@@ -458,13 +457,13 @@ async def donvi(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply_html(update, text)
 
 
-async def _turn_page(update: Update, context: ContextTypes.DEFAULT_TYPE, prefix: str,
+async def _turn_page(update: Update, context: BotContext, prefix: str,
                      arg: str) -> None:
     """Show another page of the unit keyboard in place."""
     if arg == NOOP_PAGE:
         await answer(update)
         return
-    svc = services(context)
+    svc = context.services
     chat = update.effective_chat
     followed = svc.store.chat_units(chat.id)
     try:
@@ -485,14 +484,14 @@ async def _turn_page(update: Update, context: ContextTypes.DEFAULT_TYPE, prefix:
 
 
 @guarded
-async def on_sub(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_sub(update: Update, context: BotContext) -> None:
     """A unit button ("sub:<ref>") or a page button ("sub:#<page>") of /dangky."""
     arg = update.callback_query.data[len(SUB):]
     await _require_binder(update, context, "xin cho nhóm tham gia một đơn vị")
     if arg.startswith(PAGE_MARK):
         await _turn_page(update, context, SUB, arg)
         return
-    unit = find_unit(services(context).store, arg)
+    unit = find_unit(context.services.store, arg)
     if unit is None:
         raise UsageError("Đơn vị này không còn trong danh bạ; hãy gõ lại /dangky.")
     text = await _join(update, context, unit)
@@ -501,14 +500,14 @@ async def on_sub(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 @guarded
-async def on_unsub(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_unsub(update: Update, context: BotContext) -> None:
     """A unit button ("unsub:<ref>") or a page button of /huydangky."""
     arg = update.callback_query.data[len(UNSUB):]
     await _require_binder(update, context, "cho nhóm rời một đơn vị")
     if arg.startswith(PAGE_MARK):
         await _turn_page(update, context, UNSUB, arg)
         return
-    store = services(context).store
+    store = context.services.store
     key = next((k for k in store.chat_units(update.effective_chat.id) if unit_ref(k) == arg),
                None)
     if key is None:
@@ -555,13 +554,13 @@ def _back_text(store: Store, chat_type: str, keys: Sequence[str]) -> str:
             "Bản tin nhắc việc hằng ngày tiếp tục; gõ /nhiemvu để xem việc.")
 
 
-async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_my_chat_member(update: Update, context: BotContext) -> None:
     """The bot's own status in a chat changed: blocked or removed -> the chat is inactive at
     once (with the reason); unblocked or added back -> active again if it is a member."""
     change = update.my_chat_member
     if change is None:
         return
-    svc = services(context)
+    svc = context.services
     chat = change.chat
     new = change.new_chat_member
     gone = new.status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED) or (
@@ -612,7 +611,7 @@ def _greeting(svc: Services, adder: User | None,
     return text, rows
 
 
-async def on_any_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_any_message(update: Update, context: BotContext) -> None:
     """Before every other handler: a chat that writes to the bot (a message, a command, a
     button) can be written to again, so an inactive member chat becomes active."""
     chat = update.effective_chat
@@ -620,7 +619,7 @@ async def on_any_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if chat is None or update.my_chat_member is not None or (
             message is not None and (message.migrate_to_chat_id or message.left_chat_member)):
         return
-    svc = services(context)
+    svc = context.services
     try:
         reactivate(svc.store, chat.id, REASON_MESSAGE, svc.now())
     except Exception:  # never stand in the way of the command itself
@@ -628,7 +627,7 @@ async def on_any_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 @guarded
-async def on_migrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_migrate(update: Update, context: BotContext) -> None:
     """A group became a supergroup (service messages ``migrate_to_chat_id`` in the old chat,
     ``migrate_from_chat_id`` in the new one): move everything of the chat to its new id."""
     message = update.effective_message
@@ -640,7 +639,7 @@ async def on_migrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         old_id, new_id = message.migrate_from_chat_id, message.chat.id
     else:
         return
-    svc = services(context)
+    svc = context.services
     if carry_chat(svc.store, old_id, new_id, svc.now()):
         logger.info("chat %s became supergroup %s", old_id, new_id)
 
