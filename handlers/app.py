@@ -36,6 +36,7 @@ from handlers import (
     progress,
     reminders,
     reports,
+    review,
     tasks,
     unitadmin,
     units,
@@ -47,7 +48,8 @@ from schedules.jobs import start_schedules, stop_schedules
 
 logger = logging.getLogger(__name__)
 
-SLICES = (units, tasks, actions, documents, reminders, members, reports, unitadmin, progress)
+SLICES = (units, tasks, actions, documents, reminders, members, reports, unitadmin, progress,
+          review)
 """Handler modules, each with ``register(app)``. Order matters only for catch-alls (last)."""
 QUOTE_COMMAND_CHARS = 40
 """A command is at most 32 characters; anything longer is quoted cut."""

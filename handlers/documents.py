@@ -51,6 +51,7 @@ from handlers.common import (
     user_id,
     user_name,
 )
+from handlers.review import review_block
 
 logger = logging.getLogger(__name__)
 
@@ -206,9 +207,12 @@ async def on_document(update: Update, context: BotContext) -> None:
                                            progress=progress.report)
     svc = context.services
     result = store_document(svc.store, prepared, actor=user_id(update), now=svc.now())
-    rows = (None if result.status == "duplicate" else [[(
+    # Issue 10: tasks without a lead unit (and an unknown locality) come first, with the
+    # buttons that fix them; the undo button stays last.
+    lines, review_rows = review_block(svc.store, result)
+    rows = (None if result.status == "duplicate" else [*review_rows, [(
         UNDO_LABEL, f"{UNDO}{result.document.id}:{result.document.version}")]])
-    await reply_html(update, summarize_import(result), rows)
+    await reply_html(update, "\n".join([*lines, summarize_import(result)]), rows)
 
 
 @guarded

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from bot import review
 from bot.board import (
     DONE,
     LEAD,
@@ -425,6 +426,8 @@ def event_line(event: Event) -> str:
     elif event.kind in (EXT_APPROVE, EXT_REFUSE):
         verb = "duyệt" if event.kind == EXT_APPROVE else "từ chối"
         what = f"{verb} yêu cầu gia hạn #{data.get('request')}"
+    elif event.kind in review.EVENT_KINDS:  # issue 10: corrections and hand-given work
+        what = review.describe_event(event)
     else:
         what = EVENT_LABELS.get(event.kind, "thay đổi khác")
     return f"• {when} — {_e(what)} — {_e(_actor(event.actor, data))}"

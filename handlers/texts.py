@@ -66,6 +66,17 @@ COMMAND_SPECS: tuple[CommandSpec, ...] = (
                 "Tạm hoãn nhắc việc một nhiệm vụ (ví dụ: /tamhoan 17 3 ngày, 1 tuần)"),
     CommandSpec("thongbao", "/thongbao <đơn vị | tất cả> [lúc <khi nào>]: <nội dung>",
                 "Gửi thông báo tới các nhóm của đơn vị, ngay hoặc hẹn giờ", admin=True),
+    # Issue 10: correcting what the parser read, giving work by hand.
+    CommandSpec("giao", "/giao <đơn vị> [hạn <ngày>]: <nội dung>",
+                "Giao việc trực tiếp cho đơn vị (ví dụ: /giao Phòng Y tế hạn 30/12: Báo cáo "
+                "nhanh)", admin=True),
+    CommandSpec("sua", "/sua <mã> <trường> <giá trị>",
+                "Sửa nhiệm vụ bot đọc sai: chutri, phoihop, han, noidung (/sua <mã> để xem "
+                "cách dùng)", admin=True),
+    CommandSpec("xoa", "/xoa <mã>", "Xóa nhiệm vụ đọc sai (vẫn giữ trong lịch sử)",
+                admin=True),
+    CommandSpec("khoiphuc", "/khoiphuc <mã>", "Khôi phục nhiệm vụ đã xóa bằng /xoa",
+                admin=True),
     CommandSpec("moi", "/moi [đơn vị]",
                 "Tạo liên kết mời vào đơn vị; không kèm tên: xem và thu hồi lời mời",
                 admin=True),

@@ -24,6 +24,7 @@ REQUIRED = (
     "start", "help", "dangky", "huydangky", "donvi", "nhiemvu", "chitiet", "sapden", "quahan",
     "timkiem", "xong", "mo", "giahan", "thongke", "vanban", "nhacnho", "tamhoan", "thongbao",
     "thanhvien", "moi", "baocao", "lich_ics", "gopdonvi", "tiendo", "xingiahan",
+    "giao", "sua", "xoa", "khoiphuc",  # issue 10
 )
 
 
@@ -47,7 +48,8 @@ def test_descriptions_are_vietnamese_with_diacritics(name: str, description: str
 
 
 def test_admin_commands_are_marked() -> None:
-    assert {"giahan", "thongbao", "moi", "gopdonvi"} <= ADMIN_COMMANDS
+    assert {"giahan", "thongbao", "moi", "gopdonvi", "giao", "sua", "xoa",
+            "khoiphuc"} <= ADMIN_COMMANDS
     assert not {"start", "help", "dangky", "nhiemvu", "xong", "thanhvien"} & ADMIN_COMMANDS
 
 
