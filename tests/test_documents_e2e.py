@@ -49,7 +49,8 @@ async def _upload(env: BotEnv, chat_id: int, filename: str, data: bytes, *,
 
 
 def _undo_button(message: dict) -> str:
-    [[button]] = message["reply_markup"]["inline_keyboard"]
+    # The undo button is the last row (review buttons of issue 10 may come before it).
+    [button] = message["reply_markup"]["inline_keyboard"][-1]
     assert button["text"].endswith("Hoàn tác")
     return button["callback_data"]
 
