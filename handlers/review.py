@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from telegram import ForceReply, InlineKeyboardMarkup, Update
+from telegram import ForceReply, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
@@ -180,7 +180,7 @@ def _pending(update: Update, context: ContextTypes.DEFAULT_TYPE) -> dict[str, An
     if services(context).now() - started > timedelta(minutes=PENDING_MINUTES):
         context.user_data.pop(PENDING, None)
         return None
-    return what  # type: ignore[no-any-return]
+    return what
 
 
 async def _ask(update: Update, text: str) -> None:
@@ -188,7 +188,7 @@ async def _ask(update: Update, text: str) -> None:
     (a bot in privacy mode sees replies to its messages)."""
     query = update.callback_query
     message = query.message if query else update.effective_message
-    if message is None:
+    if not isinstance(message, Message):
         return
     await message.reply_html(text, reply_markup=ForceReply(selective=False))
 
