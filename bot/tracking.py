@@ -162,7 +162,7 @@ def _directory_minus(directory: Mapping[str, Any],
     return out, gone
 
 
-UNDO_BLOCKERS = ("done", "reopen", "extend", "progress")
+UNDO_BLOCKERS = ("done", "reopen", "extend", "progress", "assign_lead", "edit", "rescope")
 """Events after an import that undoing a replaced version refuses to overwrite."""
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -464,8 +464,8 @@ class Tracker:
             if touched:
                 shown = ", ".join(map(str, touched[:10])) + ("…" if len(touched) > 10 else "")
                 raise UsageError(f"Không thể hoàn tác: sau khi nhập phiên bản này, nhiệm vụ "
-                                 f"{shown} đã được báo hoàn thành, mở lại, gia hạn hoặc báo "
-                                 "tiến độ; hoàn tác sẽ làm mất các cập nhật đó.")
+                                 f"{shown} đã được báo hoàn thành, mở lại, gia hạn, báo "
+                                 "tiến độ hoặc sửa; hoàn tác sẽ làm mất các cập nhật đó.")
         restored: StoredDocument | None = None
         with repo.transaction():
             if previous is not None:

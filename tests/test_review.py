@@ -270,3 +270,16 @@ def test_resolve_units_prefers_the_document_locality(store: Store) -> None:
         review.resolve_units(store, "Phòng Y tế")  # two localities: ambiguous
     [unit] = review.resolve_units(store, "Phòng Y tế", "Uông Bí")
     assert unit.locality == "Uông Bí"
+
+
+def test_undo_of_a_new_version_refuses_to_overwrite_corrections(store: Store) -> None:
+    _import(store, NO_PLACE)
+    doc = _import(store, NO_PLACE.replace("3. Tăng cường", "3. Tăng cường hơn nữa"), "v2.txt")
+    assert doc.version == 2
+    [task, *_] = review.unassigned(store, doc.id)
+    yte = store.match_unit("Phòng Y tế")
+    review.assign_lead(store, [task.id], yte.key, actor=ADMIN, by_name=NAME, now=NOW)
+    snapshot = _dump(store)
+    with pytest.raises(UsageError, match="hoặc sửa"):
+        store.undo_import(doc.id, ADMIN, NOW)
+    assert _dump(store) == snapshot

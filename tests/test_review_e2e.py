@@ -110,7 +110,7 @@ def test_import_review_locality_then_section_reaches_the_units_digest(bot_env: B
         assert [d for _, d in buttons if d.startswith(f"{PREFIX}t:")] == [
             f"{PREFIX}t:{i}" for i in ids]
         assert ("Cẩm Phả", place) in buttons and ("Khác…", f"{PREFIX}lo:{doc.id}") in buttons
-        assert buttons[-1][1] == f"undo:{doc.id}"
+        assert buttons[-1][1] == f"undo:{doc.id}:1"
         # The locality: the document's units become Cẩm Phả's.
         answer, told = await _press(bot_env, reply, place)
         assert "Cẩm Phả" in _plain(answer) and "thuộc Cẩm Phả" in _plain(told)
