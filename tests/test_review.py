@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,9 +10,11 @@ import pytest
 from bot import review
 from bot.errors import BotError, DateInputError, UnitNotFound, UsageError
 from bot.importer import import_document
-from bot.records import StoredDocument
-from bot.store import Store, StoreData
+from bot.records import Reminder, StoredDocument
+from bot.repository import Snooze, UnitDirectoryRow
+from bot.store import Store
 from tests.test_importer import PLAN
+from tests.test_repository_contract import backend  # noqa: F401 - the fixture
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2022, 12, 20, 9, 0, tzinfo=TZ)
@@ -39,13 +40,19 @@ III. GIẢI PHÁP
 
 
 @pytest.fixture
-def store(tmp_path: Path):  # type: ignore[no-untyped-def]
-    with Store(tmp_path / "bot.json") as s:
+def store(backend):  # type: ignore[no-untyped-def]
+    """The rules over each backend of the contract tests (TinyDB, PostgreSQL)."""
+    with Store(repository=backend.open()) as s:
         yield s
 
 
 def _dump(store: Store) -> list:
-    return list(StoreData(store).tables())
+    """Every record the review rules touch, on any backend."""
+    repo = store.repo
+    return [repo.all(StoredDocument), repo.task_page(None, open_only=False),
+            [(e, dict(e.data)) for e in repo.recent_events(100_000)], repo.all(Reminder),
+            repo.all(Snooze), [(r.loc_key, r.version, dict(r.directory))
+                               for r in repo.all(UnitDirectoryRow)]]
 
 
 def _import(store: Store, text: str = PLAN, name: str = "kh.txt") -> StoredDocument:
