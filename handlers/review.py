@@ -30,7 +30,6 @@ from telegram.ext import (
     Application,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     MessageHandler,
     filters,
 )
@@ -45,6 +44,7 @@ from bot.store import Store
 from bot.text import quote
 from handlers import render
 from handlers.common import (
+    BotContext,
     Rows,
     actor,
     answer,
@@ -52,7 +52,6 @@ from handlers.common import (
     is_admin,
     reply_html,
     send_html,
-    services,
     user_id,
     user_name,
 )
@@ -140,7 +139,7 @@ def review_block(store: Store, result: ImportResult) -> tuple[list[str], Rows]:
 # ------------------------------------------------------------------------------------------
 # Helpers
 # ------------------------------------------------------------------------------------------
-def _admin(update: Update, context: ContextTypes.DEFAULT_TYPE, what: str) -> None:
+def _admin(update: Update, context: BotContext, what: str) -> None:
     check_admin(actor(update, context), what)
 
 
@@ -162,22 +161,22 @@ def _units_text(store: Store, keys: Sequence[str]) -> str:
     return "; ".join(render.unit_label(store, k) for k in keys) or "chưa xác định"
 
 
-def _set_pending(update: Update, context: ContextTypes.DEFAULT_TYPE, **what: Any) -> None:
-    svc = services(context)
+def _set_pending(update: Update, context: BotContext, **what: Any) -> None:
+    svc = context.services
     what.update(chat=update.effective_chat.id if update.effective_chat else 0,
                 at=svc.now().isoformat())
     if context.user_data is not None:
         context.user_data[PENDING] = what
 
 
-def _pending(update: Update, context: ContextTypes.DEFAULT_TYPE) -> dict[str, Any] | None:
+def _pending(update: Update, context: BotContext) -> dict[str, Any] | None:
     if context.user_data is None:
         return None
     what = context.user_data.get(PENDING)
     if not what or not update.effective_chat or what.get("chat") != update.effective_chat.id:
         return None
     started = datetime.fromisoformat(what["at"])
-    if services(context).now() - started > timedelta(minutes=PENDING_MINUTES):
+    if context.services.now() - started > timedelta(minutes=PENDING_MINUTES):
         context.user_data.pop(PENDING, None)
         return None
     return what
@@ -216,10 +215,10 @@ async def _drop_keyboard(update: Update, prefixes: tuple[str, ...] = ()) -> None
 # Buttons
 # ------------------------------------------------------------------------------------------
 @guarded
-async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_button(update: Update, context: BotContext) -> None:
     """Every "rv:" button; rights first (the data may be forged)."""
     _admin(update, context, "giao việc hay sửa văn bản đã nhập")
-    svc = services(context)
+    svc = context.services
     store = svc.store
     parts = (update.callback_query.data or "").removeprefix(PREFIX).split(":")
     kind, args = parts[0], parts[1:]
@@ -286,9 +285,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         raise UsageError(STALE)
 
 
-async def _rescope(update: Update, context: ContextTypes.DEFAULT_TYPE, doc_id: int,
+async def _rescope(update: Update, context: BotContext, doc_id: int,
                    locality: str) -> None:
-    svc = services(context)
+    svc = context.services
     doc, changed = review.rescope_document(svc.store, doc_id, locality, actor=user_id(update),
                                            by_name=user_name(update), now=svc.now())
     if context.user_data is not None:
@@ -304,7 +303,7 @@ async def _rescope(update: Update, context: ContextTypes.DEFAULT_TYPE, doc_id: i
 # The typed answer
 # ------------------------------------------------------------------------------------------
 @guarded
-async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_text(update: Update, context: BotContext) -> None:
     """A plain message: the answer to a question of :func:`on_button`, else ignored."""
     what = _pending(update, context)
     if what is None:
@@ -314,7 +313,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     text = " ".join((update.effective_message.text or "").split())
     if not text:
         return
-    svc = services(context)
+    svc = context.services
     if what["kind"] == "l":
         await _rescope(update, context, int(what["doc"]), text)
         return
@@ -356,10 +355,10 @@ def _task_fields(store: Store, task: StoredTask) -> str:
 
 
 @guarded
-async def sua(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def sua(update: Update, context: BotContext) -> None:
     """/sua <mã> <trường> <giá trị> (admins)."""
     _admin(update, context, "sửa nhiệm vụ")
-    svc = services(context)
+    svc = context.services
     args = _raw_args(update, 3)
     if not args:
         raise UsageError(USAGE_SUA)
@@ -392,12 +391,12 @@ async def sua(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 @guarded
-async def xoa(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def xoa(update: Update, context: BotContext) -> None:
     """/xoa <mã>: remove a wrongly read task (admins); /khoiphuc brings it back."""
     _admin(update, context, "xóa nhiệm vụ")
     if not context.args or len(context.args) != 1:
         raise UsageError(USAGE_XOA)
-    svc = services(context)
+    svc = context.services
     task = review.delete_task(svc.store, context.args[0], actor=user_id(update),
                               by_name=user_name(update), now=svc.now())
     await reply_html(update, f"🗑 Đã xóa nhiệm vụ #{task.id}: <i>{_e(_snippet(task))}</i>\n"
@@ -406,12 +405,12 @@ async def xoa(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 @guarded
-async def khoiphuc(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def khoiphuc(update: Update, context: BotContext) -> None:
     """/khoiphuc <mã>: bring back a task removed by /xoa (admins)."""
     _admin(update, context, "khôi phục nhiệm vụ")
     if not context.args or len(context.args) != 1:
         raise UsageError(USAGE_KHOIPHUC)
-    svc = services(context)
+    svc = context.services
     task = review.restore_task(svc.store, context.args[0], actor=user_id(update),
                                by_name=user_name(update), now=svc.now())
     await reply_html(update, f"♻️ Đã khôi phục nhiệm vụ #{task.id}: "
@@ -420,10 +419,10 @@ async def khoiphuc(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 @guarded
-async def giao(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def giao(update: Update, context: BotContext) -> None:
     """/giao <đơn vị> [hạn <ngày>]: <nội dung> (admins)."""
     _admin(update, context, "giao việc")
-    svc = services(context)
+    svc = context.services
     args = _raw_args(update, 1)
     request = review.parse_give(args[0] if args else "")
     units = review.resolve_units(svc.store, request.units)
