@@ -22,6 +22,8 @@ from bot.store import Store
 from launch.logs import configure_logging
 
 DEMO_DB = "demo.json"
+DEMO_LOG = "demo.log"
+"""The local chat's technical log (the terminal is the chat's)."""
 
 
 DEMO_OUT = "demo-out"
@@ -70,12 +72,15 @@ def run_local(settings: Settings, *, today: date | None, samples: Path,
     from localchat.console import run_console
     from localchat.fakeapi import FakeBotApi
 
-    # The prompt shares the terminal: only errors, not the scheduler's notes about a demo day
-    # whose 07:30 digest "was missed".
-    configure_logging(logging.ERROR)
+    # The prompt owns the terminal: the libraries' log (English, technical: a pool timeout
+    # while the chat stops, the scheduler's notes about a demo day whose 07:30 digest "was
+    # missed") goes to a file, warnings and errors only.
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    log_path = settings.data_dir / DEMO_LOG
+    log_file = log_path.open("a", encoding="utf-8")
+    configure_logging(logging.WARNING, stream=log_file)
     clock = ShiftedClock(today or DEMO_TODAY, settings.tz)
     settings = replace(settings, admin_ids=(settings.admin_ids | {DEMO_USER}) - {DEMO_GUEST})
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
     db_path = settings.data_dir / DEMO_DB
     for stale in (db_path, db_path.with_name(db_path.name + ".lock")):
         stale.unlink(missing_ok=True)  # the demo starts from the samples every time
@@ -89,7 +94,8 @@ def run_local(settings: Settings, *, today: date | None, samples: Path,
                      "/nhiemvu, /quahan, /thongke, /baocao, /lich_ics, /moi tai chinh (tệp "
                      f"và ảnh bot gửi được lưu vào {settings.data_dir / DEMO_OUT}). Gõ /khach "
                      "để đóng vai một người khác gửi yêu cầu tham gia (/dangky y te), rồi "
-                     "/rieng để duyệt (bấm số của nút «Duyệt»).\n\n")
+                     "/rieng để duyệt (bấm số của nút «Duyệt»). Nhật ký kỹ thuật của bot: "
+                     f"{log_path}.\n\n")
         with FakeBotApi() as api:
             app = build_application(settings, store, clock, token=api.token,
                                     base_url=api.base_url, base_file_url=api.base_file_url)
@@ -97,5 +103,5 @@ def run_local(settings: Settings, *, today: date | None, samples: Path,
                                     stdin=stdin, stdout=stdout, guest_id=DEMO_GUEST,
                                     out_dir=settings.data_dir / DEMO_OUT))
     finally:
-        store.close()
+        store.close()  # (the log file stays open: libraries may still log while exiting)
     return 0
