@@ -12,11 +12,15 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.errors import BotError
 
+if TYPE_CHECKING:
+    from bot.models import ParsedPlan
 
-def _table(plan) -> str:  # type: ignore[no-untyped-def]
+
+def _table(plan: ParsedPlan) -> str:
     rows = [("Dòng", "Hạn", "Đơn vị", "Nhiệm vụ")]
     for t in plan.tasks:
         due = t.due.strftime("%d/%m/%Y") if t.due else "—"

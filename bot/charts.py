@@ -17,6 +17,7 @@ matplotlib.use("Agg")  # before anything pulls in a GUI backend
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from bot.records import StoredUnit, UnitStats  # noqa: E402
 
@@ -83,7 +84,9 @@ def stats_chart(stats: Sequence[UnitStats], title: str) -> bytes:
         ax.set_yticks(positions, labels=labels, fontsize=9)
         ax.invert_yaxis()  # the largest unit on top
         ax.set_xlabel("Số nhiệm vụ")
-        ax.xaxis.get_major_locator().set_params(integer=True)
+        locator = ax.xaxis.get_major_locator()  # the default AutoLocator, a MaxNLocator
+        if isinstance(locator, MaxNLocator):
+            locator.set_params(integer=True)
         ax.grid(axis="x", alpha=0.3)
         ax.set_axisbelow(True)
         for side in ("top", "right"):

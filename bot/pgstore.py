@@ -67,8 +67,16 @@ __all__ = ["PgRepository", "is_postgres_url", "mask_url"]
 logger = logging.getLogger(__name__)
 
 
+def _scalar(cursor: psycopg.Cursor[Any]) -> Any:
+    """The first column of the one row a query always returns (``nextval``, ``max``)."""
+    row = cursor.fetchone()
+    if row is None:
+        raise RuntimeError("the query returned no row")
+    return row[0]
+
+
 def is_postgres_url(url: str | None) -> bool:
-    return bool(url) and urlsplit(url).scheme in ("postgresql", "postgres")  # type: ignore[arg-type]
+    return url is not None and urlsplit(url).scheme in ("postgresql", "postgres")
 
 
 def open_repository(target: Any, *, read_only: bool = False) -> PgRepository | None:
@@ -286,9 +294,9 @@ class PgRepository:
         if kind not in ID_KINDS:
             raise ValueError(f"no ids for {kind!r}")
         with self._conn(write=True) as conn:
-            row = conn.execute(sql.SQL("SELECT nextval({})").format(
-                sql.Literal(f"{kind}_id_seq"))).fetchone()
-        return int(row[0])
+            value = _scalar(conn.execute(sql.SQL("SELECT nextval({})").format(
+                sql.Literal(f"{kind}_id_seq"))))
+        return int(value)
 
     # ------------------------------------------------------------------ generic records
     def _kind(self, kind: type) -> _Kind:
@@ -652,7 +660,8 @@ class PgRepository:
     # ------------------------------------------------------------------ chats, memberships
     def memberships(self, *, unit_key: str | None = None, chat_id: int | None = None,
                     ) -> list[Membership]:
-        where, params = ["TRUE"], []
+        where: list[str] = ["TRUE"]
+        params: list[Any] = []
         if unit_key is not None:
             where.append("unit_key = %s")
             params.append(unit_key)
@@ -716,7 +725,8 @@ class PgRepository:
     def unsent_reminders(self, *, until: datetime | None = None,
                          task_ids: Iterable[int] | None = None,
                          chat_id: int | None = None) -> list[Reminder]:
-        where, params = ["sent_at IS NULL"], []
+        where: list[str] = ["sent_at IS NULL"]
+        params: list[Any] = []
         if until is not None:
             where.append("at <= %s")
             params.append(until)
@@ -802,9 +812,9 @@ class PgRepository:
                 with cur.copy("COPY unit_list (key, loc, name, locality, aliases, generic, "
                               "sort_locality, sort_name) FROM STDIN") as copy:
                     for loc, locality, directory in directories:
-                        for values in pgschema.unit_list_rows(loc, locality, directory,
-                                                              self._labels):
-                            copy.write_row(values)
+                        for unit_row in pgschema.unit_list_rows(loc, locality, directory,
+                                                                self._labels):
+                            copy.write_row(unit_row)
             if table == "tasks":
                 cur.execute(
                     "INSERT INTO task_units (unit_key, task_id, lead, open, due, done_day) "
@@ -820,8 +830,8 @@ class PgRepository:
             for kind in ID_KINDS:
                 top = int(tops.get(kind, 0))
                 if kind not in ("deliveries", "units"):
-                    found = conn.execute(sql.SQL("SELECT coalesce(max(id), 0) FROM {}").format(
-                        sql.Identifier(kind))).fetchone()[0]
+                    found = _scalar(conn.execute(sql.SQL(
+                        "SELECT coalesce(max(id), 0) FROM {}").format(sql.Identifier(kind))))
                     top = max(top, int(found))
                 if top > 0:  # never backwards: ids handed out before stay unique
                     seq = sql.Identifier(f"{kind}_id_seq")

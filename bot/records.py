@@ -234,13 +234,13 @@ class StoredTask:
         line = row["line"]
         text, section = row["text"], get("section", "")
         lead, support = tuple(get("lead", ())), tuple(get("support", ()))
-        deadlines = tuple(map(tuple, get("deadlines", ())))
+        deadlines: tuple[DeadlineRow, ...] = tuple(map(tuple, get("deadlines", ())))
         if shared is None:
             lead, support = tuple(map(intern, lead)), tuple(map(intern, support))
         else:
             share = shared.setdefault
             text, section = share(text, text), share(section, section)
-            deadlines = share(deadlines, deadlines)  # type: ignore[arg-type]
+            deadlines = share(deadlines, deadlines)
             found = shared.get(lead)
             if found is None:
                 found = shared[lead] = tuple(map(intern, lead))
@@ -252,7 +252,7 @@ class StoredTask:
                 support = found
         return cls(
             row_id, row["doc"], line, get("end_line", line), section, text, lead, support,
-            deadlines,  # type: ignore[arg-type]
+            deadlines,
             due, get("due_kind"), original,
             Recurrence(rec["freq"], rec.get("phrase", ""), rec.get("day"),
                        rec.get("month_of_period"), rec.get("month")) if rec else None,

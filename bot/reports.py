@@ -327,16 +327,16 @@ def report_filename(report: Report) -> str:
 
 def build_workbook(report: Report) -> bytes:
     """The report as .xlsx bytes (see the module docstring for the layout)."""
-    from openpyxl import Workbook  # type: ignore[import-untyped]
-    from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped]
-    from openpyxl.styles import (  # type: ignore[import-untyped]
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import (
         Alignment,
         Border,
         Font,
         PatternFill,
         Side,
     )
-    from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
+    from openpyxl.utils import get_column_letter
 
     book = Workbook(write_only=True)
     book.properties.title = f"Báo cáo tình hình thực hiện nhiệm vụ – {report.scope}"
@@ -353,9 +353,10 @@ def build_workbook(report: Report) -> bytes:
 
     styles: dict[tuple[Any, ...], Any] = {}
 
-    def cell(sheet, value, *, bold: bool = False, fmt: str | None = None,  # type: ignore[no-untyped-def]
+    # openpyxl has no type stubs: its sheets and cells are Any.
+    def cell(sheet: Any, value: object, *, bold: bool = False, fmt: str | None = None,
              align: Alignment | None = None, fill: str | None = None, size: int | None = None,
-             framed: bool = True):
+             framed: bool = True) -> Any:
         item = WriteOnlyCell(sheet, value=_text(value) if isinstance(value, str) else value)
         if isinstance(value, str):
             item.data_type = "s"  # never a formula, whatever the text starts with
@@ -378,7 +379,7 @@ def build_workbook(report: Report) -> bytes:
             item._style = copy(styles[style])
         return item
 
-    def header(sheet, names: Sequence[str]) -> list:  # type: ignore[no-untyped-def]
+    def header(sheet: Any, names: Sequence[str]) -> list[Any]:
         cells = []
         for name in names:
             item = cell(sheet, name)
@@ -386,7 +387,7 @@ def build_workbook(report: Report) -> bytes:
             cells.append(item)
         return cells
 
-    def title_rows(sheet, heading: str, width: int) -> None:  # type: ignore[no-untyped-def]
+    def title_rows(sheet: Any, heading: str, width: int) -> None:
         sheet.append([cell(sheet, heading, bold=True, size=14, framed=False)])
         sheet.append([cell(sheet, f"Đơn vị: {report.scope}. Kỳ: {period_text(report.period)}.",
                            framed=False)])
@@ -394,7 +395,7 @@ def build_workbook(report: Report) -> bytes:
         for row in range(1, HEADER_ROW):
             sheet.merged_cells.add(f"A{row}:{get_column_letter(width)}{row}")
 
-    def widths(sheet, values: Sequence[int]) -> None:  # type: ignore[no-untyped-def]
+    def widths(sheet: Any, values: Sequence[int]) -> None:
         for index, value in enumerate(values, start=1):
             sheet.column_dimensions[get_column_letter(index)].width = value
 

@@ -79,7 +79,7 @@ class Store(Tracker):
         ``bot.pgstore`` backend), else the TinyDB file ``settings.db_path``."""
         url = getattr(settings, "database_url", None)
         if url:
-            from bot import pgstore  # type: ignore[attr-defined]  # plugged by its backend
+            from bot import pgstore  # plugged by its backend
 
             return cls(repository=pgstore.open_repository(url, read_only=read_only))
         return cls(settings.db_path, read_only=read_only, lock=not read_only)

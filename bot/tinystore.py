@@ -228,12 +228,13 @@ class AtomicJSONStorage(Storage):
         if fcntl is None:
             return
         self._locking = True
-        self._lock_fd = self._lock_path(self.path.with_name(self.path.name + ".lock"),
-                                        create=True)
+        lock_fd = self._lock_path(self.path.with_name(self.path.name + ".lock"), create=True)
+        assert lock_fd is not None  # create=True always opens the file
+        self._lock_fd = lock_fd
         try:
             self._data_lock_fd = self._lock_path(self.path, create=False)
         except BaseException:
-            os.close(self._lock_fd)
+            os.close(lock_fd)
             self._lock_fd = None
             raise
 
@@ -1110,13 +1111,14 @@ class TinyRepository:
     def _task_row(self, task_id: int) -> Mapping[str, Any] | None:
         return self._mw.read().get(task_table(task_id), {}).get(str(task_id))
 
-    def _task_rows(self) -> Iterator[tuple[int, Mapping[str, Any]]]:
+    def _task_rows(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        """The stored rows themselves (not copies): the load interns their texts in place."""
         data = self._mw.read()
         for name in [n for n in data if is_task_table(n)]:
             for row_id, row in data[name].items():
                 yield int(row_id), row
 
-    def _rows(self, name: str) -> Iterator[tuple[int, Mapping[str, Any]]]:
+    def _rows(self, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
         for row_id, row in self._mw.read().get(name, {}).items():
             yield int(row_id), row
 
@@ -1388,9 +1390,9 @@ class TinyRepository:
         self._replace(spec.table, rows)
         if kind is StoredDocument:
             for item in items:
-                old = self._docs.get(item.id)
-                if old is not None:
-                    self._unindex_document(old)
+                old_doc = self._docs.get(item.id)
+                if old_doc is not None:
+                    self._unindex_document(old_doc)
                 self._index_document(item)
         elif kind is Membership:
             for item in items:

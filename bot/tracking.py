@@ -445,8 +445,9 @@ class Tracker:
         ids = [t.id for t in tasks]
         found = self._import_event(doc)
         event, later = found if found is not None else (None, [])
-        snapshot = event.data.get("undo") if event is not None else None
-        previous = snapshot.get("doc") if isinstance(snapshot, Mapping) else None
+        undo = event.data.get("undo") if event is not None else None
+        snapshot: Mapping[str, Any] = undo if isinstance(undo, Mapping) else {}
+        previous = snapshot.get("doc")
         if doc.version > 1 and previous is None:
             raise UsageError("Không thể hoàn tác phiên bản này: nó được nhập trước khi bot "
                              "lưu lại phiên bản cũ để khôi phục. Hãy gửi lại tệp của phiên "
@@ -455,6 +456,8 @@ class Tracker:
         for item in later:  # oldest first
             if item.kind == "unit_merge":
                 source, target = item.data.get("source"), item.data.get("target")
+                if not isinstance(source, str) or not isinstance(target, str):
+                    continue  # every merge names both; an older malformed event renames nothing
                 renames = {k: (target if v == source else v) for k, v in renames.items()}
                 renames[source] = target
         if previous is not None:
@@ -528,7 +531,9 @@ class Tracker:
         repo = self.repo
         info = snapshot.get("dir") or {}
         loc_key = info.get("loc")
-        row = repo.get(UnitDirectoryRow, loc_key) if loc_key else None
+        if not isinstance(loc_key, str) or not loc_key:
+            return False
+        row = repo.get(UnitDirectoryRow, loc_key)
         if row is None or row.version != info.get("version"):
             return False
         added = info.get("added") or []

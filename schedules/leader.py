@@ -34,7 +34,10 @@ import hashlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    import psycopg
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +94,7 @@ class PgAdvisoryLeader:
         self.dsn = dsn
         self.key = lock_key() if key is None else key
         self.timeout = timeout
-        self._conn = None  # psycopg.AsyncConnection while leading
+        self._conn: psycopg.AsyncConnection[Any] | None = None  # while leading
 
     @property
     def backend_pid(self) -> int | None:
@@ -103,14 +106,14 @@ class PgAdvisoryLeader:
             return await self.still_held()
         import psycopg
 
-        conn = None
+        conn: psycopg.AsyncConnection[Any] | None = None
         try:
-            conn = await asyncio.wait_for(psycopg.AsyncConnection.connect(
+            conn = opened = await asyncio.wait_for(psycopg.AsyncConnection.connect(
                 self.dsn, autocommit=True, connect_timeout=CONNECT_TIMEOUT,
                 application_name="bot-leader", keepalives=1, keepalives_idle=10,
                 keepalives_interval=5, keepalives_count=3), self.timeout * 2)
             cursor = await asyncio.wait_for(
-                conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)), self.timeout)
+                opened.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)), self.timeout)
             row = await cursor.fetchone()
         except (OSError, TimeoutError, psycopg.Error) as exc:
             logger.warning("leader lock: cannot ask the database (%s)", type(exc).__name__)
@@ -153,11 +156,11 @@ class PgAdvisoryLeader:
         await self._close(conn)
 
     @staticmethod
-    async def _close(conn: object) -> None:
+    async def _close(conn: psycopg.AsyncConnection[Any] | None) -> None:
         if conn is None:
             return
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(conn.close(), CHECK_TIMEOUT)  # type: ignore[attr-defined]
+            await asyncio.wait_for(conn.close(), CHECK_TIMEOUT)
 
 
 Callback = Callable[[], Awaitable[None]]
