@@ -40,9 +40,9 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import FixedClock
 from bot.config import Settings
-from localchat.fakeapi import FakeBotApi
 from bot.models import DocumentInfo, ParsedPlan, Period, Task
 from bot.store import Store
+from localchat.fakeapi import FakeBotApi
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2022, 12, 20, 9, 0, tzinfo=TZ)

@@ -55,9 +55,9 @@ from pathlib import Path
 from telegram.ext import AIORateLimiter, ExtBot
 
 from bot.clock import SystemClock
-from localchat.fakeapi import FakeBotApi, check_html
 from bot.models import DocumentInfo, ParsedPlan, Period, Task
 from bot.store import Store
+from localchat.fakeapi import FakeBotApi, check_html
 from schedules.dispatch import SENT, Dispatcher, Outgoing, summarize
 
 logger = logging.getLogger(__name__)

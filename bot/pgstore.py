@@ -51,8 +51,8 @@ from bot.records import (
 from bot.repository import (
     CLAIM_TIMEOUT,
     CLAIMED,
-    RECLAIMABLE,
     ID_KINDS,
+    RECLAIMABLE,
     DigestRun,
     DigestSource,
     PruneCounts,

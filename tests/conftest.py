@@ -20,8 +20,8 @@ import pytest
 
 from bot.clock import FixedClock
 from bot.config import Settings
-from localchat.fakeapi import FakeBotApi
 from bot.store import Store
+from localchat.fakeapi import FakeBotApi
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")

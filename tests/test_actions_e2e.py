@@ -8,7 +8,6 @@ import pytest
 from telegram.ext import Application
 
 from bot.errors import DateInputError, UsageError
-from localchat.fakeapi import check_html
 from bot.importer import import_document
 from bot.records import StoredTask, StoredUnit, UnitStats
 from handlers.actions import (
@@ -17,6 +16,7 @@ from handlers.actions import (
     parse_extension,
     stats_table,
 )
+from localchat.fakeapi import check_html
 from tests.conftest import TZ, BotEnv
 from tests.test_importer import PLAN
 

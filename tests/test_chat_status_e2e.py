@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from localchat.fakeapi import check_html
 from handlers.units import REASON_BLOCKED, REASON_REMOVED
+from localchat.fakeapi import check_html
 from tests.conftest import BotEnv
 
 PRIVATE = 555

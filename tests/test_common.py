@@ -6,9 +6,9 @@ import html
 
 import pytest
 
-from localchat.fakeapi import check_html, literal_ampersands
 from bot.text import clip, quote, utf16_len, utf16_prefix
 from handlers.common import split_html, visible_length
+from localchat.fakeapi import check_html, literal_ampersands
 
 LIMIT = 4096
 

@@ -18,13 +18,13 @@ from telegram.ext import (
 )
 
 from bot.errors import ConfigError
-from localchat.fakeapi import FakeBotApi
 from localchat.console import (
     DEFAULT_GROUP_ID,
     format_buttons,
     html_to_text,
     run_console,
 )
+from localchat.fakeapi import FakeBotApi
 
 USER = 2002
 

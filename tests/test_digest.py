@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from localchat.fakeapi import check_html
 from bot.models import DocumentInfo, ParsedPlan, Period, Recurrence, Task
 from bot.store import Store
+from localchat.fakeapi import check_html
 from schedules.digest import (
     MAX_BUTTONS,
     MAX_MESSAGE_CHARS,

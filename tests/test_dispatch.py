@@ -16,9 +16,9 @@ from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
 from bot.clock import FixedClock
-from localchat.fakeapi import FakeBotApi
 from bot.models import DocumentInfo, ParsedPlan, Period, Task
 from bot.store import Store
+from localchat.fakeapi import FakeBotApi
 from schedules.dispatch import (
     FAILED,
     SENT,

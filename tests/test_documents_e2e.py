@@ -11,11 +11,11 @@ from telegram.ext import Application
 import bot.importer
 import handlers.documents
 from bot.errors import FileTooLarge
-from localchat.fakeapi import check_html
 from bot.plans import scan
 from bot.plans.convert import find_soffice
 from bot.plans.source import OCR, Progress
 from handlers.documents import PROGRESS_DONE, undo_text, vanban_text
+from localchat.fakeapi import check_html
 from tests.conftest import BotEnv
 from tests.fixture_files import (
     TABLE_TASKS,

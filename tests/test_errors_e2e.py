@@ -10,8 +10,8 @@ from datetime import timedelta
 
 import pytest
 
-from localchat.fakeapi import check_html
 from handlers.common import UNEXPECTED
+from localchat.fakeapi import check_html
 from tests.conftest import BotEnv
 
 STRANGER = 2002

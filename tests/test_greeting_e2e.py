@@ -4,8 +4,8 @@ at once. Removal, re-adding a member group and private chats keep their own beha
 
 from __future__ import annotations
 
-from localchat.fakeapi import check_html
 from handlers.units import SUB
+from localchat.fakeapi import check_html
 from tests.conftest import BotEnv
 
 GROUP = -100777

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.errors import BrokenFile, EmptyPlan, FileTooLarge, PlanError, UnsupportedFile
-from localchat.fakeapi import check_html
 from bot.importer import (
     MAX_UNITS_SHOWN,
     MAX_WARNINGS_SHOWN,
@@ -25,6 +24,7 @@ from bot.importer import (
 from bot.plans.source import MAX_FILE_BYTES
 from bot.records import ImportResult, StoredDocument
 from bot.store import Store
+from localchat.fakeapi import check_html
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2022, 12, 20, 9, 0, tzinfo=TZ)

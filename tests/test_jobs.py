@@ -20,11 +20,11 @@ from telegram.request import HTTPXRequest
 
 from bot.clock import FixedClock
 from bot.config import Settings
-from localchat.fakeapi import FakeBotApi, check_html
 from bot.models import DocumentInfo, ParsedPlan, Task
 from bot.records import Delivery
 from bot.store import Store
 from handlers.common import Services
+from localchat.fakeapi import FakeBotApi, check_html
 from schedules.dispatch import FAILED, SENT, SKIPPED, UNCERTAIN, UNDELIVERABLE, Dispatcher
 from schedules.jobs import (
     DIGEST_JOB_ID,

@@ -20,9 +20,9 @@ from telegram.ext import ApplicationBuilder, Defaults
 
 from bot.clock import FixedClock
 from bot.config import Settings
-from localchat.fakeapi import FakeBotApi
 from bot.store import Store
 from handlers.common import Services
+from localchat.fakeapi import FakeBotApi
 from schedules.dispatch import CLAIMED, SENT, SKIPPED, Dispatcher, Outgoing
 from schedules.jobs import (
     DIGEST_JOB_ID,

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from localchat.fakeapi import FakeBotApi
 from bot.logmask import TokenFilter, install_token_filter, log_uncaught_exceptions
+from localchat.fakeapi import FakeBotApi
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from localchat.fakeapi import check_html
 from bot.importer import import_document
 from bot.membership import MAX_PENDING_PER_CHAT
 from bot.store import Store
 from handlers.common import clip
+from localchat.fakeapi import check_html
 from tests.conftest import BotEnv
 from tests.test_importer import PLAN
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from localchat.fakeapi import check_html
 from handlers.reminders import CANCEL_ANNOUNCEMENT, CANCEL_REMINDER
+from localchat.fakeapi import check_html
 from tests.conftest import TZ, BotEnv
 from tests.test_permissions_e2e import snapshot
 from tests.test_reminders_e2e import _bind, _task_of

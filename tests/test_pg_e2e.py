@@ -16,9 +16,9 @@ from telegram.ext import Application
 
 from bot.clock import FixedClock
 from bot.config import Settings
-from localchat.fakeapi import FakeBotApi
 from bot.pgstore import PgRepository
 from bot.store import Store
+from localchat.fakeapi import FakeBotApi
 from tests.conftest import TZ, BotEnv
 from tests.test_actions_e2e import CA_CHAT, TC_CHAT, YTE_CHAT, _setup
 

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from bot import progress
-from localchat.fakeapi import check_html
 from bot.membership import Actor
 from bot.store import Store
+from localchat.fakeapi import check_html
 from tests.conftest import BotEnv
 from tests.test_permissions_e2e import (
     ACTORS,

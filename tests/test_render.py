@@ -10,10 +10,10 @@ import pytest
 
 from bot import board
 from bot.board import DONE, LATER, LEAD, OVERDUE, SOON, SUPPORT, build_board
-from localchat.fakeapi import check_html
 from bot.models import Deadline, DocumentInfo, ParsedPlan, Period, Recurrence, Task
 from bot.store import Store
 from handlers import render
+from localchat.fakeapi import check_html
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 TODAY = date(2024, 3, 10)

@@ -8,9 +8,9 @@ from datetime import date
 import pytest
 
 from bot.errors import UsageError
-from localchat.fakeapi import check_html
 from bot.text import fold
 from handlers import render, tasks
+from localchat.fakeapi import check_html
 
 USER = 2002  # not an admin
 UNITS = ("cam pha|phong quan ly do thi", "dong trieu|uy ban nhan dan")

@@ -6,7 +6,6 @@ import re
 
 import pytest
 
-from localchat.fakeapi import check_html
 from bot.text import fold
 from handlers.texts import (
     ADMIN_COMMANDS,
@@ -19,6 +18,7 @@ from handlers.texts import (
     help_text,
     start_text,
 )
+from localchat.fakeapi import check_html
 
 REQUIRED = (
     "start", "help", "dangky", "huydangky", "donvi", "nhiemvu", "chitiet", "sapden", "quahan",

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from localchat.fakeapi import FakeBotApi
 from bot.store import Store
+from localchat.fakeapi import FakeBotApi
 from schedules.dispatch import SENT
 from tests.test_dispatch import GROUP, NOW, SUPERGROUP, Env, msg
 

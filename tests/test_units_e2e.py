@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from localchat.fakeapi import check_html
 from bot.plans import parse_file
 from bot.records import StoredUnit
 from bot.store import Store
@@ -26,6 +25,7 @@ from handlers.units import (
     unit_ref,
     units_keyboard,
 )
+from localchat.fakeapi import check_html
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
 GROUP = -100200300
