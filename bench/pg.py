@@ -20,8 +20,9 @@ localities (a copy of the sample unit directories each), due dates over two year
   type them), the first 20 matches (all units, and one unit); apart, tokens with
   punctuation ("an," "(tong"): pg_trgm does not index punctuation, so a rare token made of
   common letters is checked row by row (p50, p95, max);
-- units: ``units()`` (every unit of every locality, from ``unit_list``), first and again; ``all(UnitDirectoryRow)`` (what /dangky's unit matching reads); ``lead_stats`` of
-  every unit (/thongke of an admin);
+- units: ``units()`` (every unit of every locality, from ``unit_list``), first and again;
+  ``all(UnitDirectoryRow)`` (what /dangky's unit matching reads); ``lead_stats`` of every
+  unit (/thongke of an admin);
 - /xong: one transaction: the task read FOR UPDATE, the new version written, an event id
   taken and the event inserted (then reopened the same way, so the data stays as filled).
 
@@ -181,7 +182,7 @@ def measure(url: str, queries: int) -> dict[str, Any]:
                 for _ in range(queries)]
     search_all = [_timed(lambda q=q: repo.search_tasks(q.split(), limit=20)) for q in searches]
     search_unit = [_timed(lambda q=q, k=k: repo.search_tasks(q.split(), [k], limit=20))
-                   for q, k in zip(searches, keys)]
+                   for q, k in zip(searches, keys, strict=False)]
     punct = [" ".join(rng.sample(marked, 1) + rng.sample(vocab, rng.choice((0, 1))))
              for _ in range(max(20, queries // 5))]
     search_punct = [_timed(lambda q=q: repo.search_tasks(q.split(), limit=20)) for q in punct]

@@ -33,7 +33,8 @@ def _table(plan: ParsedPlan) -> str:
     out = []
     doc = plan.document
     period = doc.period.label if doc.period else "không rõ"
-    out.append(f"{doc.kind} {doc.number or ''} — {doc.issuer or 'không rõ cơ quan'} — kỳ: {period}")
+    issuer = doc.issuer or "không rõ cơ quan"
+    out.append(f"{doc.kind} {doc.number or ''} — {issuer} — kỳ: {period}")
     for r in rows:
         out.append("  ".join(r[i].ljust(widths[i]) for i in range(3)) + "  " + r[3])
     for w in plan.warnings:
@@ -147,7 +148,8 @@ def cmd_move(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot", description="Bot nhắc việc theo kế hoạch")
+    parser = argparse.ArgumentParser(prog="python -m bot",
+                                     description="Bot nhắc việc theo kế hoạch")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("parse", help="đọc một kế hoạch và in các nhiệm vụ")
     p.add_argument("file")

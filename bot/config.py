@@ -277,10 +277,9 @@ def _file_url(raw: str | None, api_url: str | None) -> str | None:
     parts = urlsplit(api_url)
     path = parts.path
     head, sep, tail = path.rpartition("/bot")
-    if sep and "/" not in tail:
-        path = f"{head}/file/bot{tail}"
-    else:  # no "/bot" at the end: the files are under <path>/file/bot
-        path = f"{path.rstrip('/')}/file/bot"
+    # No "/bot" at the end: the files are under <path>/file/bot.
+    path = (f"{head}/file/bot{tail}" if sep and "/" not in tail
+            else f"{path.rstrip('/')}/file/bot")
     return parts._replace(path=path).geturl()
 
 

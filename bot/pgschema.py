@@ -194,7 +194,8 @@ def _v1(cur: Any) -> None:
             END IF;
             RETURN OLD;
         END $$;
-        CREATE TRIGGER tasks_units AFTER INSERT OR UPDATE OF open, due, done_day, lead, units OR DELETE
+        CREATE TRIGGER tasks_units
+            AFTER INSERT OR UPDATE OF open, due, done_day, lead, units OR DELETE
             ON tasks FOR EACH ROW EXECUTE FUNCTION task_units_sync();
     """)
 

@@ -35,8 +35,8 @@ def _tone_table() -> dict[str, str]:
 
 _TONE_TABLE = _tone_table()
 # "oà" only when not followed by a vowel-forming letter ("hoàn" keeps its tone on a).
-_TONE_RE = re.compile(r"(?<![qQ])(" + "|".join(map(re.escape, _TONE_TABLE)) + r")(?![a-zđ\u00e0-\u1ef9])",
-                      re.IGNORECASE)
+_TONE_RE = re.compile(r"(?<![qQ])(" + "|".join(map(re.escape, _TONE_TABLE))
+                      + r")(?![a-zđ\u00e0-\u1ef9])", re.IGNORECASE)
 
 
 def nfc(text: str) -> str:
@@ -53,7 +53,8 @@ def unify_tones(text: str) -> str:
 
 
 def fold(text: str) -> str:
-    """Lower-case, drop Vietnamese diacritics (đ -> d) and collapse spaces: "Ủy ban" -> "uy ban"."""
+    """Lower-case, drop Vietnamese diacritics (đ -> d) and collapse spaces:
+    "Ủy ban" -> "uy ban"."""
     text = unicodedata.normalize("NFD", text.translate(_DASH_TABLE))
     text = "".join(c for c in text if unicodedata.category(c) != "Mn")
     text = text.replace("đ", "d").replace("Đ", "d").replace("Ð", "d").replace("ð", "d")

@@ -13,6 +13,7 @@ should not get a refusal for each one; in a private chat the refusal is explaine
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import logging
 
@@ -197,10 +198,8 @@ async def on_document(update: Update, context: BotContext) -> None:
         raise NotAllowed(NOT_ADMIN)
     filename = guess_filename(document.file_name, document.mime_type)
     check_upload(filename, document.file_size)
-    try:
+    with contextlib.suppress(TelegramError):  # only a courtesy
         await context.bot.send_chat_action(message.chat_id, ChatAction.TYPING)
-    except TelegramError:
-        pass  # only a courtesy
     data = await _download(context, document.file_id, filename)
     async with ProgressMessage(message) as progress:
         prepared = await asyncio.to_thread(prepare_document, data, filename,

@@ -36,7 +36,8 @@ from schedules.announce import announce, check_length, report_text, target_chats
 # Plain text: guarded() escapes error messages before they reach Telegram's HTML.
 USAGE_NHACNHO = ("Cú pháp: /nhacnho <mã> <khi nào>, ví dụ /nhacnho 17 8 giờ sáng mai "
                  "hoặc /nhacnho 17 25/12 lúc 14:00.")
-USAGE_TAMHOAN = "Cú pháp: /tamhoan <mã> <khoảng>, ví dụ /tamhoan 17 3 ngày hoặc /tamhoan 17 1 tuần."
+USAGE_TAMHOAN = ("Cú pháp: /tamhoan <mã> <khoảng>, ví dụ /tamhoan 17 3 ngày "
+                 "hoặc /tamhoan 17 1 tuần.")
 USAGE_THONGBAO = ("Cú pháp: /thongbao <đơn vị | tất cả>: <nội dung>; hẹn giờ: /thongbao <đơn vị> "
                   "lúc <khi nào>: <nội dung>. Nhiều đơn vị cách nhau bằng dấu chấm phẩy.")
 SENDING = ("📤 Đang gửi thông báo tới {count} nhóm của {names}… Bot sẽ báo lại khi gửi xong; "

@@ -469,10 +469,7 @@ def task_detail(store: Store, task: StoredTask, today: date,
                 history: Sequence[Event] = ()) -> str:
     """Everything about one task (/chitiet): text, units, deadlines, status, source, history."""
     doc = store.document(task.doc_id)
-    if task.is_open:
-        state = days_phrase(task.due, today)
-    else:
-        state = "đã hoàn thành"
+    state = days_phrase(task.due, today) if task.is_open else "đã hoàn thành"
     lines = [f"<b>Nhiệm vụ #{task.code}</b> · {_e(state)}", _e(" ".join(task.text.split())), ""]
     lines.append(f"<b>Chủ trì:</b> {_units_line(store, task.lead) or 'chưa xác định'}")
     if task.support:

@@ -23,6 +23,7 @@ server's record of sent calls while the prompt waits for input.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import mimetypes
 import re
@@ -486,9 +487,7 @@ async def run_console(app: Application, api: FakeBotApi, *, chat_id: int, user_i
     finally:
         if watcher is not None:
             watcher.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await watcher
-            except asyncio.CancelledError:
-                pass
         if owned:
             await _stop(app)

@@ -1376,7 +1376,7 @@ class _Handler(BaseHTTPRequestHandler):
     _FILE_RE = re.compile(r"^/file/bot([^/]+)/(.+)$")
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        logger.debug("fake api: " + format, *args)
+        logger.debug("fake api: %s", format % args)
 
     def do_GET(self) -> None:
         match = self._FILE_RE.match(unquote(urlsplit(self.path).path))

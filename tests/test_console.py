@@ -191,7 +191,7 @@ def test_format_buttons(markup, lines):
     assert format_buttons(markup) == lines
 
 
-# ------------------------------------------------------------------------------ files, late messages
+# -------------------------------------------------------------------------- files, late messages
 def _png() -> bytes:
     from PIL import Image
 

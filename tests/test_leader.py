@@ -205,7 +205,8 @@ def test_only_the_leaders_process_runs_the_jobs(pg_url: str, tmp_path: Path) -> 
             # The leader stops cleanly: the follower leads at its next round.
             await stop_schedules(apps[0])
             assert await apps[1].bot_data["leader"].step() is True
-            assert {j.name for j in apps[1].job_queue.jobs()} == {DIGEST_JOB_ID, SWEEP_JOB_ID, PRUNE_JOB_ID}
+            assert {j.name for j in apps[1].job_queue.jobs()} == {
+                DIGEST_JOB_ID, SWEEP_JOB_ID, PRUNE_JOB_ID}
         finally:
             for app in apps:
                 await stop_schedules(app)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import multiprocessing
 import os
@@ -909,7 +910,7 @@ def test_ten_thousand_tasks(store: Store) -> None:
     expected = sum(1 for i in range(10_000)
                    if today <= start + timedelta(days=i % 365) <= today + timedelta(days=6))
     assert len(window) == expected
-    assert all(a.due <= b.due for a, b in zip(window, window[1:]))
+    assert all(a.due <= b.due for a, b in itertools.pairwise(window))
     assert len(store.overdue([first], today)) == sum(
         1 for i in range(7, 10_000, 50) if start + timedelta(days=i % 365) < today)
 

@@ -450,7 +450,8 @@ def test_file_of_previous_version_opens_and_is_upgraded(path: Path) -> None:
         assert store.schedule_announcement("x", [], T0 + timedelta(days=3), actor=1,
                                            now=T0) == 2
     raw = path.read_bytes()
-    assert raw.startswith(b"{\n") and json.loads(raw)["meta"]["1"]["schema_version"] == SCHEMA_VERSION
+    assert raw.startswith(b"{\n")
+    assert json.loads(raw)["meta"]["1"]["schema_version"] == SCHEMA_VERSION
     with Store(path) as again:
         assert {k: v for k, v in snapshot(again).items() if k in ("chats", "reminders")} == {
             k: expected[k] for k in ("chats", "reminders")}

@@ -293,7 +293,7 @@ def test_three_workers_one_leader_each_update_answered_once_leader_killed(
         for proc, _ in procs:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
-        for proc, log in procs:
+        for proc, _ in procs:
             try:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
