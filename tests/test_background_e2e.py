@@ -98,7 +98,8 @@ def test_help_is_answered_while_a_2000_chat_broadcast_runs(bot_env, faster_limit
     assert "Đã gửi thông báo tới 2000/2000 nhóm" in report["text"]
     # /help and /vanban went out while the broadcast was still sending, not after it.
     assert seen["copies_by_then"] < 2000
-    assert copies[0][0] < seen["help"] < seen["own"] < copies[-1][0] < _position(bot_env, report)
+    # (/help may even beat the first copy on a busy machine: what matters is the last one.)
+    assert seen["help"] < seen["own"] < copies[-1][0] < _position(bot_env, report)
     assert _position(bot_env, ack) < copies[0][0]  # acknowledged before the first copy
     [logged] = bot_env.store.announcements()
     assert sorted(logged.chat_ids) == chats and logged.failed == ()
