@@ -164,16 +164,22 @@ def check_task(action: Action, task: StoredTask, actor: Actor,
     verb = action.value
     if MIN_ROLE[action] is Role.ADMIN:
         raise NotAllowed(f"Chỉ quản trị viên của bot mới được {verb}.")
+    raise not_lead(task, actor, verb, unit_name)
+
+
+def not_lead(task: StoredTask, actor: Actor, verb: str,
+             unit_name: Callable[[str], str]) -> NotAllowed:
+    """Why a chat that is no member of the task's lead unit may not ``verb`` it."""
     lead = ", ".join(unit_name(k) for k in task.lead)
     role = task_role(task, actor)
     if role is Role.SUPPORT:
-        raise NotAllowed(f"{actor.who} thuộc đơn vị phối hợp nhiệm vụ #{task.code}; chỉ đơn vị "
-                         f"chủ trì ({lead}) mới {verb} được.")
+        return NotAllowed(f"{actor.who} thuộc đơn vị phối hợp nhiệm vụ #{task.code}; chỉ đơn vị "
+                          f"chủ trì ({lead}) mới {verb} được.")
     if not task.lead:
-        raise NotAllowed(f"Nhiệm vụ #{task.code} chưa xác định đơn vị chủ trì; chỉ quản trị "
-                         f"viên mới {verb} được.")
-    raise NotAllowed(f"Nhiệm vụ #{task.code} do {lead} chủ trì; {actor.who.lower()} chưa là "
-                     f"thành viên của đơn vị đó nên không {verb} được.")
+        return NotAllowed(f"Nhiệm vụ #{task.code} chưa xác định đơn vị chủ trì; chỉ quản trị "
+                          f"viên mới {verb} được.")
+    return NotAllowed(f"Nhiệm vụ #{task.code} do {lead} chủ trì; {actor.who.lower()} chưa là "
+                      f"thành viên của đơn vị đó nên không {verb} được.")
 
 
 # ------------------------------------------------------------------------------------------

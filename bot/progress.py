@@ -212,21 +212,11 @@ def _event(repo: Repository, now: datetime, actor: int | None, kind: str, task: 
 
 
 def check_lead(task: StoredTask, who: Actor, verb: str, tracker: Tracker) -> None:
-    """Lead-unit members and admins; the refusal worded like :func:`bot.membership.check_task`."""
-    from bot.membership import Role, task_role
+    """Lead-unit members and admins; the refusal as :func:`bot.membership.check_task`'s."""
+    from bot.membership import Role, not_lead, task_role
 
-    role = task_role(task, who)
-    if role >= Role.LEAD:
-        return
-    lead = ", ".join(tracker.unit_name(k) for k in task.lead)
-    if role is Role.SUPPORT:
-        raise NotAllowed(f"{who.who} thuộc đơn vị phối hợp nhiệm vụ #{task.code}; chỉ đơn vị "
-                         f"chủ trì ({lead}) mới {verb} được.")
-    if not task.lead:
-        raise NotAllowed(f"Nhiệm vụ #{task.code} chưa xác định đơn vị chủ trì; chỉ quản trị "
-                         f"viên mới {verb} được.")
-    raise NotAllowed(f"Nhiệm vụ #{task.code} do {lead} chủ trì; {who.who.lower()} chưa là "
-                     f"thành viên của đơn vị đó nên không {verb} được.")
+    if task_role(task, who) < Role.LEAD:
+        raise not_lead(task, who, verb, tracker.unit_name)
 
 
 def report_progress(tracker: Tracker, who: Actor, code: object, text: str,
