@@ -98,7 +98,8 @@ async def _ask(api: FakeBotApi, chat_id: int, text: str) -> tuple[float, dict]:
 
 async def run(chats: int, probes: int, workdir: Path) -> Figures:
     from handlers.app import build_application
-    from localchat.console import _start, _stop
+    from handlers.app import stop_application as _stop
+    from localchat.console import _start
 
     clock = FixedClock(NOW)
     settings = Settings(bot_token=None, admin_ids=frozenset({ADMIN}), data_dir=workdir)

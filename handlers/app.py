@@ -212,3 +212,17 @@ def error_report(update: object, context: BotContext, error: BaseException,
             else "Chi tiết")
     return (f"<b>⚠️ Lỗi không mong đợi lúc {svc.now().strftime('%H:%M %d/%m/%Y')}</b>\n"
             f"{body}\n<i>{tail} trong nhật ký của bot.</i>")
+
+
+async def stop_application(app: Application) -> None:
+    """Stop what runs (the updater when polling), then shut down, with the hooks, in the
+    order ``Application.run_polling`` uses: the local chat, the tests and webhook workers."""
+    if app.updater is not None and app.updater.running:
+        await app.updater.stop()
+    if app.running:
+        await app.stop()
+        if app.post_stop:
+            await app.post_stop(app)
+    await app.shutdown()
+    if app.post_shutdown:
+        await app.post_shutdown(app)

@@ -22,6 +22,7 @@ from bot.clock import Clock, ShiftedClock, SystemClock
 from bot.config import Settings
 from bot.errors import StartupError
 from bot.store import open_store
+from handlers.app import stop_application
 from launch.logs import configure_logging
 
 logger = logging.getLogger(__name__)
@@ -289,14 +290,7 @@ class WebhookWorker:
         if self._sock is not None:
             self._sock.close()
             self._sock = None
-        app = self.app
-        if app.running:
-            await app.stop()
-            if app.post_stop:
-                await app.post_stop(app)
-        await app.shutdown()
-        if app.post_shutdown:
-            await app.post_shutdown(app)
+        await stop_application(self.app)
 
 
 def run_webhook(settings: Settings, *, today: date | None) -> int:

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from bot.errors import ConfigError
+from handlers.app import stop_application
 from localchat.fakeapi import FakeBotApi
 
 if TYPE_CHECKING:
@@ -422,16 +423,6 @@ async def _start(app: Application) -> None:
     await app.start()
 
 
-async def _stop(app: Application) -> None:
-    if app.updater is not None and app.updater.running:
-        await app.updater.stop()
-    if app.running:
-        await app.stop()
-        if app.post_stop:
-            await app.post_stop(app)
-    await app.shutdown()
-    if app.post_shutdown:
-        await app.post_shutdown(app)
 
 
 async def run_console(app: Application, api: FakeBotApi, *, chat_id: int, user_id: int,
@@ -490,4 +481,4 @@ async def run_console(app: Application, api: FakeBotApi, *, chat_id: int, user_i
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
         if owned:
-            await _stop(app)
+            await stop_application(app)

@@ -67,7 +67,8 @@ class BotEnv:
         """Start the bot, run ``async scenario(app)``, stop the bot (also on failure)."""
 
         async def main() -> None:
-            from localchat.console import _start, _stop
+            from handlers.app import stop_application as _stop
+            from localchat.console import _start
 
             app = self.build()
             self.app = app
